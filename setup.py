@@ -1,0 +1,5 @@
+"""setuptools shim: cffi_modules has no pyproject.toml spelling yet."""
+
+from setuptools import setup
+
+setup(cffi_modules=["kvm/_build.py:ffibuilder"])

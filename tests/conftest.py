@@ -1,0 +1,35 @@
+"""Test-wide setup: the `kvm` marker skips where /dev/kvm is absent and fails
+where SIMOBJS_REQUIRE_KVM=1 (as CI sets it)."""
+
+import os
+
+import pytest
+
+
+def _kvm_problem() -> str | None:
+    path = "/dev/kvm"
+    if not os.path.exists(path):
+        return f"{path} does not exist (KVM module not loaded or no virtualization)"
+    if not os.access(path, os.R_OK | os.W_OK):
+        return f"{path} is not readable and writable by this user"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    problem = _kvm_problem()
+    if problem is None:
+        return
+    require = os.environ.get("SIMOBJS_REQUIRE_KVM") == "1"
+    for item in items:
+        if "kvm" in item.keywords:
+            if require:
+                item.add_marker(pytest.mark.usefixtures("_kvm_required"))
+            else:
+                item.add_marker(pytest.mark.skip(reason=f"KVM unavailable: {problem}"))
+
+
+@pytest.fixture
+def _kvm_required():
+    problem = _kvm_problem()
+    if problem is not None:
+        pytest.fail(f"SIMOBJS_REQUIRE_KVM=1 but KVM is unavailable: {problem}")
