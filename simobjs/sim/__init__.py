@@ -1,0 +1,1 @@
+"""The simulation kernel: event queue, time, phases, drain, checkpoints, stats."""
