@@ -1,0 +1,1 @@
+"""The memory system: guest RAM, packets, ports, crossbars."""

@@ -1,0 +1,149 @@
+"""The runtime base of every model (gem5's C++ SimObject and ClockedObject)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+from simobjs.errors import ConfigError
+from simobjs.sim.drain import DrainState
+
+if TYPE_CHECKING:
+    from simobjs.sim.eventq import EventQueue
+
+
+class Params(SimpleNamespace):
+    """A frozen params record: every param by name, SimObject params as models.
+
+    Also `name` (the object's path) and `sim` (the Simulation).
+    """
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if getattr(self, "_frozen", False):
+            raise AttributeError(f"params of {self.name} are frozen: cannot set {key}")
+        super().__setattr__(key, value)
+
+    def freeze(self) -> Params:
+        object.__setattr__(self, "_frozen", True)
+        return self
+
+
+class Model:
+    """A runtime object built from a frozen params record.
+
+    Lifecycle hooks are called by the kernel in gem5's order; all are optional.
+    """
+
+    def __init__(self, params: Params):
+        self.params = params
+        self._name: str = params.name
+        sim = getattr(params, "sim", None)
+        self.sim = sim
+        self.eventq: EventQueue | None = sim.eventq if sim is not None else None
+        self._drain_state = DrainState.Running
+
+    # -- identity ------------------------------------------------------------
+    def name(self) -> str:
+        return self._name
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._name}>"
+
+    def curTick(self) -> int:
+        return self.eventq._cur_tick
+
+    # -- lifecycle (gem5's order: init, regStats, initState|loadState, startup) --
+    def init(self) -> None:
+        pass
+
+    def regStats(self) -> None:
+        pass
+
+    def initState(self) -> None:
+        pass
+
+    def loadState(self, cp) -> None:
+        """Restore from a checkpoint: by default, unserialize our own section if present."""
+        if cp.has_section(self._name):
+            self.unserialize(cp.section(self._name))
+
+    def startup(self) -> None:
+        pass
+
+    def serialize(self, section) -> None:
+        pass
+
+    def unserialize(self, section) -> None:
+        pass
+
+    def memWriteback(self) -> None:
+        pass
+
+    def memInvalidate(self) -> None:
+        pass
+
+    # -- drain ---------------------------------------------------------------
+    def drain(self) -> DrainState:
+        """Return Drained when ready now, or Draining and call signalDrainDone() later."""
+        return DrainState.Drained
+
+    def drainResume(self) -> None:
+        pass
+
+    def drainState(self) -> DrainState:
+        return self._drain_state
+
+    def signalDrainDone(self) -> None:
+        self._drain_state = DrainState.Drained
+        if self.sim is not None:
+            self.sim.drain_manager.signal_drain_done(self)
+
+    # -- ports -----------------------------------------------------------------
+    def getPort(self, name: str, index: int = -1):
+        raise ConfigError(f"{self._name}: no port named '{name}'")
+
+    # -- time ------------------------------------------------------------------
+    def schedule(self, event, when: int) -> None:
+        self.eventq.schedule(event, when)
+
+    def deschedule(self, event) -> None:
+        self.eventq.deschedule(event)
+
+    def reschedule(self, event, when: int, always: bool = False) -> None:
+        self.eventq.reschedule(event, when, always)
+
+
+class ClockedModel(Model):
+    """A model with a clock domain (gem5's ClockedObject)."""
+
+    def __init__(self, params: Params):
+        super().__init__(params)
+        self.clk_domain = getattr(params, "clk_domain", None)
+
+    def clockPeriod(self) -> int:
+        return self.clk_domain.clockPeriod()
+
+    def clockEdge(self, cycles: int = 0) -> int:
+        """The tick of the clock edge `cycles` after the current (or next) edge."""
+        period = self.clockPeriod()
+        now = self.eventq._cur_tick
+        edge = -(-now // period) * period
+        return edge + cycles * period
+
+    def nextCycle(self) -> int:
+        return self.clockEdge(0)
+
+    def curCycle(self) -> int:
+        return self.eventq._cur_tick // self.clockPeriod()
+
+    def cyclesToTicks(self, cycles: int) -> int:
+        return int(cycles) * self.clockPeriod()
+
+    def ticksToCycles(self, ticks: int) -> int:
+        period = self.clockPeriod()
+        return -(-int(ticks) // period)
+
+    def frequency(self) -> float:
+        from simobjs.sim import ticks
+
+        return ticks.getFrequency() / self.clockPeriod()
