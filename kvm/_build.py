@@ -1,4 +1,9 @@
-"""cffi out-of-line API-mode build of the /dev/kvm binding (run at install time)."""
+"""cffi out-of-line API-mode build of the /dev/kvm binding (run at install time).
+
+Declarations live in `_kvm_cdef.h`; every number and offset is taken from the
+kernel headers by the compiler. The `so_*` helpers below return -errno instead
+of setting errno, so Python never has to fetch errno after a call.
+"""
 
 from pathlib import Path
 
@@ -6,15 +11,289 @@ from cffi import FFI
 
 HERE = Path(__file__).parent
 
+SOURCE = r"""
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <linux/kvm.h>
+#include <linux/perf_event.h>
+
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+#ifndef SIGEV_THREAD_ID
+#define SIGEV_THREAD_ID 4
+#endif
+
+#define SO_RUN_REQUEST_INTERRUPT_WINDOW offsetof(struct kvm_run, request_interrupt_window)
+#define SO_RUN_IMMEDIATE_EXIT offsetof(struct kvm_run, immediate_exit)
+#define SO_RUN_EXIT_REASON offsetof(struct kvm_run, exit_reason)
+#define SO_RUN_READY_FOR_INJECTION offsetof(struct kvm_run, ready_for_interrupt_injection)
+#define SO_RUN_IF_FLAG offsetof(struct kvm_run, if_flag)
+#define SO_RUN_CR8 offsetof(struct kvm_run, cr8)
+#define SO_RUN_APIC_BASE offsetof(struct kvm_run, apic_base)
+#define SO_RUN_UNION offsetof(struct kvm_run, io)
+#define SO_RUN_IO_DIRECTION offsetof(struct kvm_run, io.direction)
+#define SO_RUN_IO_SIZE offsetof(struct kvm_run, io.size)
+#define SO_RUN_IO_PORT offsetof(struct kvm_run, io.port)
+#define SO_RUN_IO_COUNT offsetof(struct kvm_run, io.count)
+#define SO_RUN_IO_DATA_OFFSET offsetof(struct kvm_run, io.data_offset)
+#define SO_RUN_MMIO_PHYS_ADDR offsetof(struct kvm_run, mmio.phys_addr)
+#define SO_RUN_MMIO_DATA offsetof(struct kvm_run, mmio.data)
+#define SO_RUN_MMIO_LEN offsetof(struct kvm_run, mmio.len)
+#define SO_RUN_MMIO_IS_WRITE offsetof(struct kvm_run, mmio.is_write)
+#define SO_RUN_EX_EXCEPTION offsetof(struct kvm_run, ex.exception)
+#define SO_RUN_EX_ERROR_CODE offsetof(struct kvm_run, ex.error_code)
+#define SO_RUN_HW_REASON offsetof(struct kvm_run, hw.hardware_exit_reason)
+#define SO_RUN_FAIL_ENTRY_REASON offsetof(struct kvm_run, fail_entry.hardware_entry_failure_reason)
+#define SO_RUN_FAIL_ENTRY_CPU offsetof(struct kvm_run, fail_entry.cpu)
+#define SO_RUN_DEBUG_EXCEPTION offsetof(struct kvm_run, debug.arch.exception)
+#define SO_RUN_DEBUG_PC offsetof(struct kvm_run, debug.arch.pc)
+#define SO_RUN_DEBUG_DR6 offsetof(struct kvm_run, debug.arch.dr6)
+#define SO_RUN_DEBUG_DR7 offsetof(struct kvm_run, debug.arch.dr7)
+#define SO_RUN_INTERNAL_SUBERROR offsetof(struct kvm_run, internal.suberror)
+#define SO_RUN_INTERNAL_NDATA offsetof(struct kvm_run, internal.ndata)
+#define SO_RUN_INTERNAL_DATA offsetof(struct kvm_run, internal.data)
+#define SO_RUN_HYPERCALL_NR offsetof(struct kvm_run, hypercall.nr)
+#define SO_RUN_HYPERCALL_ARGS offsetof(struct kvm_run, hypercall.args)
+#define SO_RUN_HYPERCALL_RET offsetof(struct kvm_run, hypercall.ret)
+#define SO_RUN_HYPERCALL_LONGMODE offsetof(struct kvm_run, hypercall.longmode)
+#define SO_RUN_SYSTEM_EVENT_TYPE offsetof(struct kvm_run, system_event.type)
+#define SO_RUN_SYSTEM_EVENT_NDATA offsetof(struct kvm_run, system_event.ndata)
+#define SO_RUN_SYSTEM_EVENT_DATA offsetof(struct kvm_run, system_event.data)
+#define SO_RUN_MSR_INDEX offsetof(struct kvm_run, msr.index)
+#define SO_RUN_MSR_DATA offsetof(struct kvm_run, msr.data)
+#define SO_RUN_MSR_ERROR offsetof(struct kvm_run, msr.error)
+#define SO_RUN_SIZE sizeof(struct kvm_run)
+#define SO_RING_FIRST offsetof(struct kvm_coalesced_mmio_ring, first)
+#define SO_RING_LAST offsetof(struct kvm_coalesced_mmio_ring, last)
+#define SO_RING_ENTRIES offsetof(struct kvm_coalesced_mmio_ring, coalesced_mmio)
+#define SO_RING_ENTRY_SIZE sizeof(struct kvm_coalesced_mmio)
+#define SO_RING_ENTRY_PHYS_ADDR offsetof(struct kvm_coalesced_mmio, phys_addr)
+#define SO_RING_ENTRY_LEN offsetof(struct kvm_coalesced_mmio, len)
+#define SO_RING_ENTRY_PIO offsetof(struct kvm_coalesced_mmio, pio)
+#define SO_RING_ENTRY_DATA offsetof(struct kvm_coalesced_mmio, data)
+
+static int so_ioctl(int fd, unsigned long request, void *arg)
+{
+    int r = ioctl(fd, request, arg);
+    return r < 0 ? -errno : r;
+}
+
+static int so_ioctl_int(int fd, unsigned long request, unsigned long arg)
+{
+    int r = ioctl(fd, request, arg);
+    return r < 0 ? -errno : r;
+}
+
+static int so_kvm_run(int fd)
+{
+    return ioctl(fd, KVM_RUN, 0) < 0 ? -errno : 0;
+}
+
+static int so_get_dirty_log(int fd, unsigned int slot, void *bitmap)
+{
+    struct kvm_dirty_log log;
+    memset(&log, 0, sizeof log);
+    log.slot = slot;
+    log.dirty_bitmap = bitmap;
+    return so_ioctl(fd, KVM_GET_DIRTY_LOG, &log);
+}
+
+static int so_coalesced_zone(int fd, unsigned long request, unsigned long long addr,
+                             unsigned int size, int pio)
+{
+    struct kvm_coalesced_mmio_zone zone;
+    memset(&zone, 0, sizeof zone);
+    zone.addr = addr;
+    zone.size = size;
+    zone.pio = pio;
+    return so_ioctl(fd, request, &zone);
+}
+
+static int so_set_signal_mask(int fd, unsigned long long mask, int clear)
+{
+    /* The kernel's sigset is 8 bytes on x86-64: bit n-1 stands for signal n. */
+    union { struct kvm_signal_mask m; unsigned char raw[sizeof(struct kvm_signal_mask) + 8]; } u;
+    memset(&u, 0, sizeof u);
+    u.m.len = 8;
+    memcpy(u.m.sigset, &mask, 8);
+    return so_ioctl(fd, KVM_SET_SIGNAL_MASK, clear ? NULL : &u.m);
+}
+
+static int so_get_msrs(int fd, int set, unsigned int n, unsigned int *indices,
+                       unsigned long long *values)
+{
+    size_t bytes = sizeof(struct kvm_msrs) + n * sizeof(struct kvm_msr_entry);
+    struct kvm_msrs *msrs = calloc(1, bytes);
+    unsigned int i;
+    int r;
+    if (!msrs)
+        return -ENOMEM;
+    msrs->nmsrs = n;
+    for (i = 0; i < n; i++) {
+        msrs->entries[i].index = indices[i];
+        msrs->entries[i].data = values[i];
+    }
+    r = so_ioctl(fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, msrs);
+    if (!set)
+        for (i = 0; i < n; i++)
+            values[i] = msrs->entries[i].data;
+    free(msrs);
+    return r;
+}
+
+static int so_cpuid2(int fd, unsigned long request, unsigned int nent,
+                     struct kvm_cpuid_entry2 *entries, unsigned int *nent_out)
+{
+    size_t bytes = sizeof(struct kvm_cpuid2) + nent * sizeof(struct kvm_cpuid_entry2);
+    struct kvm_cpuid2 *c = calloc(1, bytes);
+    int r;
+    if (!c)
+        return -ENOMEM;
+    c->nent = nent;
+    memcpy(c->entries, entries, nent * sizeof(struct kvm_cpuid_entry2));
+    r = so_ioctl(fd, request, c);
+    *nent_out = c->nent;
+    if (r >= 0 && c->nent <= nent)
+        memcpy(entries, c->entries, c->nent * sizeof(struct kvm_cpuid_entry2));
+    free(c);
+    return r;
+}
+
+static int so_msr_index_list(int fd, unsigned long request, unsigned int n,
+                             unsigned int *indices, unsigned int *n_out)
+{
+    struct kvm_msr_list *l = calloc(1, sizeof(struct kvm_msr_list) + n * sizeof(__u32));
+    int r;
+    if (!l)
+        return -ENOMEM;
+    l->nmsrs = n;
+    r = so_ioctl(fd, request, l);
+    *n_out = l->nmsrs;
+    if (r >= 0)
+        memcpy(indices, l->indices, l->nmsrs * sizeof(__u32));
+    free(l);
+    return r;
+}
+
+static int so_guest_debug(int fd, unsigned int control, unsigned long long *debugreg8)
+{
+    struct kvm_guest_debug d;
+    memset(&d, 0, sizeof d);
+    d.control = control;
+    memcpy(d.arch.debugreg, debugreg8, sizeof d.arch.debugreg);
+    return so_ioctl(fd, KVM_SET_GUEST_DEBUG, &d);
+}
+
+static int so_interrupt(int fd, unsigned int irq)
+{
+    struct kvm_interrupt i;
+    i.irq = irq;
+    return so_ioctl(fd, KVM_INTERRUPT, &i);
+}
+
+static int so_vcpu_events_size(void)
+{
+    return sizeof(struct kvm_vcpu_events);
+}
+
+static int so_vcpu_events(int fd, int set, unsigned char *buf, unsigned int len)
+{
+    if (len != sizeof(struct kvm_vcpu_events))
+        return -EINVAL;
+    return so_ioctl(fd, set ? KVM_SET_VCPU_EVENTS : KVM_GET_VCPU_EVENTS, buf);
+}
+
+static int so_gettid(void) { return (int)syscall(SYS_gettid); }
+static int so_sigrtmin(void) { return SIGRTMIN; }
+static int so_sigrtmax(void) { return SIGRTMAX; }
+
+static int so_timer_create(int clock, int signo, int tid, void **timer_out)
+{
+    struct sigevent sev;
+    timer_t t;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = signo;
+    sev.sigev_notify_thread_id = tid;
+    if (timer_create(clock, &sev, &t) < 0)
+        return -errno;
+    *timer_out = (void *)t;
+    return 0;
+}
+
+static int so_timer_arm(void *timer, long long ns)
+{
+    /* One-shot; ns == 0 disarms. */
+    struct itimerspec ts;
+    memset(&ts, 0, sizeof ts);
+    ts.it_value.tv_sec = ns / 1000000000LL;
+    ts.it_value.tv_nsec = ns % 1000000000LL;
+    return timer_settime((timer_t)timer, 0, &ts, NULL) < 0 ? -errno : 0;
+}
+
+static int so_timer_delete(void *timer)
+{
+    return timer_delete((timer_t)timer) < 0 ? -errno : 0;
+}
+
+static long long so_clock_getres(int clock)
+{
+    struct timespec ts;
+    if (clock_getres(clock, &ts) < 0)
+        return -errno;
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int so_perf_open(unsigned int type, unsigned long long config, int exclude_host,
+                        int exclude_hv, int pinned, int group_fd,
+                        unsigned long long sample_period)
+{
+    struct perf_event_attr a;
+    long fd;
+    memset(&a, 0, sizeof a);
+    a.size = sizeof a;
+    a.type = type;
+    a.config = config;
+    a.disabled = group_fd < 0;
+    a.exclude_host = exclude_host ? 1 : 0;
+    a.exclude_hv = exclude_hv ? 1 : 0;
+    a.pinned = (pinned && group_fd < 0) ? 1 : 0;
+    a.sample_period = sample_period;
+    a.wakeup_events = sample_period ? 1 : 0;
+    fd = syscall(SYS_perf_event_open, &a, 0, -1, group_fd, 0);
+    return fd < 0 ? -errno : (int)fd;
+}
+
+static int so_perf_signal_to_thread(int fd, int signo, int tid)
+{
+    struct f_owner_ex owner;
+    owner.type = F_OWNER_TID;
+    owner.pid = tid;
+    if (fcntl(fd, F_SETOWN_EX, &owner) < 0)
+        return -errno;
+    if (fcntl(fd, F_SETSIG, signo) < 0)
+        return -errno;
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC) < 0)
+        return -errno;
+    return 0;
+}
+"""
+
 ffibuilder = FFI()
 ffibuilder.cdef((HERE / "_kvm_cdef.h").read_text())
-ffibuilder.set_source(
-    "kvm._kvm_ffi",
-    """
-    #include <sys/ioctl.h>
-    #include <linux/kvm.h>
-    """,
-)
+ffibuilder.set_source("kvm._kvm_ffi", SOURCE, libraries=["rt"])
 
 if __name__ == "__main__":
     ffibuilder.compile(verbose=True)

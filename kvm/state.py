@@ -1,0 +1,270 @@
+"""Typed vCPU state values (regs, sregs, FPU, XSAVE, CPUID) and their C conversions."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field, fields
+from typing import NamedTuple
+
+from kvm._kvm_ffi import ffi
+
+REG_NAMES = "rax rbx rcx rdx rsi rdi rsp rbp r8 r9 r10 r11 r12 r13 r14 r15 rip rflags".split()
+
+
+@dataclass(slots=True)
+class Regs:
+    """General registers (struct kvm_regs)."""
+
+    rax: int = 0
+    rbx: int = 0
+    rcx: int = 0
+    rdx: int = 0
+    rsi: int = 0
+    rdi: int = 0
+    rsp: int = 0
+    rbp: int = 0
+    r8: int = 0
+    r9: int = 0
+    r10: int = 0
+    r11: int = 0
+    r12: int = 0
+    r13: int = 0
+    r14: int = 0
+    r15: int = 0
+    rip: int = 0
+    rflags: int = 0x2
+
+
+def regs_from_c(c) -> Regs:
+    return Regs(*(getattr(c, n) for n in REG_NAMES))
+
+
+def regs_to_c(regs: Regs):
+    c = ffi.new("struct kvm_regs *")
+    for n in REG_NAMES:
+        setattr(c, n, getattr(regs, n))
+    return c
+
+
+SEGMENT_FIELDS = "base limit selector type present dpl db s l g avl unusable".split()
+
+
+@dataclass(slots=True)
+class Segment:
+    """A segment register with its hidden part (struct kvm_segment)."""
+
+    base: int = 0
+    limit: int = 0xFFFF
+    selector: int = 0
+    type: int = 0
+    present: int = 0
+    dpl: int = 0
+    db: int = 0
+    s: int = 0
+    l: int = 0  # noqa: E741 - the kernel's name for the 64-bit code flag
+    g: int = 0
+    avl: int = 0
+    unusable: int = 0
+
+
+@dataclass(slots=True)
+class DTable:
+    """A descriptor table register (GDTR/IDTR)."""
+
+    base: int = 0
+    limit: int = 0xFFFF
+
+
+SEGMENT_NAMES = ("cs", "ds", "es", "fs", "gs", "ss", "tr", "ldt")
+CONTROL_NAMES = ("cr0", "cr2", "cr3", "cr4", "cr8", "efer", "apic_base")
+
+
+@dataclass(slots=True)
+class Sregs:
+    """Special registers (struct kvm_sregs)."""
+
+    cs: Segment = field(default_factory=Segment)
+    ds: Segment = field(default_factory=Segment)
+    es: Segment = field(default_factory=Segment)
+    fs: Segment = field(default_factory=Segment)
+    gs: Segment = field(default_factory=Segment)
+    ss: Segment = field(default_factory=Segment)
+    tr: Segment = field(default_factory=Segment)
+    ldt: Segment = field(default_factory=Segment)
+    gdt: DTable = field(default_factory=DTable)
+    idt: DTable = field(default_factory=DTable)
+    cr0: int = 0
+    cr2: int = 0
+    cr3: int = 0
+    cr4: int = 0
+    cr8: int = 0
+    efer: int = 0
+    apic_base: int = 0
+    interrupt_bitmap: tuple[int, ...] = (0, 0, 0, 0)
+
+
+def sregs_from_c(c) -> Sregs:
+    segs = {n: Segment(*(getattr(getattr(c, n), f) for f in SEGMENT_FIELDS)) for n in SEGMENT_NAMES}
+    return Sregs(
+        **segs,
+        gdt=DTable(c.gdt.base, c.gdt.limit),
+        idt=DTable(c.idt.base, c.idt.limit),
+        **{n: getattr(c, n) for n in CONTROL_NAMES},
+        interrupt_bitmap=tuple(c.interrupt_bitmap),
+    )
+
+
+def sregs_to_c(s: Sregs):
+    c = ffi.new("struct kvm_sregs *")
+    for n in SEGMENT_NAMES:
+        seg = getattr(s, n)
+        cs = getattr(c, n)
+        for f in SEGMENT_FIELDS:
+            setattr(cs, f, getattr(seg, f))
+    for n in ("gdt", "idt"):
+        getattr(c, n).base = getattr(s, n).base
+        getattr(c, n).limit = getattr(s, n).limit
+    for n in CONTROL_NAMES:
+        setattr(c, n, getattr(s, n))
+    for i, word in enumerate(s.interrupt_bitmap):
+        c.interrupt_bitmap[i] = word
+    return c
+
+
+@dataclass(slots=True)
+class Fpu:
+    """x87/SSE state (struct kvm_fpu); fpr and xmm hold 16 raw bytes per register."""
+
+    fpr: list[bytes] = field(default_factory=lambda: [bytes(16)] * 8)
+    fcw: int = 0x37F
+    fsw: int = 0
+    ftwx: int = 0
+    last_opcode: int = 0
+    last_ip: int = 0
+    last_dp: int = 0
+    xmm: list[bytes] = field(default_factory=lambda: [bytes(16)] * 16)
+    mxcsr: int = 0x1F80
+
+
+_FPU_SCALARS = ("fcw", "fsw", "ftwx", "last_opcode", "last_ip", "last_dp", "mxcsr")
+
+
+def fpu_from_c(c) -> Fpu:
+    return Fpu(
+        fpr=[bytes(ffi.buffer(c.fpr[i])) for i in range(8)],
+        xmm=[bytes(ffi.buffer(c.xmm[i])) for i in range(16)],
+        **{n: getattr(c, n) for n in _FPU_SCALARS},
+    )
+
+
+def fpu_to_c(f: Fpu):
+    c = ffi.new("struct kvm_fpu *")
+    for i, raw in enumerate(f.fpr):
+        ffi.buffer(c.fpr[i])[:] = bytes(raw).ljust(16, b"\0")
+    for i, raw in enumerate(f.xmm):
+        ffi.buffer(c.xmm[i])[:] = bytes(raw).ljust(16, b"\0")
+    for n in _FPU_SCALARS:
+        setattr(c, n, getattr(f, n))
+    return c
+
+
+class Xsave:
+    """The raw XSAVE area (struct kvm_xsave, 4096 bytes) with accessors for the
+    architectural legacy region (FXSAVE layout) and the XSAVE header."""
+
+    SIZE = ffi.sizeof("struct kvm_xsave")
+    # Offsets below are the x86 FXSAVE/XSAVE image layout (SDM vol. 1, 13.4).
+    _FCW, _FSW, _FTW, _MXCSR, _ST0, _XMM0, _XSTATE_BV = 0, 2, 4, 24, 32, 160, 512
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: bytes | bytearray | None = None) -> None:
+        data = bytearray(raw if raw is not None else bytes(self.SIZE))
+        if len(data) != self.SIZE:
+            raise ValueError(f"XSAVE area must be {self.SIZE} bytes, got {len(data)}")
+        self.raw = data
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Xsave) and self.raw == other.raw
+
+    def _u(self, fmt: str, off: int) -> int:
+        return struct.unpack_from(fmt, self.raw, off)[0]
+
+    @property
+    def fcw(self) -> int:
+        return self._u("<H", self._FCW)
+
+    @property
+    def fsw(self) -> int:
+        return self._u("<H", self._FSW)
+
+    @property
+    def mxcsr(self) -> int:
+        return self._u("<I", self._MXCSR)
+
+    @mxcsr.setter
+    def mxcsr(self, value: int) -> None:
+        struct.pack_into("<I", self.raw, self._MXCSR, value)
+
+    @property
+    def xstate_bv(self) -> int:
+        return self._u("<Q", self._XSTATE_BV)
+
+    @xstate_bv.setter
+    def xstate_bv(self, value: int) -> None:
+        struct.pack_into("<Q", self.raw, self._XSTATE_BV, value)
+
+    def xmm(self, i: int) -> bytes:
+        """XMM register i (0..15), 16 bytes."""
+        if not 0 <= i < 16:
+            raise IndexError(f"xmm{i} does not exist")
+        off = self._XMM0 + 16 * i
+        return bytes(self.raw[off : off + 16])
+
+    def set_xmm(self, i: int, value: bytes) -> None:
+        if not 0 <= i < 16 or len(value) != 16:
+            raise ValueError("set_xmm needs 0 <= i < 16 and 16 bytes")
+        off = self._XMM0 + 16 * i
+        self.raw[off : off + 16] = value
+
+    def st(self, i: int) -> bytes:
+        """x87 register slot i (0..7, physical order of the image), 10 bytes."""
+        off = self._ST0 + 16 * i
+        return bytes(self.raw[off : off + 10])
+
+
+class CpuidEntry(NamedTuple):
+    """One CPUID leaf (struct kvm_cpuid_entry2)."""
+
+    function: int
+    index: int
+    flags: int
+    eax: int
+    ebx: int
+    ecx: int
+    edx: int
+
+
+def cpuid_from_c(c) -> CpuidEntry:
+    return CpuidEntry(c.function, c.index, c.flags, c.eax, c.ebx, c.ecx, c.edx)
+
+
+def cpuid_to_c(entries: list[CpuidEntry]):
+    arr = ffi.new("struct kvm_cpuid_entry2[]", max(len(entries), 1))
+    for i, e in enumerate(entries):
+        for name in CpuidEntry._fields:
+            setattr(arr[i], name, getattr(e, name))
+    return arr
+
+
+class DebugRegs(NamedTuple):
+    """DR0-3, DR6, DR7 (struct kvm_debugregs)."""
+
+    db: tuple[int, int, int, int]
+    dr6: int
+    dr7: int
+    flags: int = 0
+
+
+def field_names(cls) -> list[str]:
+    return [f.name for f in fields(cls)]
