@@ -1,12 +1,238 @@
-"""The `simobjs` command (gem5.opt's options)."""
+"""The `simobjs` command: gem5.opt's options, a few sub-commands, and the default demo.
 
+    simobjs [options] SCRIPT [script args]   run a gem5-style config script
+    simobjs                                  run the default demo
+    simobjs kvm-info [--json]                diagnose this host's KVM
+    simobjs schema                           print the JSON Schema of YAML configs
+    simobjs graph SCRIPT [args]              write the object graph as DOT (and SVG)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import runpy
 import sys
+import traceback
+from pathlib import Path
+
+import simobjs
+
+SUBCOMMANDS = ("kvm-info", "schema", "graph")
+
+BANNER = """simobjs {version}: gem5's config layer and KVM CPU in Python
+
+simobjs version {version}
+simobjs started {started}
+command line: {cmdline}
+"""
+
+
+def _option_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="simobjs",
+        usage="simobjs [options] SCRIPT [script options]\n"
+        "       simobjs {kvm-info,schema,graph} ...\n"
+        "       simobjs            (runs the default demo)",
+        description="Run a gem5-style config script on simobjs (KVM + reference CPU).",
+        add_help=True,
+    )
+    p.add_argument("--version", action="version", version=f"simobjs {simobjs.__version__}")
+    p.add_argument("-d", "--outdir", default="m5out", metavar="DIR",
+                   help="Set the output directory to DIR [default: m5out]")
+    p.add_argument("-r", "--redirect-stdout", action="store_true",
+                   help="Redirect stdout (& stderr, without -e) to DIR/simout.txt")
+    p.add_argument("-e", "--redirect-stderr", action="store_true",
+                   help="Redirect stderr to DIR/simerr.txt")
+    p.add_argument("--stdout-file", default="simout.txt", metavar="FILE",
+                   help="Filename for -r redirection [default: simout.txt]")
+    p.add_argument("--stderr-file", default="simerr.txt", metavar="FILE",
+                   help="Filename for -e redirection [default: simerr.txt]")
+    p.add_argument("--stats-file", default="stats.txt", metavar="FILE",
+                   help="Sets the output file for statistics [default: stats.txt]")
+    p.add_argument("--dump-config", default="config.ini", metavar="FILE",
+                   help="Dump configuration output file [default: config.ini]")
+    p.add_argument("--json-config", default="config.json", metavar="FILE",
+                   help="Create JSON output of the configuration [default: config.json]")
+    p.add_argument("--dot-config", default="config.dot", metavar="FILE",
+                   help="Create DOT & SVG output of the configuration [default: config.dot]")
+    p.add_argument("--debug-flags", default="", metavar="FLAG[,FLAG]",
+                   help="Sets the flags for debug output (-FLAG disables a flag)")
+    p.add_argument("--debug-file", default="", metavar="FILE",
+                   help="Sets the output file for debug (default: stdout)")
+    p.add_argument("--debug-start", type=int, default=0, metavar="TICK",
+                   help="Start debug output at TICK")
+    p.add_argument("--debug-help", action="store_true", help="Print the debug flags and exit")
+    p.add_argument("--config-only", action="store_true",
+                   help="Stop m5.instantiate() after writing the config files: no models, no KVM")
+    p.add_argument("-q", "--quiet", action="store_true", help="Reduce verbosity")
+    p.add_argument("--list-objects", "--list-sim-objects", action="store_true",
+                   dest="list_objects", help="List the SimObjects simobjs models and exit")
+    p.add_argument("script", nargs="?", help="the config script to run")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
+    return p
+
+
+def _redirect(options: argparse.Namespace) -> None:
+    outdir = Path(options.outdir)
+    if options.redirect_stdout:
+        outdir.mkdir(parents=True, exist_ok=True)
+        out = open(outdir / options.stdout_file, "w", buffering=1)  # noqa: SIM115
+        os.dup2(out.fileno(), 1)
+        sys.stdout = out
+        if not options.redirect_stderr:
+            os.dup2(out.fileno(), 2)
+            sys.stderr = out
+    if options.redirect_stderr:
+        outdir.mkdir(parents=True, exist_ok=True)
+        err = open(outdir / options.stderr_file, "w", buffering=1)  # noqa: SIM115
+        os.dup2(err.fileno(), 2)
+        sys.stderr = err
+
+
+def _list_objects() -> int:
+    from simobjs.objects import supported_names
+
+    for name in sorted(supported_names()):
+        print(name)
+    return 0
+
+
+def _apply_options(options: argparse.Namespace) -> None:
+    """Hand the run options to the kernel and the debug machinery."""
+    from simobjs import options as run_options
+
+    run_options.set_from_namespace(options)
+    if options.debug_flags:
+        from simobjs.sim import debug
+
+        debug.set_flags(options.debug_flags)
+        if options.debug_file:
+            debug.set_file(os.path.join(options.outdir, options.debug_file))
+        if options.debug_start:
+            debug.set_start(options.debug_start)
+
+
+def run_script(script: str, args: list[str], options: argparse.Namespace) -> int:
+    """Run a config script as gem5 does: `m5` importable, sys.argv = [script, *args]."""
+    from simobjs.sim import core
+
+    path = Path(script)
+    if not path.is_file():
+        print(f"fatal: script {script} not found", file=sys.stderr)
+        return 1
+    sys.argv = [str(path), *args]
+    sys.path.insert(0, str(path.resolve().parent))
+    code = 0
+    try:
+        runpy.run_path(str(path), run_name="__m5_main__")
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        if e.code is not None and not isinstance(e.code, int):
+            print(e.code, file=sys.stderr)
+    except core.ConfigOnlyStop:
+        code = 0
+    except KeyboardInterrupt:
+        print("simobjs: interrupted", file=sys.stderr)
+        code = 130
+    except BaseException as e:  # the script failed: show it as Python would, keep outputs
+        from simobjs.errors import ConfigError
+
+        if isinstance(e, ConfigError):
+            print(f"fatal: {e}", file=sys.stderr)
+        else:
+            traceback.print_exc()
+        code = 1
+    finally:
+        code = core.finalize(code)
+    return code
+
+
+def _cmd_kvm_info(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="simobjs kvm-info", description="Diagnose this host's KVM.")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--no-measure", action="store_true", help="skip the timing measurements")
+    a = p.parse_args(argv)
+    from kvm import info
+
+    report = info.collect_info(measure=not a.no_measure)
+    if a.json:
+        import json
+
+        print(json.dumps(report, indent=2, sort_keys=True))
+    else:
+        print(info.format_info(report))
+    return 0 if report.get("usable", True) else 1
+
+
+def _cmd_schema(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="simobjs schema",
+                                description="Print the JSON Schema for YAML/JSON configs.")
+    p.add_argument("-o", "--output", help="write to FILE instead of stdout")
+    a = p.parse_args(argv)
+    import json
+
+    from simobjs.config.schema import generate_schema
+
+    text = json.dumps(generate_schema(), indent=2, sort_keys=True)
+    if a.output:
+        Path(a.output).write_text(text + "\n")
+    else:
+        print(text)
+    return 0
+
+
+def _cmd_graph(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="simobjs graph",
+                                description="Write the object graph of a config script as DOT/SVG.")
+    p.add_argument("-d", "--outdir", default="m5out")
+    p.add_argument("script")
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    a = p.parse_args(argv)
+    options = _option_parser().parse_args(["-d", a.outdir, "--config-only", a.script, *a.args])
+    _apply_options(options)
+    code = run_script(a.script, a.args, options)
+    dot = Path(a.outdir) / options.dot_config
+    if dot.exists():
+        print(f"graph: {dot}")
+        svg = dot.with_suffix(".svg")
+        if svg.exists():
+            print(f"graph: {svg}")
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    print("simobjs: command line not built yet", file=sys.stderr)
-    return 2
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        cmd = {"kvm-info": _cmd_kvm_info, "schema": _cmd_schema, "graph": _cmd_graph}[argv[0]]
+        return cmd(argv[1:])
+    parser = _option_parser()
+    options = parser.parse_args(argv)
+    if options.list_objects:
+        return _list_objects()
+    if options.debug_help:
+        from simobjs.sim import debug
+
+        print(debug.help_text())
+        return 0
+    _redirect(options)
+    if not options.quiet:
+        import datetime
+        import shlex
+
+        print(BANNER.format(
+            version=simobjs.__version__,
+            started=datetime.datetime.now().strftime("%b %d %Y %H:%M:%S"),
+            cmdline=" ".join(shlex.quote(a) for a in ["simobjs", *argv]),
+        ))
+    _apply_options(options)
+    if options.script is None:
+        from simobjs.demo import demo_script
+
+        script, args = demo_script(), options.args
+    else:
+        script, args = options.script, options.args
+    return run_script(script, args, options)
 
 
 if __name__ == "__main__":
