@@ -1,10 +1,10 @@
 """The `simobjs` command: gem5.opt's options, a few sub-commands, and the default demo.
 
-    simobjs [options] SCRIPT [script args]   run a gem5-style config script
-    simobjs                                  run the default demo
-    simobjs kvm-info [--json]                diagnose this host's KVM
-    simobjs schema                           print the JSON Schema of YAML configs
-    simobjs graph SCRIPT [args]              write the object graph as DOT (and SVG)
+simobjs [options] SCRIPT [script args]   run a gem5-style config script
+simobjs                                  run the default demo
+simobjs kvm-info [--json]                diagnose this host's KVM
+simobjs schema                           print the JSON Schema of YAML configs
+simobjs graph SCRIPT [args]              write the object graph as DOT (and SVG)
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ import simobjs
 
 SUBCOMMANDS = ("kvm-info", "schema", "graph")
 
-BANNER = """simobjs {version}: gem5's config layer and KVM CPU in Python
+BANNER = """simobjs: gem5's config layer and KVM CPU in Python.
 
 simobjs version {version}
 simobjs started {started}
+simobjs executing on {host}, pid {pid}
 command line: {cmdline}
 """
 
@@ -38,36 +39,87 @@ def _option_parser() -> argparse.ArgumentParser:
         add_help=True,
     )
     p.add_argument("--version", action="version", version=f"simobjs {simobjs.__version__}")
-    p.add_argument("-d", "--outdir", default="m5out", metavar="DIR",
-                   help="Set the output directory to DIR [default: m5out]")
-    p.add_argument("-r", "--redirect-stdout", action="store_true",
-                   help="Redirect stdout (& stderr, without -e) to DIR/simout.txt")
-    p.add_argument("-e", "--redirect-stderr", action="store_true",
-                   help="Redirect stderr to DIR/simerr.txt")
-    p.add_argument("--stdout-file", default="simout.txt", metavar="FILE",
-                   help="Filename for -r redirection [default: simout.txt]")
-    p.add_argument("--stderr-file", default="simerr.txt", metavar="FILE",
-                   help="Filename for -e redirection [default: simerr.txt]")
-    p.add_argument("--stats-file", default="stats.txt", metavar="FILE",
-                   help="Sets the output file for statistics [default: stats.txt]")
-    p.add_argument("--dump-config", default="config.ini", metavar="FILE",
-                   help="Dump configuration output file [default: config.ini]")
-    p.add_argument("--json-config", default="config.json", metavar="FILE",
-                   help="Create JSON output of the configuration [default: config.json]")
-    p.add_argument("--dot-config", default="config.dot", metavar="FILE",
-                   help="Create DOT & SVG output of the configuration [default: config.dot]")
-    p.add_argument("--debug-flags", default="", metavar="FLAG[,FLAG]",
-                   help="Sets the flags for debug output (-FLAG disables a flag)")
-    p.add_argument("--debug-file", default="", metavar="FILE",
-                   help="Sets the output file for debug (default: stdout)")
-    p.add_argument("--debug-start", type=int, default=0, metavar="TICK",
-                   help="Start debug output at TICK")
+    p.add_argument(
+        "-d",
+        "--outdir",
+        default="m5out",
+        metavar="DIR",
+        help="Set the output directory to DIR [default: m5out]",
+    )
+    p.add_argument(
+        "-r",
+        "--redirect-stdout",
+        action="store_true",
+        help="Redirect stdout (& stderr, without -e) to DIR/simout.txt",
+    )
+    p.add_argument(
+        "-e", "--redirect-stderr", action="store_true", help="Redirect stderr to DIR/simerr.txt"
+    )
+    p.add_argument(
+        "--stdout-file",
+        default="simout.txt",
+        metavar="FILE",
+        help="Filename for -r redirection [default: simout.txt]",
+    )
+    p.add_argument(
+        "--stderr-file",
+        default="simerr.txt",
+        metavar="FILE",
+        help="Filename for -e redirection [default: simerr.txt]",
+    )
+    p.add_argument(
+        "--stats-file",
+        default="stats.txt",
+        metavar="FILE",
+        help="Sets the output file for statistics [default: stats.txt]",
+    )
+    p.add_argument(
+        "--dump-config",
+        default="config.ini",
+        metavar="FILE",
+        help="Dump configuration output file [default: config.ini]",
+    )
+    p.add_argument(
+        "--json-config",
+        default="config.json",
+        metavar="FILE",
+        help="Create JSON output of the configuration [default: config.json]",
+    )
+    p.add_argument(
+        "--dot-config",
+        default="config.dot",
+        metavar="FILE",
+        help="Create DOT & SVG output of the configuration [default: config.dot]",
+    )
+    p.add_argument(
+        "--debug-flags",
+        default="",
+        metavar="FLAG[,FLAG]",
+        help="Sets the flags for debug output (-FLAG disables a flag)",
+    )
+    p.add_argument(
+        "--debug-file",
+        default="",
+        metavar="FILE",
+        help="Sets the output file for debug (default: stdout)",
+    )
+    p.add_argument(
+        "--debug-start", type=int, default=0, metavar="TICK", help="Start debug output at TICK"
+    )
     p.add_argument("--debug-help", action="store_true", help="Print the debug flags and exit")
-    p.add_argument("--config-only", action="store_true",
-                   help="Stop m5.instantiate() after writing the config files: no models, no KVM")
+    p.add_argument(
+        "--config-only",
+        action="store_true",
+        help="Stop m5.instantiate() after writing the config files: no models, no KVM",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="Reduce verbosity")
-    p.add_argument("--list-objects", "--list-sim-objects", action="store_true",
-                   dest="list_objects", help="List the SimObjects simobjs models and exit")
+    p.add_argument(
+        "--list-objects",
+        "--list-sim-objects",
+        action="store_true",
+        dest="list_objects",
+        help="List the SimObjects simobjs models and exit",
+    )
     p.add_argument("script", nargs="?", help="the config script to run")
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
     return p
@@ -75,6 +127,16 @@ def _option_parser() -> argparse.ArgumentParser:
 
 def _redirect(options: argparse.Namespace) -> None:
     outdir = Path(options.outdir)
+    stdout_file = outdir / options.stdout_file
+    stderr_file = outdir / options.stderr_file
+    if options.redirect_stdout and not options.redirect_stderr:
+        print("Redirecting stdout and stderr to", stdout_file)
+    else:
+        if options.redirect_stdout:
+            print("Redirecting stdout to", stdout_file)
+        if options.redirect_stderr:
+            print("Redirecting stderr to", stderr_file)
+    sys.stdout.flush()
     if options.redirect_stdout:
         outdir.mkdir(parents=True, exist_ok=True)
         out = open(outdir / options.stdout_file, "w", buffering=1)  # noqa: SIM115
@@ -166,8 +228,9 @@ def _cmd_kvm_info(argv: list[str]) -> int:
 
 
 def _cmd_schema(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="simobjs schema",
-                                description="Print the JSON Schema for YAML/JSON configs.")
+    p = argparse.ArgumentParser(
+        prog="simobjs schema", description="Print the JSON Schema for YAML/JSON configs."
+    )
     p.add_argument("-o", "--output", help="write to FILE instead of stdout")
     a = p.parse_args(argv)
     import json
@@ -183,8 +246,9 @@ def _cmd_schema(argv: list[str]) -> int:
 
 
 def _cmd_graph(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="simobjs graph",
-                                description="Write the object graph of a config script as DOT/SVG.")
+    p = argparse.ArgumentParser(
+        prog="simobjs graph", description="Write the object graph of a config script as DOT/SVG."
+    )
     p.add_argument("-d", "--outdir", default="m5out")
     p.add_argument("script")
     p.add_argument("args", nargs=argparse.REMAINDER)
@@ -219,12 +283,17 @@ def main(argv: list[str] | None = None) -> int:
     if not options.quiet:
         import datetime
         import shlex
+        import socket
 
-        print(BANNER.format(
-            version=simobjs.__version__,
-            started=datetime.datetime.now().strftime("%b %d %Y %H:%M:%S"),
-            cmdline=" ".join(shlex.quote(a) for a in ["simobjs", *argv]),
-        ))
+        print(
+            BANNER.format(
+                version=simobjs.__version__,
+                started=datetime.datetime.now().strftime("%b %d %Y %H:%M:%S"),
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                cmdline=" ".join(shlex.quote(a) for a in ["simobjs", *argv]),
+            )
+        )
     _apply_options(options)
     if options.script is None:
         from simobjs.demo import demo_script
