@@ -236,8 +236,8 @@ def summary(rows: list[Row]) -> list[str]:
         if cpl == 3:
             text += f" (target >= 8x: {'ok' if plain / coal >= 8 else 'below target'})"
         text += (
-            f"; a coalesced write costs {coal:.2f} us against an in-kernel exit of"
-            f" {floor:.2f} us, the floor no user-space loop can go under"
+            f"; a coalesced write costs {coal:.2f} us, an in-kernel exit"
+            f" (CPUID) of {floor:.2f} us: both are the host trap cost, which only a faster host lowers"
         )
         out.append(text)
     return out

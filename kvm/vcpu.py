@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import mmap
+import os
 import struct
 from collections.abc import Iterable
 
@@ -132,8 +133,6 @@ class Vcpu:
             return
         self._words.release()
         self._mm.close()
-        import os
-
         os.close(self.fd)
         self.fd = -1
 
@@ -251,12 +250,6 @@ class Vcpu:
             self._pending = None
 
     # ------------------------------------------------------- kvm_run fields
-    def _get8(self, off: int) -> int:
-        return self._mm[off]
-
-    def _set8(self, off: int, v: int) -> None:
-        self._mm[off] = v
-
     @property
     def immediate_exit(self) -> bool:
         return bool(self._mm[lib.SO_RUN_IMMEDIATE_EXIT])

@@ -285,3 +285,24 @@ def test_vcpu_events_round_trip(make_guest):
         assert e.ioctl == "KVM_SET_VCPU_EVENTS"
         pytest.skip(f"this host refuses KVM_SET_VCPU_EVENTS (PVM does): {e}")
     assert v.get_vcpu_events() == ev
+
+
+def test_single_step_at_cpl0_gives_debug_exits(make_guest):
+    from kvm.exits import DebugExit
+
+    g = make_guest("nop\n nop\n out %al, $0x10", cpl=0)
+    v = g.vcpu
+    if not g.kvm.check_extension("set_guest_debug"):
+        pytest.skip("no KVM_CAP_SET_GUEST_DEBUG")
+    v.set_guest_debug(single_step=True)
+    e = v.run()
+    assert isinstance(e, DebugExit) and e.exception == 1
+    assert e.pc == CODE_AT + 1  # stopped after the first nop
+    v.set_guest_debug(enable=False)
+    assert v.run() == IoExit(1, 1, 0x10, 1, v.get_regs().rax.to_bytes(8, "little")[:1])
+
+
+def test_public_api_is_importable():
+    import kvm
+
+    assert kvm.Kvm and kvm.Vcpu and kvm.IoExit and kvm.KvmError
