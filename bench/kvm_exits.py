@@ -237,7 +237,7 @@ def summary(rows: list[Row]) -> list[str]:
             text += f" (target >= 8x: {'ok' if plain / coal >= 8 else 'below target'})"
         text += (
             f"; a coalesced write costs {coal:.2f} us, an in-kernel exit"
-            f" (CPUID) of {floor:.2f} us: both are the host trap cost, which only a faster host lowers"
+            f" (CPUID) {floor:.2f} us: both are the host trap cost, which only a faster host lowers"
         )
         out.append(text)
     return out

@@ -144,6 +144,11 @@ class Vcpu:
             if r == _EINTR:
                 return INTR
             raise KvmError("KVM_RUN", -r)
+        return self.decode()
+
+    def decode(self) -> Exit:
+        """Decode the exit currently described by kvm_run (run() calls this; tests
+        may call it on a kvm_run they filled in themselves)."""
         mm = self._mm
         reason = self._words[_EXIT_REASON_WORD]
         if reason == _EXIT_IO:
@@ -213,6 +218,11 @@ class Vcpu:
                 reason == lib.KVM_EXIT_X86_WRMSR,
             )
         return UnknownExit(reason, _U64.unpack_from(mm, lib.SO_RUN_HW_REASON)[0])
+
+    @property
+    def run_mapping(self) -> mmap.mmap:
+        """The raw vCPU mapping (kvm_run, PIO data page, coalesced ring)."""
+        return self._mm
 
     @property
     def pending_read(self) -> bool:
