@@ -14,12 +14,19 @@ class Problem:
     param: str | None = None
     expected: str | None = None
     got: str | None = None
+    verbatim: bool = False  # the message already names the object (gem5's wording)
 
     def __str__(self) -> str:
+        if self.verbatim:
+            return self.message
         where = f"{self.path}.{self.param}" if self.param else self.path
-        text = f"{where}: {self.message}"
-        if self.expected is not None or self.got is not None:
+        text = f"{where}: {self.message}" if where else self.message
+        if self.expected is not None and self.got is not None:
             text += f" (expected {self.expected}, got {self.got})"
+        elif self.expected is not None:
+            text += f" (expected {self.expected})"
+        elif self.got is not None:
+            text += f" (got {self.got})"
         return text
 
 
@@ -92,6 +99,8 @@ class GuestFault(SimulationError):
     `dump` holds the register dump text.
     """
 
-    def __init__(self, message: str, path: str | None = None, rip: int | None = None, dump: str = ""):
+    def __init__(
+        self, message: str, path: str | None = None, rip: int | None = None, dump: str = ""
+    ):
         self.dump = dump
         super().__init__(message, path, rip)

@@ -1,0 +1,59 @@
+"""A gem5-style configuration: a KVM x86 system with a UART on COM1.
+
+Run with the simobjs command (or import it and call `build(num_cpus)` to get
+the Root without simulating).
+"""
+
+import argparse
+import os
+
+import m5
+from m5.objects import *
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def build(num_cpus=1, guest=None):
+    system = System()
+    system.clk_domain = SrcClockDomain()
+    system.clk_domain.clock = "1GHz"
+    system.clk_domain.voltage_domain = VoltageDomain()
+    system.mem_mode = "atomic_noncaching"
+    system.mem_ranges = [AddrRange("512MB")]
+    system.m5ops_base = 0xFFFF0000
+
+    system.membus = SystemXBar()
+    system.system_port = system.membus.cpu_side_ports
+
+    system.mem_ctrl = SimpleMemory()
+    system.mem_ctrl.range = system.mem_ranges[0]
+    system.mem_ctrl.port = system.membus.mem_side_ports
+
+    system.kvm_vm = KvmVM()
+    system.cpu = [X86KvmCPU(cpu_id=i, hostFreq="2GHz") for i in range(num_cpus)]
+    for cpu in system.cpu:
+        cpu.createThreads()
+        cpu.createInterruptController()
+        cpu.icache_port = system.membus.cpu_side_ports
+        cpu.dcache_port = system.membus.cpu_side_ports
+
+    system.terminal = Terminal(outfile="stdout")
+    system.uart = Uart8250(pio_addr=x86IOAddress(0x3F8))
+    system.uart.pio = system.membus.mem_side_ports
+
+    system.workload = X86BareMetalWorkload()
+    system.workload.object_file = guest or os.path.join(
+        HERE, "..", "examples", "guests", "hello.elf"
+    )
+    return Root(full_system=True, system=system)
+
+
+if __name__ == "__m5_main__" or __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cpus", type=int, default=1)
+    parser.add_argument("--guest", default=None)
+    args = parser.parse_args()
+    root = build(args.cpus, args.guest)
+    m5.instantiate()
+    event = m5.simulate()
+    print(f"Exiting @ tick {m5.curTick()} because {event.getCause()}")

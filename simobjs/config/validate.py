@@ -1,0 +1,148 @@
+"""Whole-graph checks run by prepare(): every problem is reported at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+
+from simobjs.errors import Problem
+from simobjs.params.desc import is_simobject
+from simobjs.params.ports import PortRef
+from simobjs.params.types import AddrRange
+
+
+def check_all(root: Any, objs: list[Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    problems += _roots(root, objs)
+    for obj in objs:
+        problems += _abstract(obj)
+        problems += _unset_params(obj)
+        problems += _required_ports(obj)
+    problems += _overlaps(objs)
+    problems += _reference_cycles(objs)
+    return problems
+
+
+def _roots(root: Any, objs: list[Any]) -> list[Problem]:
+    extra = [o for o in objs if getattr(o, "_is_root", False) and o is not root]
+    return [
+        Problem(o.path(), "a second Root in the configuration (only one Root may exist)")
+        for o in extra
+    ]
+
+
+def _abstract(obj: Any) -> list[Problem]:
+    cls = type(obj)
+    if cls.abstract:
+        return [
+            Problem(
+                obj.path(),
+                f"Cannot instantiate an abstract SimObject ({cls.__name__})",
+                expected=f"a concrete subclass of {cls.__name__}",
+                got=cls.__name__,
+            )
+        ]
+    if cls._model is None:
+        return [Problem(obj.path(), f"{cls.__name__} names no runtime model (_model)")]
+    return []
+
+
+def _unset_params(obj: Any) -> list[Problem]:
+    out = []
+    path = obj.path()
+    for name in type(obj)._params:
+        if obj._values.get(name) is None:
+            out.append(
+                Problem(
+                    path,
+                    f"{path}.{name} without default or user set value",
+                    param=name,
+                    verbatim=True,
+                )
+            )
+    return out
+
+
+def _required_ports(obj: Any) -> list[Problem]:
+    out = []
+    for name, port in sorted(type(obj)._ports.items()):
+        if not obj._port_required(name, port):
+            continue
+        ref = obj._port_refs.get(name)
+        if ref is None or not any(isinstance(el.peer, PortRef) for el in ref.elements()):
+            out.append(
+                Problem(
+                    obj.path(),
+                    f"port '{name}' is not connected",
+                    param=name,
+                    expected="a connection",
+                    got="none",
+                )
+            )
+    return out
+
+
+def _overlaps(objs: list[Any]) -> list[Problem]:
+    """Address ranges of the responders on one crossbar must not overlap."""
+    out = []
+    for bus in objs:
+        ref = bus._port_refs.get("mem_side_ports")
+        if ref is None or not getattr(type(bus), "_routes_by_address", False):
+            continue
+        claims: list[tuple[AddrRange, str]] = []
+        for el in ref.elements():
+            if isinstance(el.peer, PortRef):
+                dev = el.peer.simobj
+                claims += [(r, dev.path()) for r in dev._addr_ranges()]
+        claims.sort(key=lambda c: (c[0].start, c[0].end))
+        # A sweep over ranges sorted by start: each range is compared with the
+        # ranges still open, so this is O(n log n) for non-overlapping maps.
+        open_claims: list[tuple[AddrRange, str]] = []
+        for rng, who in claims:
+            open_claims = [c for c in open_claims if c[0].end > rng.start]
+            for other, other_who in open_claims:
+                if other.intersects(rng):
+                    out.append(
+                        Problem(
+                            bus.path(),
+                            f"address range {_hex(other)} of {other_who} overlaps {_hex(rng)} of {who}",
+                            expected="disjoint address ranges on one bus",
+                            got=f"{other_who} and {who}",
+                        )
+                    )
+            open_claims.append((rng, who))
+    return out
+
+
+def _hex(r: AddrRange) -> str:
+    return f"[{r.start:#x}, {r.end:#x})"
+
+
+def reference_graph(objs: list[Any]) -> nx.DiGraph:
+    """Objects and the SimObject params that point from one to another."""
+    g = nx.DiGraph()
+    for obj in objs:
+        g.add_node(id(obj), obj=obj)
+        for name, value in obj._values.items():
+            for target in value if isinstance(value, list) else [value]:
+                if is_simobject(target) and target is not obj:
+                    g.add_edge(id(obj), id(target), param=name)
+    return g
+
+
+def _reference_cycles(objs: list[Any]) -> list[Problem]:
+    g = reference_graph(objs)
+    # A child-param (obj.x = child) is built before its parent, like any
+    # other param, so a loop of references cannot be built in any order.
+    try:
+        cycle = nx.find_cycle(g)
+    except nx.NetworkXNoCycle:
+        return []
+    names = [f"{g.nodes[a]['obj'].path()}.{g.edges[a, b]['param']}" for a, b in cycle]
+    return [
+        Problem(
+            g.nodes[cycle[0][0]]["obj"].path(),
+            "SimObject params form a cycle: " + " -> ".join(names),
+        )
+    ]

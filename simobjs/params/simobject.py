@@ -1,0 +1,567 @@
+"""The SimObject declaration base: params, ports, children, paths.
+
+A class body lists `Param.X(...)` declarations, ports and default overrides;
+an instance holds values, children and port references. Nothing here builds a
+runtime model: `_model = "module:Class"` only names it.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import types
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from simobjs.errors import (
+    ConfigAttributeError,
+    ConfigError,
+    ConfigRuntimeError,
+    ConfigTypeError,
+    Problem,
+)
+from simobjs.params.desc import (
+    Param,
+    ParamDesc,
+    SimObjectVector,
+    VectorParamValue,
+    frozen_value,
+    is_simobject,
+)
+from simobjs.params.ports import DeprecatedParam, Port, PortRef, VectorPortRef
+from simobjs.params.proxy import Parent
+from simobjs.params.types import NullSimObject
+from simobjs.params.values import register_type
+
+# Class-body names that configure the class instead of declaring a param.
+INIT_KEYWORDS = frozenset(
+    {
+        "abstract",
+        "type",
+        "cxx_class",
+        "cxx_header",
+        "cxx_exports",
+        "cxx_param_exports",
+        "cxx_template_params",
+        "cxx_extra_bases",
+        "cxx_type",
+    }
+)
+
+_root_instance: SimObject | None = None
+
+
+def reset_for_tests() -> None:
+    """Forget the Root singleton so a new configuration can be built."""
+    global _root_instance
+    _root_instance = None
+
+
+def get_root() -> SimObject | None:
+    return _root_instance
+
+
+def _warn(msg: str) -> None:
+    print(f"warn: {msg}", file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class PortBinding:
+    """One connected port element (index -1 for a scalar port) and its peer."""
+
+    port: str
+    index: int
+    peer: Any
+    peer_port: str
+    peer_index: int
+
+
+def _is_plain_attr(val: Any) -> bool:
+    return isinstance(
+        val,
+        types.FunctionType
+        | classmethod
+        | staticmethod
+        | property
+        | type
+        | types.ModuleType
+        | types.BuiltinFunctionType,
+    )
+
+
+def as_simobject_value(value: Any) -> Any:
+    """A SimObject, or a list/tuple of them as a SimObjectVector, else None."""
+    if is_simobject(value) or isinstance(value, SimObjectVector):
+        return value
+    if isinstance(value, list | tuple) and value and all(is_simobject(v) for v in value):
+        return SimObjectVector(value)
+    return None
+
+
+def _clone_value(value: Any, memo: dict) -> Any:
+    if is_simobject(value):
+        return value._clone(memo)
+    if isinstance(value, SimObjectVector):
+        return SimObjectVector(_clone_value(v, memo) for v in value)
+    if isinstance(value, VectorParamValue):
+        return VectorParamValue(value)
+    return value
+
+
+class MetaSimObject(type):
+    """Sorts a class body into params, ports, defaults and children."""
+
+    def __new__(mcls, name: str, bases: tuple, body: dict) -> MetaSimObject:
+        sim_bases = [b for b in bases if isinstance(b, MetaSimObject)]
+        if len(sim_bases) > 1:
+            raise ConfigTypeError(
+                Problem(
+                    name,
+                    "SimObjects do not support multiple inheritance",
+                    got=", ".join(b.__name__ for b in sim_bases),
+                )
+            )
+        cls_body: dict = {}
+        params: dict[str, ParamDesc] = {}
+        ports: dict[str, Port] = {}
+        deprecated: dict[str, DeprecatedParam] = {}
+        values: dict[str, Any] = {}
+        for key, val in body.items():
+            if key.startswith("_") or key in INIT_KEYWORDS or _is_plain_attr(val):
+                cls_body[key] = val
+            elif isinstance(val, ParamDesc):
+                params[key] = val
+            elif isinstance(val, Port):
+                ports[key] = val
+            elif isinstance(val, DeprecatedParam):
+                deprecated[key] = val
+            else:
+                values[key] = val
+        cls = super().__new__(mcls, name, bases, cls_body)
+        base = sim_bases[0] if sim_bases else None
+        d = cls.__dict__
+        type.__setattr__(cls, "_base", base)
+        type.__setattr__(cls, "_params", dict(base._params) if base else {})
+        type.__setattr__(cls, "_ports", dict(base._ports) if base else {})
+        type.__setattr__(cls, "_deprecated", dict(base._deprecated) if base else {})
+        type.__setattr__(cls, "_values", dict(base._values) if base else {})
+        type.__setattr__(cls, "_class_children", dict(base._class_children) if base else {})
+        type.__setattr__(cls, "_instantiated", False)
+        type.__setattr__(cls, "abstract", bool(d.get("abstract", False)))
+        if base is not None:
+            type.__setattr__(base, "_instantiated", True)
+        register_type(name, cls)
+        for key, pdesc in params.items():
+            pdesc.name = key
+            try:
+                pdesc.resolve()
+            except ConfigError as e:
+                from simobjs.params.values import _types
+
+                if _types.get(name) is cls:
+                    del _types[name]
+                raise ConfigError(
+                    Problem(name, f"param '{key}': {e.problems[0].message}")
+                ) from None
+            cls._params[key] = pdesc
+            if pdesc.has_default:
+                cls._set_class_value(key, pdesc.default)
+        for key, port in ports.items():
+            port.name = key
+            cls._ports[key] = port
+        for key, dep in deprecated.items():
+            for other_key, other in list(params.items()) + list(ports.items()):
+                if other is dep.new_param:
+                    dep.new_name = other_key
+            if not dep.new_name:
+                raise ConfigError(
+                    Problem(name, f"DeprecatedParam '{key}' names no param or port of this class")
+                )
+            cls._deprecated[key] = dep
+        for key, val in values.items():
+            setattr(cls, key, val)
+        return cls
+
+    def _set_class_value(cls, key: str, value: Any) -> None:
+        pdesc = cls._params[key]
+        try:
+            converted = pdesc.convert(value)
+        except ConfigError as e:
+            p = e.problems[0]
+            raise ConfigTypeError(
+                Problem(
+                    cls.__name__,
+                    f"Error setting param {cls.__name__}.{key} to {value!r}: {p.message}",
+                    param=None,
+                    expected=p.expected,
+                    got=p.got,
+                )
+            ) from None
+        if as_simobject_value(converted) is not None and cls._instantiated:
+            raise ConfigRuntimeError(
+                f"cannot set SimObject parameter '{key}' after\n"
+                f"    class {cls.__name__} has been instantiated or subclassed"
+            )
+        cls._values[key] = converted
+
+    def __setattr__(cls, key: str, value: Any) -> None:
+        if key.startswith("_") or key in INIT_KEYWORDS or _is_plain_attr(value):
+            type.__setattr__(cls, key, value)
+            return
+        if key in cls._deprecated:
+            key = cls._deprecated[key].new_name
+        if key in cls._ports:
+            raise ConfigAttributeError(
+                Problem(
+                    cls.__name__,
+                    f"cannot connect port '{key}' at class level; connect it on an instance",
+                )
+            )
+        if key in cls._params:
+            cls._set_class_value(key, value)
+            return
+        child = as_simobject_value(value)
+        if child is not None:
+            if cls._instantiated:
+                raise ConfigRuntimeError(
+                    f"cannot set SimObject parameter '{key}' after\n"
+                    f"    class {cls.__name__} has been instantiated or subclassed"
+                )
+            cls._class_children[key] = child
+            return
+        raise ConfigAttributeError(
+            Problem(cls.__name__, f"Class {cls.__name__} has no parameter {key}")
+        )
+
+    def __getattr__(cls, key: str) -> Any:
+        if key.startswith("__"):
+            raise AttributeError(key)
+        values = cls.__dict__.get("_values")
+        if values is None:
+            for klass in cls.__mro__:
+                if "_values" in klass.__dict__:
+                    values = klass.__dict__["_values"]
+                    break
+        if values is not None and key in values:
+            return values[key]
+        children = type.__getattribute__(cls, "_class_children")
+        if key in children:
+            return children[key]
+        raise AttributeError(f"object '{cls.__name__}' has no attribute '{key}'")
+
+
+class SimObject(metaclass=MetaSimObject):
+    """Base of every declaration (gem5's SimObject)."""
+
+    type = "SimObject"
+    abstract = True
+    _is_simobject_class: ClassVar[bool] = True
+    _is_root: ClassVar[bool] = False
+    _model: ClassVar[str | None] = None
+
+    eventq_index = Param.UInt32(Parent.eventq_index, "Event Queue Index")
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> SimObject:
+        global _root_instance
+        if cls._is_root:
+            if _root_instance is not None:
+                raise ConfigRuntimeError(
+                    Problem("root", "Attempt to allocate multiple instances of Root.")
+                )
+            self = object.__new__(cls)
+            _root_instance = self
+            return self
+        return object.__new__(cls)
+
+    def __init__(self, **kwargs: Any):
+        self._setup()
+        memo: dict = {id(self): self}
+        values = self.__dict__["_values"]
+        for key, val in values.items():
+            if is_simobject(val) or isinstance(val, VectorParamValue):
+                values[key] = _clone_value(val, memo)
+        for key, val in type(self)._class_children.items():
+            self.add_child(key, _clone_value(val, memo))
+        for key, val in kwargs.items():
+            setattr(self, key, val)
+
+    def _setup(self) -> None:
+        cls = type(self)
+        for klass in cls.__mro__:
+            if isinstance(klass, MetaSimObject):
+                type.__setattr__(klass, "_instantiated", True)
+        d = self.__dict__
+        d["_parent"] = None
+        d["_name"] = None
+        d["_children"] = {}
+        d["_values"] = dict(cls._values)
+        d["_port_refs"] = {}
+        d["_frozen"] = False
+        d["_frozen_params"] = None
+        d["_path"] = None
+        d["_ccobject"] = None
+
+    def _clone(self, memo: dict) -> SimObject:
+        if id(self) in memo:
+            return memo[id(self)]
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        new._setup()
+        new.__dict__["_values"] = {k: _clone_value(v, memo) for k, v in self._values.items()}
+        for key, child in self._children.items():
+            if not any(child is v for v in self._values.values()):
+                new.add_child(key, _clone_value(child, memo))
+        for key, val in new._values.items():
+            if (
+                key in self._children
+                and as_simobject_value(val) is not None
+                and not val.has_parent()
+            ):
+                new.add_child(key, val)
+        return new
+
+    def __call__(self, **kwargs: Any) -> SimObject:
+        """A copy of this object (children deep-copied) with `kwargs` applied."""
+        new = self._clone({})
+        for key, val in kwargs.items():
+            setattr(new, key, val)
+        return new
+
+    # -- attribute access ----------------------------------------------
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        d = self.__dict__
+        if "_values" not in d:
+            raise AttributeError(attr)
+        cls = type(self)
+        if attr in cls._deprecated:
+            dep = cls._deprecated[attr]
+            _warn(dep.message or f"{attr} is deprecated; use {dep.new_name}")
+            attr = dep.new_name
+        if attr in cls._ports:
+            return self._get_port_ref(attr)
+        if attr in d["_values"]:
+            return d["_values"][attr]
+        if attr in d["_children"]:
+            return d["_children"][attr]
+        raise AttributeError(f"object '{cls.__name__}' has no attribute '{attr}'")
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        if attr.startswith("_"):
+            object.__setattr__(self, attr, value)
+            return
+        cls = type(self)
+        if self._frozen:
+            raise ConfigRuntimeError(
+                Problem(
+                    self.path(),
+                    f"cannot set '{attr}': the configuration is frozen once instantiated",
+                    param=attr,
+                )
+            )
+        if attr in cls._deprecated:
+            dep = cls._deprecated[attr]
+            _warn(dep.message or f"{attr} is deprecated; use {dep.new_name}")
+            attr = dep.new_name
+        if attr in cls._ports:
+            self._get_port_ref(attr).connect(value)
+            return
+        pdesc = cls._params.get(attr)
+        if pdesc is not None:
+            try:
+                converted = pdesc.convert(value)
+            except ConfigError as e:
+                p = e.problems[0]
+                raise ConfigTypeError(
+                    Problem(
+                        self.path(),
+                        f"Error setting param {cls.__name__}.{attr} to {value!r}: {p.message}",
+                        param=attr,
+                        expected=p.expected,
+                        got=p.got,
+                    )
+                ) from None
+            self._values[attr] = converted
+            if as_simobject_value(converted) is not None and not converted.has_parent():
+                self.add_child(attr, converted)
+            return
+        child = as_simobject_value(value)
+        if child is not None:
+            self.add_child(attr, child)
+            return
+        raise ConfigAttributeError(
+            Problem(
+                self.path(),
+                f"Class {cls.__name__} has no parameter {attr}",
+                param=attr,
+                got=repr(value),
+            )
+        )
+
+    def __getitem__(self, key: int) -> SimObject:
+        if key == 0:
+            return self
+        raise IndexError(f"Non-zero index '{key}' to SimObject")
+
+    def __len__(self) -> int:
+        return 1
+
+    def __iter__(self):
+        yield self
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        return self.path()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.path()}>"
+
+    # -- tree ----------------------------------------------------------
+    def has_parent(self) -> bool:
+        return self._parent is not None
+
+    def get_parent(self) -> SimObject | None:
+        return self._parent
+
+    def get_name(self) -> str | None:
+        return self._name
+
+    def set_parent(self, parent: SimObject, name: str) -> None:
+        self._parent = parent
+        self._name = name
+
+    def clear_parent(self, old_parent: SimObject) -> None:
+        if self._parent is old_parent:
+            self._parent = None
+
+    def add_child(self, name: str, child: Any) -> None:
+        child = as_simobject_value(child)
+        if child is None:
+            raise ConfigTypeError(Problem(self.path(), f"child '{name}' is not a SimObject"))
+        if child.has_parent():
+            _warn(f"{self}.{name} already has parent not resetting parent.")
+            return
+        old = self._children.pop(name, None)
+        if old is not None:
+            for o in old if isinstance(old, SimObjectVector) else [old]:
+                o.clear_parent(self)
+        if isinstance(child, SimObjectVector):
+            members = [v for v in child if not isinstance(v, NullSimObject)]
+            if len(child) == 1:
+                for v in members:
+                    v.set_parent(self, name)
+            else:
+                width = int(math.ceil(math.log(len(child)) / math.log(10)))
+                for i, v in enumerate(child):
+                    if not isinstance(v, NullSimObject):
+                        v.set_parent(self, "%s%0*d" % (name, width, i))
+        elif not isinstance(child, NullSimObject):
+            child.set_parent(self, name)
+        self._children[name] = child
+
+    def path(self) -> str:
+        cached = self.__dict__.get("_path")
+        if cached is not None:
+            return cached
+        parent = self._parent
+        if parent is None:
+            return "root" if self._is_root else f"<orphan {type(self).__name__}>"
+        ppath = parent.path()
+        return self._name if ppath == "root" else f"{ppath}.{self._name}"
+
+    def descendants(self):
+        """Pre-order walk, children sorted by attribute name."""
+        yield self
+        for _name, child in sorted(self._children.items()):
+            if isinstance(child, SimObjectVector):
+                for v in child:
+                    if not isinstance(v, NullSimObject):
+                        yield from v.descendants()
+            else:
+                yield from child.descendants()
+
+    def children_items(self) -> list[tuple[str, Any]]:
+        return sorted(self._children.items())
+
+    def _get_port_ref(self, attr: str) -> PortRef | VectorPortRef:
+        ref = self._port_refs.get(attr)
+        if ref is None:
+            ref = type(self)._ports[attr].make_ref(self)
+            self._port_refs[attr] = ref
+        return ref
+
+    def _proxy_lookup(self, attr: str, ctx: Any) -> tuple[bool, Any]:
+        """(found, value) of `attr` for a proxy, resolving a proxied param first."""
+        if attr in self._values:
+            return True, ctx.resolve_param(self, attr)
+        if attr in self._children:
+            return True, self._children[attr]
+        if attr in type(self)._ports:
+            return True, self._get_port_ref(attr)
+        return False, None
+
+    # -- after prepare (docs/internals.md §1) ------------------------
+    def frozen_params(self) -> dict[str, Any]:
+        """Converted param values (ints, floats, objects...) once prepared."""
+        if self._frozen_params is None:
+            raise ConfigError(
+                Problem(
+                    self.path(),
+                    "frozen_params() before prepare(): call simobjs.config.prepare(root)",
+                )
+            )
+        return self._frozen_params
+
+    def port_bindings(self) -> list[PortBinding]:
+        out = []
+        for name in sorted(self._port_refs):
+            for el in self._port_refs[name].elements():
+                peer = el.peer
+                if isinstance(peer, PortRef):
+                    out.append(PortBinding(name, el.index, peer.simobj, peer.name, peer.index))
+        return out
+
+    def getCCObject(self) -> Any:
+        if self._ccobject is None:
+            raise ConfigError(
+                Problem(
+                    self.path(),
+                    "getCCObject(): the runtime object is not built yet (call m5.instantiate() first)",
+                )
+            )
+        return self._ccobject
+
+    def _freeze(self) -> None:
+        self._frozen_params = {
+            name: frozen_value(self._values.get(name))
+            for name in sorted(type(self)._params)
+            if name in self._values
+        }
+        self._path = self.path()
+        self._frozen = True
+
+    def _unfreeze(self) -> None:
+        self._frozen = False
+        self._frozen_params = None
+        self._path = None
+        self._ccobject = None
+
+    # -- hooks used by validation -----------------------------------
+    def _port_required(self, name: str, port: Port) -> bool:
+        """Must this port be connected for the object to work?"""
+        return port.required
+
+    def _addr_ranges(self) -> list:
+        """Address ranges this object answers to on a bus (AddrRange list)."""
+        return []
+
+    # -- gem5 Python API niceties ----------------------------------------
+    @classmethod
+    def memory_mode(cls) -> str:
+        return "invalid"
+
+    def unproxy(self, base: Any) -> SimObject:
+        return self

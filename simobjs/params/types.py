@@ -1,0 +1,266 @@
+"""Address and size types (Addr, MemorySize, AddrRange), NULL and the constants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simobjs.errors import ConfigTypeError, Problem
+from simobjs.params import convert
+from simobjs.params.values import CheckedInt, ParamValue, Tick, bad_value
+
+
+class MemorySize(CheckedInt):
+    """A size in bytes; "512MB" means 512 MiB, as in gem5."""
+
+    size = 64
+    unsigned = True
+
+    @staticmethod
+    def _parse(text: str) -> int:
+        return convert.toMemorySize(text)
+
+
+class MemorySize32(MemorySize):
+    size = 32
+    unsigned = True
+    min = 0
+    max = 2**32 - 1
+
+
+class Addr(CheckedInt):
+    """An address: a size string ("512MiB") or any int literal ("0x3f8")."""
+
+    size = 64
+    unsigned = True
+
+    @staticmethod
+    def _parse(text: str) -> int:
+        try:
+            return convert.toMemorySize(text)
+        except (TypeError, ValueError):
+            return int(text, 0)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class AddrRange(ParamValue):
+    """[start, end) with optional interleaving, built in any of gem5's forms.
+
+    `AddrRange(end)`, `AddrRange(start, end)`, `AddrRange((start, end))`,
+    `AddrRange(start=, end= | size=)`, `AddrRange(start, size=)`, and the
+    interleave keywords `intlvMatch`, `masks`, `intlvBits`+`intlvHighBit`
+    (+`xorHighBit`).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        self.intlvBits = 0
+        self.intlvMatch = 0
+        self.masks: list[int] = []
+        try:
+            self._build(args, dict(kwargs))
+        except ConfigTypeError:
+            raise
+        except (TypeError, ValueError, KeyError) as e:
+            raise bad_value("AddrRange", args or kwargs, f"bad AddrRange: {e}") from None
+        if self.end < self.start:
+            raise ConfigTypeError(
+                Problem(
+                    "",
+                    f"AddrRange end {self.end:#x} is below its start {self.start:#x}",
+                    expected="start <= end",
+                    got=f"{self.start:#x}:{self.end:#x}",
+                )
+            )
+
+    def _build(self, args: tuple, kwargs: dict) -> None:
+        if len(args) == 0:
+            if "start" not in kwargs:
+                raise TypeError("start must be specified")
+            self.start = int(Addr(kwargs.pop("start")))
+            self._rest(kwargs)
+        elif len(args) == 1:
+            arg = args[0]
+            if isinstance(arg, AddrRange) and not kwargs:
+                self.start, self.end = arg.start, arg.end
+                self.intlvBits, self.intlvMatch, self.masks = (
+                    arg.intlvBits,
+                    arg.intlvMatch,
+                    list(arg.masks),
+                )
+            elif kwargs:
+                self.start = int(Addr(arg))
+                self._rest(kwargs)
+            elif isinstance(arg, list | tuple):
+                if len(arg) != 2:
+                    raise TypeError("a (start, end) pair is needed")
+                self.start, self.end = int(Addr(arg[0])), int(Addr(arg[1]))
+            elif isinstance(arg, str) and ":" in arg:
+                self._parse_ini(arg)
+            else:
+                self.start, self.end = 0, int(Addr(arg))
+        elif len(args) == 2:
+            self.start, self.end = int(Addr(args[0])), int(Addr(args[1]))
+        else:
+            raise TypeError("Too many arguments specified")
+        if kwargs:
+            raise TypeError(f"Too many keywords: {list(kwargs.keys())}")
+
+    def _rest(self, kwargs: dict) -> None:
+        if "end" in kwargs:
+            self.end = int(Addr(kwargs.pop("end")))
+        elif "size" in kwargs:
+            self.end = self.start + int(Addr(kwargs.pop("size")))
+        else:
+            raise TypeError("Either end or size must be specified")
+        if "intlvMatch" in kwargs:
+            self.intlvMatch = int(kwargs.pop("intlvMatch"))
+        if "masks" in kwargs:
+            self.masks = [int(x) for x in list(kwargs.pop("masks"))]
+            self.intlvBits = len(self.masks)
+        elif "intlvBits" in kwargs:
+            self.intlvBits = int(kwargs.pop("intlvBits"))
+            self.masks = [0] * self.intlvBits
+            if "intlvHighBit" not in kwargs:
+                raise TypeError("No interleave bits specified")
+            high = int(kwargs.pop("intlvHighBit"))
+            xor_high = int(kwargs.pop("xorHighBit", 0))
+            for i in range(self.intlvBits):
+                mask = 1 << (high - i)
+                if xor_high:
+                    mask |= 1 << (xor_high - i)
+                self.masks[self.intlvBits - i - 1] = mask
+
+    def _parse_ini(self, text: str) -> None:
+        """The config.ini form "start:end[:match:mask...]" (used by YAML configs)."""
+        fields = [int(f, 0) for f in text.split(":")]
+        if len(fields) < 2 or len(fields) == 3:
+            raise ValueError(f"'{text}' is not start:end[:match:mask...]")
+        self.start, self.end = fields[0], fields[1]
+        if len(fields) > 2:
+            self.intlvMatch = fields[2]
+            self.masks = fields[3:]
+            self.intlvBits = len(self.masks)
+
+    def __str__(self) -> str:
+        if not self.masks:
+            return f"{self.start}:{self.end}"
+        return f"{self.start}:{self.end}:{self.intlvMatch}:" + ":".join(str(m) for m in self.masks)
+
+    def __repr__(self) -> str:
+        return f"AddrRange({self.start:#x}, {self.end:#x})"
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, AddrRange) and (
+            self.start,
+            self.end,
+            self.intlvMatch,
+            self.masks,
+        ) == (other.start, other.end, other.intlvMatch, other.masks)
+
+    def __hash__(self) -> int:
+        return hash((self.start, self.end, self.intlvMatch, tuple(self.masks)))
+
+    def size(self) -> int:
+        """Bytes covered (divided by the interleave factor, as gem5)."""
+        return (self.end - self.start) >> self.intlvBits
+
+    def interleaved(self) -> bool:
+        return bool(self.masks)
+
+    def contains(self, addr: int) -> bool:
+        if not self.start <= addr < self.end:
+            return False
+        for i, mask in enumerate(self.masks):
+            if bin(addr & mask).count("1") % 2 != (self.intlvMatch >> i) & 1:
+                return False
+        return True
+
+    def __contains__(self, addr: int) -> bool:
+        return self.contains(addr)
+
+    def intersects(self, other: AddrRange) -> bool:
+        """True when the two ranges share an address (interleaving is respected
+        only when both use the same masks)."""
+        if self.start >= other.end or other.start >= self.end:
+            return False
+        if self.masks and self.masks == other.masks:
+            return self.intlvMatch == other.intlvMatch
+        return True
+
+    def is_subset(self, other: AddrRange) -> bool:
+        return other.start <= self.start and self.end <= other.end
+
+    def ini_str(self) -> str:
+        return str(self)
+
+    def config_value(self) -> str:
+        return str(self)
+
+    def frozen(self) -> AddrRange:
+        return self
+
+    @classmethod
+    def json_schema(cls) -> dict:
+        pair = {
+            "type": "array",
+            "items": {"type": ["integer", "string"]},
+            "minItems": 2,
+            "maxItems": 2,
+        }
+        mapping = {
+            "type": "object",
+            "properties": {
+                "start": {"type": ["integer", "string"]},
+                "end": {"type": ["integer", "string"]},
+                "size": {"type": ["integer", "string"]},
+            },
+            "additionalProperties": True,
+        }
+        return {"anyOf": [{"type": ["integer", "string"]}, pair, mapping]}
+
+
+class NullSimObject:
+    """gem5's NULL: no SimObject. Prints `Null` in config.ini, null in JSON."""
+
+    _instance: NullSimObject | None = None
+
+    def __new__(cls) -> NullSimObject:
+        if cls._instance is None:
+            cls._instance = object.__new__(cls)
+        return cls._instance
+
+    def __call__(self, **kwargs: Any) -> NullSimObject:
+        return self
+
+    def __str__(self) -> str:
+        return "Null"
+
+    __repr__ = __str__
+
+    def __bool__(self) -> bool:
+        return False
+
+    def ini_str(self) -> str:
+        return "Null"
+
+    def config_value(self) -> None:
+        return None
+
+    def frozen(self) -> None:
+        return None
+
+    def descendants(self):
+        return iter(())
+
+
+NULL = NullSimObject()
+
+
+def isNullPointer(value: Any) -> bool:
+    return isinstance(value, NullSimObject)
+
+
+MaxAddr = Addr.max
+MaxTick = Tick.max
+AllMemory = AddrRange(0, MaxAddr)

@@ -1,0 +1,12 @@
+import pytest
+
+from simobjs.params.simobject import reset_for_tests
+from simobjs.sim import ticks
+
+
+@pytest.fixture(autouse=True)
+def _fresh_root():
+    reset_for_tests()
+    ticks.fixGlobalFrequency(quiet=True)
+    yield
+    reset_for_tests()
