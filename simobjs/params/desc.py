@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simobjs.errors import ConfigError, ConfigTypeError, Problem
+from simobjs.errors import ConfigAttributeError, ConfigError, ConfigTypeError, Problem
 from simobjs.params.proxy import BaseProxy
 from simobjs.params.types import NullSimObject
 from simobjs.params.values import lookup_type
@@ -105,6 +105,11 @@ class ParamDesc:
 
 class VectorParamValue(list):
     """A list of converted values; printed space-joined in config.ini."""
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        raise ConfigAttributeError(
+            Problem("", f"Not allowed to set {attr} on '{type(self).__name__}'", param=attr)
+        )
 
     def ini_str(self) -> str:
         return " ".join(_ini(v) for v in self)
