@@ -154,7 +154,7 @@ def test_m5_objects_namespace():
     ]:
         assert name in ns, name
     with pytest.raises(ConfigError, match="not supported by simobjs: DerivO3CPU") as e:
-        m5.objects.DerivO3CPU
+        _ = m5.objects.DerivO3CPU
     assert "X86KvmCPU" in str(e.value)
     assert not hasattr(m5.objects, "RubySystem")
     with pytest.raises(ImportError):
