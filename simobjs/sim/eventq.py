@@ -175,11 +175,7 @@ class EventQueue:
         return None
 
     def run_until(self, stop: Callable[[], bool], limit: int = MaxTick) -> None:
-        """Service events until `stop()` is true or the next event lies beyond `limit`.
-
-        The hot loop of every simulation: locals only, no attribute lookups per event
-        beyond what the event itself needs.
-        """
+        """Service events until `stop()` is true or the next event lies beyond `limit`."""
         heap = self._heap
         pop = heapq.heappop
         while heap and not stop():
@@ -195,3 +191,34 @@ class EventQueue:
             self._live -= 1
             self._cur_tick = when
             event.process()
+
+    def run(self, interrupts: list) -> None:
+        """The simulation loop: service events until one raises to leave it.
+
+        Exit events leave by raising (no per-event test for them); `interrupts`
+        is a list a signal handler appends to, checked once per event (a local
+        truth test, the cheapest check Python has). Returns when that list is
+        non-empty or the queue is empty. An exception from an event propagates
+        with the event attached as `exc.sim_event` (for the error report).
+        """
+        heap = self._heap
+        pop = heapq.heappop
+        event = None
+        try:
+            while not interrupts:
+                if not heap:
+                    return
+                when, _pri, negseq, event = pop(heap)
+                if event._seq != -negseq:
+                    continue  # stale entry: descheduled or rescheduled since
+                event._seq = 0
+                event._queue = None
+                self._live -= 1
+                self._cur_tick = when
+                event.process()
+        except Exception as exc:
+            try:
+                exc.sim_event = event
+            except AttributeError:
+                pass
+            raise

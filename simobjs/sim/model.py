@@ -94,9 +94,17 @@ class Model:
         return self._drain_state
 
     def signalDrainDone(self) -> None:
+        """Report a finished asynchronous drain (ignored unless this model was Draining)."""
+        if self._drain_state is not DrainState.Draining:
+            return
         self._drain_state = DrainState.Drained
         if self.sim is not None:
             self.sim.drain_manager.signal_drain_done(self)
+
+    # -- stats -----------------------------------------------------------------
+    def statPath(self) -> str:
+        """The stat group path (gem5's unpadded vector index: cpu0, not cpu00)."""
+        return getattr(self, "_stat_path", None) or self._name
 
     # -- ports -----------------------------------------------------------------
     def getPort(self, name: str, index: int = -1):

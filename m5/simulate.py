@@ -1,0 +1,88 @@
+"""gem5's m5.simulate: instantiate, simulate, drain, checkpoint, switchCpus and tick helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from m5 import core as _core
+from simobjs.sim import core as _sim
+from simobjs.sim.eventq import MaxTick
+
+__all__ = [
+    "MaxTick", "instantiate", "simulate", "curTick", "drain", "memWriteback", "memInvalidate",
+    "checkpoint", "switchCpus", "setMaxTick", "getMaxTick", "scheduleTickExitFromCurrent",
+    "scheduleTickExitAbsolute", "exitSimLoop", "finalize", "close",
+]  # fmt: skip
+
+
+def instantiate(ckpt_dir: str | None = None, root: Any = None, outdir: str | None = None):
+    """Build every model from the Root() declaration (and restore `ckpt_dir` if given)."""
+    return _sim.instantiate(root, ckpt_dir, outdir if outdir is not None else _core.getOutputDir())
+
+
+def simulate(ticks: int = -1):
+    """Run until an exit event; `ticks` (optional) moves the limit to curTick() + ticks."""
+    return _sim.require().simulate(ticks)
+
+
+def curTick() -> int:
+    sim = _sim.current()
+    return sim.curTick() if sim is not None else 0
+
+
+def drain() -> None:
+    _sim.require().drain()
+
+
+def memWriteback(root: Any = None) -> None:
+    _sim.require().memWriteback()
+
+
+def memInvalidate(root: Any = None) -> None:
+    _sim.require().memInvalidate()
+
+
+def checkpoint(dir: str) -> str:  # noqa: A002 - gem5's argument name
+    """Drain, write back and write a checkpoint (`%d` in dir becomes curTick)."""
+    return _sim.require().checkpoint(dir)
+
+
+def switchCpus(system: Any, cpuList: list, verbose: bool = True) -> None:  # noqa: N803
+    from simobjs.sim.switch import switch_cpus
+
+    switch_cpus(_sim.require(), system, cpuList, verbose)
+
+
+def setMaxTick(tick: int) -> None:
+    _sim.require().setMaxTick(tick)
+
+
+def getMaxTick() -> int:
+    sim = _sim.current()
+    return sim.getMaxTick() if sim is not None else MaxTick
+
+
+def scheduleTickExitFromCurrent(ticks: int, exit_string: str = "Tick exit reached") -> None:
+    _sim.require().scheduleTickExitFromCurrent(ticks, exit_string)
+
+
+def scheduleTickExitAbsolute(tick: int, exit_string: str = "Tick exit reached") -> None:
+    _sim.require().scheduleTickExitAbsolute(tick, exit_string)
+
+
+def exitSimLoop(cause: str, code: int = 0) -> None:
+    _sim.require().exitSimLoop(cause, code)
+
+
+def finalize() -> None:
+    """Dump stats once on the way out (the CLI's exit path; also registered atexit)."""
+    sim = _sim.current()
+    if sim is not None:
+        sim.finalize()
+
+
+def close() -> None:
+    """Beyond gem5: tear the simulation down so another can be instantiated."""
+    sim = _sim.current()
+    if sim is not None:
+        sim.close()

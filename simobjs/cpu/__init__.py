@@ -1,0 +1,1 @@
+"""CPU models: the common base, the KVM CPU and the reference CPU."""

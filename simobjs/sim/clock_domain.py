@@ -1,0 +1,47 @@
+"""Clock and voltage domains (gem5's SrcClockDomain, VoltageDomain)."""
+
+from __future__ import annotations
+
+from simobjs.sim.model import Model, Params
+
+
+def _first(value, what: str, path: str):
+    """gem5 declares clock and voltage as vectors (for DVFS); the first entry is the level in use."""
+    if isinstance(value, list | tuple):
+        if not value:
+            raise ValueError(f"{path}: {what} is empty")
+        return value[0]
+    return value
+
+
+class VoltageDomain(Model):
+    """A voltage domain: `voltage()` in volts."""
+
+    def __init__(self, params: Params):
+        super().__init__(params)
+        self._voltage = float(_first(getattr(params, "voltage", 1.0), "voltage", self.name()))
+
+    def voltage(self) -> float:
+        return self._voltage
+
+
+class SrcClockDomain(Model):
+    """A clock source: `clockPeriod()` in ticks, from `params.clock`."""
+
+    def __init__(self, params: Params):
+        super().__init__(params)
+        period = int(_first(getattr(params, "clock", 1000), "clock", self.name()))
+        if period <= 0:
+            raise ValueError(f"{self.name()}: clock period must be positive, got {period}")
+        self._period = period
+        self.voltage_domain = getattr(params, "voltage_domain", None)
+
+    def clockPeriod(self) -> int:
+        return self._period
+
+    def voltage(self) -> float:
+        vd = self.voltage_domain
+        return vd.voltage() if vd is not None else 1.0
+
+
+ClockDomain = SrcClockDomain

@@ -1,0 +1,421 @@
+"""The simulation object: instantiate and simulate in gem5's phase order.
+
+`Simulation` holds the event queue, the root declaration, the models by path,
+the output directory, the stats, the drain manager and the phase.
+`current()` returns the one the `m5.*` functions act on.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from simobjs.errors import CheckpointError, ConfigError, PhaseError, Problem, SimulationError
+from simobjs.sim import debug, ticks
+from simobjs.sim.drain import DrainManager
+from simobjs.sim.eventq import EventQueue, MaxTick
+from simobjs.sim.model import Params
+from simobjs.sim.sim_events import GlobalSimLoopExitEvent, SimLoopExit
+from simobjs.sim.stat_control import StatsControl
+
+_current: Simulation | None = None
+
+CAUSE_LIMIT = "simulate() limit reached"
+CAUSE_TICK_EXIT = "Tick exit reached"
+CAUSE_INTERRUPT = "user interrupt received"
+CAUSE_DRAINED = "Finished drain"
+
+
+def current() -> Simulation | None:
+    """The instantiated simulation (None before m5.instantiate())."""
+    return _current
+
+
+def require() -> Simulation:
+    if _current is None or _current.phase == "closed":
+        raise PhaseError("m5.instantiate() must be called before m5.simulate().")
+    return _current
+
+
+def _is_decl(value: Any) -> bool:
+    return getattr(type(value), "_is_simobject_class", False)
+
+
+def _load_model_class(decl: Any) -> type:
+    spec = getattr(type(decl), "_model", None)
+    if not spec:
+        raise ConfigError(
+            Problem(decl.path(), f"{type(decl).__name__} names no runtime model (abstract?)")
+        )
+    module, _, cls = spec.partition(":")
+    try:
+        return getattr(importlib.import_module(module), cls)
+    except (ImportError, AttributeError) as e:
+        raise ConfigError(Problem(decl.path(), f"cannot load model {spec}: {e}")) from e
+
+
+def stat_paths(root: Any) -> dict[int, str]:
+    """id(declaration) -> stat group path, with gem5's unpadded vector index (cpu0..cpu10)."""
+    from simobjs.params.desc import SimObjectVector
+
+    out: dict[int, str] = {id(root): ""}
+
+    def visit(obj: Any, base: str) -> None:
+        for name, child in obj.children_items():
+            if isinstance(child, SimObjectVector):
+                members = [c for c in child if _is_decl(c)]
+                if len(child) == 1:
+                    named = [(name, c) for c in members]
+                else:
+                    named = [(f"{name}{i}", c) for i, c in enumerate(child) if _is_decl(c)]
+            elif _is_decl(child):
+                named = [(name, child)]
+            else:
+                named = []
+            for n, c in named:
+                if c.get_parent() is not obj:
+                    continue  # adopted elsewhere: bound under its own parent
+                path = f"{base}.{n}" if base else n
+                out[id(c)] = path
+                visit(c, path)
+
+    visit(root, "")
+    return out
+
+
+class Simulation:
+    """One instantiated configuration and its run state."""
+
+    def __init__(self, root: Any, outdir: str | None = "m5out"):
+        self.root = root
+        self.outdir = outdir
+        self.eventq = EventQueue()
+        self.models: dict[str, Any] = {}  # by path, in creation order
+        self.order: list[Any] = []  # descendants (pre-order) order, for the phases
+        self.phase = "created"
+        self.need_startup = True
+        self.restored_from: str | None = None
+        self._interrupts: list[int] = []
+        self._limit_event: GlobalSimLoopExitEvent | None = None
+        self.tick_exits: list[GlobalSimLoopExitEvent] = []
+        self._finalized = False
+        self.stats = StatsControl(
+            lambda: self.order, self.eventq.curTick, self.cpus, outdir,
+        )  # fmt: skip
+        self.drain_manager = DrainManager(lambda: self.order, self.exitSimLoop, self._drain_trace)
+        self.phase_log: list[tuple[str, str]] = []
+
+    # -- helpers --------------------------------------------------------------------
+    def _drain_trace(self, fmt: str, *args: Any) -> None:
+        if debug.flags.Drain:
+            debug.dprintf("drain", fmt, *args)
+
+    def curTick(self) -> int:
+        return self.eventq._cur_tick
+
+    def cpus(self) -> list[Any]:
+        return [m for m in self.order if getattr(m, "is_cpu", False)]
+
+    def model(self, path: str) -> Any:
+        return self.models[path]
+
+    def _each(self, hook: str, *args: Any) -> None:
+        for m in self.order:
+            getattr(m, hook)(*args)
+
+    # -- instantiate ------------------------------------------------------------------
+    def instantiate(self, ckpt_dir: str | None = None) -> None:
+        from simobjs import config
+
+        if self.phase != "created":
+            raise PhaseError("m5.instantiate() called twice.")
+        ticks.fixGlobalFrequency()
+        config.prepare(self.root)
+        if self.outdir is not None:
+            config.write_all(self.root, self.outdir)
+        debug.set_tick_source(self.eventq.curTick)
+        decls = list(self.root.descendants())
+        paths = stat_paths(self.root)
+        building: list[Any] = []
+        for decl in decls:
+            self._create(decl, building, paths)
+        self.order = [d._ccobject for d in decls]
+        self._connect_ports(decls)
+        self._each("init")
+        self._each("regStats")
+        self.stats.enable()
+        if ckpt_dir is not None:
+            from simobjs.sim.checkpoint import restore
+
+            self.drain_manager.pre_checkpoint_restore()
+            restore(self, ckpt_dir)
+            self.restored_from = ckpt_dir
+        else:
+            self._each("initState")
+        self.phase = "instantiated"
+
+    def _create(self, decl: Any, building: list[Any], paths: dict[int, str]) -> Any:
+        model = getattr(decl, "_ccobject", None)
+        if model is not None:
+            return model
+        if any(d is decl for d in building):
+            chain = (
+                " -> ".join(d.path() for d in building[building.index(decl) :])
+                + " -> "
+                + decl.path()
+            )
+            raise ConfigError(Problem(decl.path(), f"cycle in SimObject params: {chain}"))
+        building.append(decl)
+        try:
+            values: dict[str, Any] = {}
+            for key, value in decl.frozen_params().items():
+                values[key] = self._resolve(value, building, paths)
+            params = Params(**values)
+            params.name = decl.path()
+            params.sim = self
+            params.decl_class = type(decl)
+            cls = _load_model_class(decl)
+            model = cls(params.freeze())
+        finally:
+            building.pop()
+        model._stat_path = paths.get(id(decl), decl.path())
+        decl._ccobject = model
+        self.models[decl.path()] = model
+        return model
+
+    def _resolve(self, value: Any, building: list[Any], paths: dict[int, str]) -> Any:
+        if _is_decl(value):
+            return self._create(value, building, paths)
+        if isinstance(value, list):
+            return [self._resolve(v, building, paths) for v in value]
+        return value
+
+    def _connect_ports(self, decls: list[Any]) -> None:
+        done: set[tuple] = set()
+        for decl in decls:
+            for b in decl.port_bindings():
+                a_key = (decl.path(), b.port, b.index)
+                p_key = (b.peer.path(), b.peer_port, b.peer_index)
+                key = (a_key, p_key) if a_key <= p_key else (p_key, a_key)
+                if key in done:
+                    continue
+                done.add(key)
+                try:
+                    port = decl._ccobject.getPort(b.port, b.index)
+                    peer = b.peer._ccobject.getPort(b.peer_port, b.peer_index)
+                except ConfigError:
+                    raise
+                except Exception as e:  # noqa: BLE001 - report which binding failed
+                    raise ConfigError(
+                        Problem(
+                            decl.path(),
+                            f"cannot connect {b.port} to {b.peer.path()}.{b.peer_port}: {e}",
+                        )
+                    ) from e
+                port.bind(peer)
+
+    # -- simulate ---------------------------------------------------------------------
+    def _check_ready(self) -> None:
+        if self.phase != "instantiated":
+            raise PhaseError("m5.instantiate() must be called before m5.simulate().")
+
+    def setMaxTick(self, tick: int) -> None:
+        if self._limit_event is None:
+            self._limit_event = GlobalSimLoopExitEvent(CAUSE_LIMIT, 0)
+        self.eventq.reschedule(self._limit_event, tick, always=True)
+
+    def getMaxTick(self) -> int:
+        ev = self._limit_event
+        return ev.when() if ev is not None and ev.scheduled() else MaxTick
+
+    def exitSimLoop(
+        self, cause: str, code: int = 0, when: int | None = None, repeat: int = 0
+    ) -> None:
+        """End the current simulate() (at `when`, default now) with `cause` (e.g. m5_exit)."""
+        ev = GlobalSimLoopExitEvent(cause, code, repeat, home=self.eventq)
+        self.eventq.schedule(ev, self.curTick() if when is None else when)
+
+    def scheduleTickExitAbsolute(self, tick: int, cause: str = CAUSE_TICK_EXIT) -> None:
+        ev = GlobalSimLoopExitEvent(cause, 0)
+        self.eventq.schedule(ev, tick)
+        self.tick_exits.append(ev)
+
+    def scheduleTickExitFromCurrent(self, ticks_: int, cause: str = CAUSE_TICK_EXIT) -> None:
+        self.scheduleTickExitAbsolute(self.curTick() + ticks_, cause)
+
+    def startup(self) -> None:
+        self._each("startup")
+        atexit.register(self.finalize)
+        self.stats.reset()
+        self.need_startup = False
+
+    def simulate(self, ticks_: int = -1) -> Any:
+        """Run until an exit event; returns it (getCause(), getCode())."""
+        self._check_ready()
+        if self.need_startup:
+            self.startup()
+        if self.drain_manager.isDrained():
+            self.drain_manager.resume()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            return self._run(ticks_)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+
+    def _run(self, ticks_: int = -1) -> Any:
+        now = self.curTick()
+        print(f"info: Entering event queue @ {now}.  Starting simulation...", file=sys.stderr)
+        if self._limit_event is None:
+            self.setMaxTick(MaxTick)
+        if ticks_ is not None and ticks_ != -1:
+            self.setMaxTick(now + ticks_ if ticks_ < MaxTick - now else MaxTick)
+        interrupts = self._interrupts
+        interrupts.clear()
+        old_handler = None
+        main = threading.current_thread() is threading.main_thread()
+        if main:
+            old_handler = signal.signal(signal.SIGINT, lambda s, f: interrupts.append(s))
+        try:
+            self.eventq.run(interrupts)
+        except SimLoopExit as e:
+            ev = e.event
+            if ev in self.tick_exits:
+                self.tick_exits.remove(ev)
+            return ev
+        except SimulationError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - wrapped with the object that failed
+            raise self._wrap(exc) from exc
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, old_handler)
+        # left without an exit event: Ctrl-C (or an empty queue, which the limit event prevents)
+        interrupts.clear()
+        return GlobalSimLoopExitEvent(CAUSE_INTERRUPT, 0)
+
+    def _wrap(self, exc: Exception) -> SimulationError:
+        path = getattr(exc, "path", None)
+        event = getattr(exc, "sim_event", None)
+        if path is None and event is not None:
+            owner = getattr(getattr(event, "callback", None), "__self__", None)
+            owner = owner if owner is not None else getattr(event, "owner", None)
+            if owner is not None and hasattr(owner, "name"):
+                path = owner.name()
+            else:
+                path = f"event '{event.description()}'"
+        rip = getattr(exc, "rip", None)
+        return SimulationError(f"{type(exc).__name__}: {exc}", path, rip)
+
+    # -- drain, memory, checkpoints ---------------------------------------------------------
+    def drain(self) -> None:
+        """Drain every model, simulating until 'Finished drain' as often as needed."""
+        self._check_ready()
+        dm = self.drain_manager
+        while not dm.isDrained():
+            if dm.try_drain():
+                break
+            ev = self._run()
+            while ev.getCause() != CAUSE_DRAINED:
+                ev = self._run()
+        if not dm.isDrained():
+            raise RuntimeError("Drain state inconsistent")
+
+    def memWriteback(self) -> None:
+        self._each("memWriteback")
+
+    def memInvalidate(self) -> None:
+        self._each("memInvalidate")
+
+    def checkpoint(self, directory: str) -> str:
+        from simobjs.sim.checkpoint import checkpoint
+
+        return checkpoint(self, directory)
+
+    # -- stats -------------------------------------------------------------------------------
+    def finalize(self) -> None:
+        """The exit-path stats dump (once): gem5's atexit dump, also called by the CLI."""
+        if self._finalized or self.phase not in ("instantiated",):
+            return
+        self._finalized = True
+        try:
+            self.stats.dump()
+        except OSError as e:
+            print(f"warn: could not write stats: {e}", file=sys.stderr)
+
+    # -- teardown ----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Tear down (beyond gem5): close models, release the declarations, unfix the clock."""
+        global _current
+        if self.phase == "closed":
+            return
+        try:
+            atexit.unregister(self.finalize)
+        except Exception:  # noqa: BLE001
+            pass
+        errors = []
+        for m in reversed(self.order or list(self.models.values())):
+            closer = getattr(m, "close", None)
+            if closer is not None:
+                try:
+                    closer()
+                except Exception as e:  # noqa: BLE001 - close everything, report after
+                    errors.append(f"{m.name()}: {e}")
+        try:
+            from simobjs.config import release
+
+            release(self.root, forget_root=True)
+        except Exception as e:  # noqa: BLE001
+            errors.append(f"release: {e}")
+        ticks.unfixGlobalFrequency()
+        debug.set_tick_source(None)
+        self.phase = "closed"
+        if _current is self:
+            _current = None
+        if errors:
+            raise SimulationError("errors while closing: " + "; ".join(errors))
+
+
+def instantiate(
+    root: Any = None, ckpt_dir: str | None = None, outdir: str | None = "m5out"
+) -> Simulation:
+    """gem5's m5.instantiate(): build every model from the Root() declaration."""
+    global _current
+    if _current is not None and _current.phase != "closed":
+        raise PhaseError("m5.instantiate() called twice.")
+    if root is None:
+        from simobjs.params.simobject import get_root
+
+        root = get_root()
+    if root is None:
+        raise PhaseError("Need to instantiate Root() before calling instantiate()")
+    if ckpt_dir is not None and not os.path.isdir(ckpt_dir):
+        raise CheckpointError(f"checkpoint directory {ckpt_dir} does not exist")
+    sim = Simulation(root, outdir)
+    _current = sim
+    try:
+        sim.instantiate(ckpt_dir)
+    except BaseException:
+        _current = None
+        sim.phase = "failed"
+        for m in reversed(list(sim.models.values())):
+            closer = getattr(m, "close", None)
+            if closer is not None:
+                try:
+                    closer()
+                except Exception:  # noqa: BLE001, S110 - already failing
+                    pass
+        try:
+            from simobjs.config import release
+
+            release(root, forget_root=False)
+        except Exception:  # noqa: BLE001, S110
+            pass
+        raise
+    return sim

@@ -1,0 +1,160 @@
+"""Sparse memory store files: only the non-zero pages of a guest RAM range.
+
+gem5 writes each store as the whole range gzip-compressed; here a store is
+
+    offset  size        field
+    0       8           magic b"SOPMEM01"
+    8       8           range_size (bytes, little-endian u64)
+    16      4           page_size (u32)
+    20      4           nruns (u32): runs of consecutive non-zero pages
+    24      16*nruns    runs: (first_page u64, npages u64), ascending, disjoint
+    ...     sum(npages)*page_size   the pages of every run, in run order
+    end-8   8           trailer: b"CRC" + 1 zero byte + crc32 (u32) of everything before
+
+Untouched (all-zero) pages cost nothing. Saving reads the RAM view in place;
+restoring reads each run straight into the RAM view with `readinto`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import struct
+import zlib
+
+from simobjs.errors import CheckpointError
+
+MAGIC = b"SOPMEM01"
+_HEAD = struct.Struct("<8sQII")
+_RUN = struct.Struct("<QQ")
+_TRAILER = struct.Struct("<4sI")
+PAGE_SIZE = 4096
+CHUNK = 1 << 20  # pages are looked at only inside non-zero 1 MiB chunks
+
+try:
+    _libc = ctypes.CDLL(None)
+    _memcmp = _libc.memcmp
+    _memcmp.restype = ctypes.c_int
+    _memcmp.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+except (OSError, AttributeError):  # pragma: no cover - every libc has memcmp
+    _memcmp = None
+
+_ZERO = bytes(CHUNK)
+_ZERO_BUF = ctypes.create_string_buffer(CHUNK)
+_ZERO_ADDR = ctypes.addressof(_ZERO_BUF)
+
+
+def _zero_test(view: memoryview, host_address: int | None):
+    """A function is_zero(offset, length) over the view (memcmp when the address is known)."""
+    if host_address is not None and _memcmp is not None:
+
+        def is_zero(off: int, length: int) -> bool:
+            # in bounds: callers pass off + length <= len(view), the mapping's size
+            return _memcmp(host_address + off, _ZERO_ADDR, length) == 0
+
+    else:
+
+        def is_zero(off: int, length: int) -> bool:
+            return view[off : off + length].tobytes() == _ZERO[:length]
+
+    return is_zero
+
+
+def nonzero_runs(view: memoryview, host_address: int | None = None) -> list[tuple[int, int]]:
+    """(first_page, npages) runs of the pages holding any non-zero byte."""
+    size = len(view)
+    is_zero = _zero_test(view, host_address)
+    runs: list[tuple[int, int]] = []
+    start = -1
+    for chunk in range(0, size, CHUNK):
+        clen = min(CHUNK, size - chunk)
+        if is_zero(chunk, clen):
+            if start >= 0:
+                runs.append((start, chunk // PAGE_SIZE - start))
+                start = -1
+            continue
+        for off in range(chunk, chunk + clen, PAGE_SIZE):
+            if is_zero(off, PAGE_SIZE):
+                if start >= 0:
+                    runs.append((start, off // PAGE_SIZE - start))
+                    start = -1
+            elif start < 0:
+                start = off // PAGE_SIZE
+    if start >= 0:
+        runs.append((start, size // PAGE_SIZE - start))
+    return runs
+
+
+def write_store(path: str, view: memoryview, host_address: int | None = None) -> int:
+    """Write the store file (fsynced); returns the bytes of page data written."""
+    size = len(view)
+    if size % PAGE_SIZE:
+        raise CheckpointError(f"memory size {size} is not a multiple of {PAGE_SIZE}")
+    runs = nonzero_runs(view, host_address)
+    head = _HEAD.pack(MAGIC, size, PAGE_SIZE, len(runs))
+    index = b"".join(_RUN.pack(first, n) for first, n in runs)
+    crc = zlib.crc32(index, zlib.crc32(head))
+    data = 0
+    with open(path, "wb") as f:
+        f.write(head)
+        f.write(index)
+        for first, n in runs:
+            chunk = view[first * PAGE_SIZE : (first + n) * PAGE_SIZE]  # in bounds: runs lie in view
+            crc = zlib.crc32(chunk, crc)
+            f.write(chunk)
+            data += len(chunk)
+        f.write(_TRAILER.pack(b"CRC\0", crc & 0xFFFFFFFF))
+        f.flush()
+        os.fsync(f.fileno())
+    return data
+
+
+def read_store(path: str, view: memoryview, section: str = "", key: str = "filename") -> None:
+    """Read a store into a zeroed RAM view, refusing bad, truncated or mismatched files."""
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise CheckpointError(
+            f"cannot open memory store {path}: {e.strerror}", section, key
+        ) from None
+    with f:
+        file_size = os.fstat(f.fileno()).st_size
+        head = f.read(_HEAD.size)
+        if len(head) != _HEAD.size:
+            raise CheckpointError(f"memory store {path} is truncated (no header)", section, key)
+        magic, size, page, nruns = _HEAD.unpack(head)
+        if magic != MAGIC:
+            raise CheckpointError(f"{path} is not a memory store (magic {magic!r})", section, key)
+        if size != len(view):
+            raise CheckpointError(
+                f"memory store {path} holds {size} bytes, the memory has {len(view)}",
+                section, "range_size",
+            )  # fmt: skip
+        if page != PAGE_SIZE:
+            raise CheckpointError(
+                f"memory store {path}: page size {page} unsupported", section, key
+            )
+        index = f.read(_RUN.size * nruns)
+        if len(index) != _RUN.size * nruns:
+            raise CheckpointError(f"memory store {path} is truncated (page map)", section, key)
+        runs = [_RUN.unpack_from(index, i * _RUN.size) for i in range(nruns)]
+        total = sum(n for _, n in runs) * PAGE_SIZE
+        expected = _HEAD.size + len(index) + total + _TRAILER.size
+        if file_size != expected:
+            raise CheckpointError(
+                f"memory store {path} is {file_size} bytes, its page map says {expected} "
+                f"(truncated or corrupt)", section, key,
+            )  # fmt: skip
+        crc = zlib.crc32(index, zlib.crc32(head))
+        last = 0
+        for first, n in runs:
+            if first < last or (first + n) * PAGE_SIZE > size:
+                raise CheckpointError(f"memory store {path}: bad page map", section, key)
+            last = first + n
+            chunk = view[first * PAGE_SIZE : last * PAGE_SIZE]  # in bounds: checked just above
+            if f.readinto(chunk) != len(chunk):
+                raise CheckpointError(f"memory store {path} is truncated (pages)", section, key)
+            crc = zlib.crc32(chunk, crc)
+        tag, stored = _TRAILER.unpack(f.read(_TRAILER.size))
+        if tag != b"CRC\0" or stored != crc & 0xFFFFFFFF:
+            raise CheckpointError(f"memory store {path} fails its checksum (corrupt)", section, key)

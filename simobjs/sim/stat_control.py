@@ -1,0 +1,183 @@
+"""The global statistics (gem5's Root stats and BaseCPU global stats) and dump/reset.
+
+`StatsControl` writes `<outdir>/stats.txt` (appending one block per dump, as
+gem5) and `<outdir>/stats.json` (a JSON array, one object per dump).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from simobjs.sim import stats, ticks
+from simobjs.sim.stats import NAN, Formula, StatGroup, Value
+
+
+def host_memory_usage() -> int:
+    """Bytes of host virtual memory in use (gem5's memUsage: VmSize)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+class RootStats(StatGroup):
+    """simSeconds ... hostOpRate, in gem5's order, printed before every group."""
+
+    def __init__(
+        self,
+        cur_tick: Callable[[], int],
+        cpus: Callable[[], list[Any]],
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        super().__init__("")
+        self._cur_tick = cur_tick
+        self._cpus = cpus
+        self._clock = clock
+        self.stat_time = clock()
+        self.start_tick = cur_tick()
+        self.simSeconds = Formula(
+            self, "simSeconds", "Number of seconds simulated",
+            lambda: stats.divide(self.simTicks.value(), self.simFreq.value()), unit=stats.Second,
+        )  # fmt: skip
+        self.simTicks = Value(
+            self, "simTicks", "Number of ticks simulated",
+            lambda: self._cur_tick() - self.start_tick, unit=stats.Tick,
+        )  # fmt: skip
+        self.finalTick = Value(
+            self, "finalTick",
+            "Number of ticks from beginning of simulation "
+            "(restored from checkpoints and never reset)",
+            self._cur_tick, unit=stats.Tick,
+        )  # fmt: skip
+        self.simFreq = Value(
+            self, "simFreq", "The number of ticks per simulated second",
+            ticks.getFrequency, unit=stats.Rate(stats.Tick, stats.Second),
+        )  # fmt: skip
+        self.hostSeconds = Value(
+            self, "hostSeconds", "Real time elapsed on the host",
+            lambda: self._clock() - self.stat_time, unit=stats.Second, precision=2,
+        )  # fmt: skip
+        self.hostTickRate = Formula(
+            self, "hostTickRate", "The number of ticks simulated per host second (ticks/s)",
+            lambda: stats.divide(self.simTicks.value(), self.hostSeconds.value()),
+            unit=stats.Rate(stats.Tick, stats.Second), precision=0,
+        )  # fmt: skip
+        self.hostMemory = Value(
+            self, "hostMemory", "Number of bytes of host memory used",
+            host_memory_usage, unit=stats.Byte,
+        )  # fmt: skip
+        self.hostMemory.prereq = self.hostMemory
+        self.simInsts = Value(
+            self, "simInsts", "Number of instructions simulated",
+            lambda: self._sum("totalInsts"), unit=stats.Count, precision=0,
+        )  # fmt: skip
+        self.simInsts.prereq = self.simInsts
+        self.simOps = Value(
+            self, "simOps", "Number of ops (including micro ops) simulated",
+            lambda: self._sum("totalOps"), unit=stats.Count, precision=0,
+        )  # fmt: skip
+        self.simOps.prereq = self.simOps
+        self.hostInstRate = Formula(
+            self, "hostInstRate", "Simulator instruction rate (inst/s)",
+            lambda: stats.divide(self.simInsts.value(), self.hostSeconds.value()),
+            unit=stats.Rate(stats.Count, stats.Second), precision=0, prereq=self.simInsts,
+        )  # fmt: skip
+        self.hostOpRate = Formula(
+            self, "hostOpRate", "Simulator op (including micro ops) rate (op/s)",
+            lambda: stats.divide(self.simOps.value(), self.hostSeconds.value()),
+            unit=stats.Rate(stats.Count, stats.Second), precision=0, prereq=self.simOps,
+        )  # fmt: skip
+
+    def _sum(self, method: str) -> float:
+        total = 0
+        for cpu in self._cpus():
+            if not getattr(cpu, "insts_available", True):
+                return NAN
+            total += getattr(cpu, method)()
+        return total
+
+    def prepare(self) -> None:
+        """Mark instruction totals unavailable (nan, with the reason) when a CPU cannot count."""
+        missing = [c for c in self._cpus() if not getattr(c, "insts_available", True)]
+        for stat in (self.simInsts, self.simOps, self.hostInstRate, self.hostOpRate):
+            stat.available = not missing
+            if missing:
+                names = ", ".join(c.name() for c in missing)
+                why = getattr(missing[0], "insts_unavailable_reason", "") or "no counter"
+                stat.reason = f"{names} cannot count instructions: {why}"
+
+    def resetStats(self) -> None:
+        self.stat_time = self._clock()
+        self.start_tick = self._cur_tick()
+
+
+class StatsControl:
+    """dump()/reset() over the root stats and every model's stats."""
+
+    def __init__(
+        self,
+        owners: Callable[[], Iterable[Any]],
+        cur_tick: Callable[[], int],
+        cpus: Callable[[], list[Any]],
+        outdir: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.root = RootStats(cur_tick, cpus, clock)
+        self._owners = owners
+        self._cur_tick = cur_tick
+        self.outdir = outdir
+        self.last_dump = 0
+        self.dumps: list[dict[str, Any]] = []
+        self.enabled = False
+
+    def owners(self) -> list[Any]:
+        return [self.root, *self._owners()]
+
+    def enable(self) -> None:
+        """Start the outputs: stats.txt is created empty (gem5 opens it with trunc)."""
+        self.enabled = True
+        if self.outdir is not None:
+            os.makedirs(self.outdir, exist_ok=True)
+            open(os.path.join(self.outdir, "stats.txt"), "w").close()
+
+    def text(self) -> str:
+        self.root.prepare()
+        return stats.format_text(self.owners())
+
+    def dump(self) -> bool:
+        """Append one block; a second dump in the same tick (or one at tick 0) does nothing."""
+        now = self._cur_tick()
+        new_dump = self.last_dump != now
+        self.last_dump = now
+        if not new_dump:
+            return False
+        self.root.prepare()
+        owners = self.owners()
+        text = stats.format_text(owners)
+        record = {"tick": now, "stats": stats.to_json(owners)}
+        self.dumps.append(record)
+        if self.outdir is not None:
+            os.makedirs(self.outdir, exist_ok=True)
+            with open(os.path.join(self.outdir, "stats.txt"), "a") as f:
+                f.write(text)
+            tmp = os.path.join(self.outdir, "stats.json.tmp")
+            with open(tmp, "w") as f:
+                json.dump(self.dumps, f, indent=1, allow_nan=False)
+            os.replace(tmp, os.path.join(self.outdir, "stats.json"))
+        return True
+
+    def reset(self) -> None:
+        for owner in self.owners():
+            for stat in stats.stats_of(owner):
+                stat.reset()
+            hook = getattr(owner, "resetStats", None)
+            if hook is not None:
+                hook()

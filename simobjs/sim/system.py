@@ -1,0 +1,131 @@
+"""The System model: memories, memory mode, m5ops, thread registry, physical memory checkpoint.
+
+The physical memory is checkpointed with gem5's section and key names
+(`[system.physmem]` lal_addr lal_cid nbr_of_stores, `[system.physmem.store<i>]`
+store_id filename range_size); the store files use our sparse format
+(simobjs.sim.physmem_store).
+"""
+
+from __future__ import annotations
+
+import os
+
+from simobjs.errors import CheckpointError, SimulationError
+from simobjs.sim import physmem_store
+from simobjs.sim.model import Model, Params
+
+MEMORY_MODES = ("invalid", "atomic", "timing", "atomic_noncaching")
+
+
+class System(Model):
+    """gem5's System: what every CPU and device of one machine shares."""
+
+    def __init__(self, params: Params):
+        super().__init__(params)
+        self._mem_mode = str(getattr(params, "mem_mode", "atomic"))
+        self.memories = [m for m in (getattr(params, "memories", None) or []) if m is not None]
+        self.m5ops_base = int(getattr(params, "m5ops_base", 0) or 0)
+        self.workload = getattr(params, "workload", None)
+        self.cache_line_size = int(getattr(params, "cache_line_size", 64) or 64)
+        self.threads: list = []  # thread contexts by context id
+        self._kvm_vm = None
+        self.work_items_begun = 0
+        self.work_items_ended = 0
+
+    # -- memory mode ---------------------------------------------------------------
+    def getMemoryMode(self) -> str:
+        return self._mem_mode
+
+    def setMemoryMode(self, mode: str) -> None:
+        if mode not in MEMORY_MODES:
+            raise ValueError(f"{self.name()}: unknown memory mode '{mode}'; known: {MEMORY_MODES}")
+        self._mem_mode = mode
+
+    def isAtomicMode(self) -> bool:
+        return self._mem_mode == "atomic"
+
+    def bypassCaches(self) -> bool:
+        return self._mem_mode == "atomic_noncaching"
+
+    # -- KVM ---------------------------------------------------------------------
+    def setKvmVM(self, vm) -> None:
+        self._kvm_vm = vm
+
+    def getKvmVM(self):
+        return self._kvm_vm
+
+    # -- memory --------------------------------------------------------------------
+    def rams(self) -> list:
+        """The GuestRam of every memory with a backing store, in gem5's store order."""
+        rams = [getattr(m, "ram", None) for m in self.memories]
+        return sorted((r for r in rams if r is not None), key=lambda r: r.start)
+
+    def guest_ram_at(self, addr: int, length: int = 1):
+        for ram in self.rams():
+            if ram.contains(addr, length):
+                return ram
+        raise SimulationError(f"no guest RAM at {addr:#x} (+{length})", self.name())
+
+    def memWriteback(self) -> None:
+        pass  # one shared mapping: nothing is cached apart from it
+
+    # -- threads -----------------------------------------------------------------
+    def registerThreadContext(self, tc, assigned: int = -1) -> int:
+        """Give a thread context its context id (gem5's System::registerThreadContext)."""
+        cid = len(self.threads) if assigned < 0 else assigned
+        while len(self.threads) <= cid:
+            self.threads.append(None)
+        if self.threads[cid] is not None and self.threads[cid] is not tc:
+            raise SimulationError(f"context id {cid} registered twice", self.name())
+        self.threads[cid] = tc
+        return cid
+
+    def replaceThreadContext(self, tc, cid: int) -> None:
+        self.threads[cid] = tc
+
+    def numContexts(self) -> int:
+        return len(self.threads)
+
+    # -- checkpoint ----------------------------------------------------------------
+    def serialize(self, section) -> None:
+        phys = section.subsection("physmem")
+        rams = self.rams()
+        phys["lal_addr"] = []
+        phys["lal_cid"] = []
+        phys["nbr_of_stores"] = len(rams)
+        for i, ram in enumerate(rams):
+            store = section.subsection(f"physmem.store{i}")
+            filename = f"{self.name()}.physmem.store{i}.pmem"
+            store["store_id"] = i
+            store["filename"] = filename
+            store["range_size"] = ram.size
+            physmem_store.write_store(
+                os.path.join(section.dir, filename), ram.view, ram.host_address
+            )
+
+    def unserialize(self, section) -> None:
+        phys = section.subsection("physmem")
+        rams = self.rams()
+        count = phys.get_int("nbr_of_stores")
+        if count != len(rams):
+            raise CheckpointError(
+                f"checkpoint has {count} memory stores, the configuration has {len(rams)}",
+                phys.name, "nbr_of_stores",
+            )  # fmt: skip
+        for i, ram in enumerate(rams):
+            store = section.subsection(f"physmem.store{i}")
+            if store.get_int("store_id") != i:
+                raise CheckpointError(f"expected store_id {i}", store.name, "store_id")
+            size = store.get_int("range_size")
+            if size != ram.size:
+                raise CheckpointError(
+                    f"range size {size} does not match the memory's {ram.size} bytes",
+                    store.name, "range_size",
+                )  # fmt: skip
+            filename = store.get_str("filename")
+            if os.sep in filename or filename.startswith("."):
+                raise CheckpointError(f"bad store file name {filename!r}", store.name, "filename")
+            physmem_store.read_store(os.path.join(section.dir, filename), ram.view, store.name)
+
+    def loadState(self, cp) -> None:
+        self.unserialize(cp.section(self.name()))
