@@ -240,8 +240,8 @@ def format_info(info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m kvm.info", description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None, prog: str = "python -m kvm.info") -> int:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--no-measure", action="store_true", help="skip the measuring guests")
     args = p.parse_args(argv)

@@ -211,20 +211,9 @@ def run_script(script: str, args: list[str], options: argparse.Namespace) -> int
 
 
 def _cmd_kvm_info(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="simobjs kvm-info", description="Diagnose this host's KVM.")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--no-measure", action="store_true", help="skip the timing measurements")
-    a = p.parse_args(argv)
     from kvm import info
 
-    report = info.collect_info(measure=not a.no_measure)
-    if a.json:
-        import json
-
-        print(json.dumps(report, indent=2, sort_keys=True))
-    else:
-        print(info.format_info(report))
-    return 0 if report.get("usable", True) else 1
+    return info.main(argv, prog="simobjs kvm-info")
 
 
 def _cmd_schema(argv: list[str]) -> int:
