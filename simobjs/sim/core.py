@@ -19,7 +19,7 @@ from simobjs.errors import CheckpointError, ConfigError, PhaseError, Problem, Si
 from simobjs.sim import debug, ticks
 from simobjs.sim.drain import DrainManager
 from simobjs.sim.eventq import EventQueue, MaxTick
-from simobjs.sim.model import Params
+from simobjs.sim.model import Model, Params
 from simobjs.sim.sim_events import GlobalSimLoopExitEvent, SimLoopExit
 from simobjs.sim.stat_control import StatsControl
 
@@ -231,7 +231,7 @@ class Simulation:
 
     def getMaxTick(self) -> int:
         ev = self._limit_event
-        return ev.when() if ev is not None and ev.scheduled() else MaxTick
+        return ev.when() if ev is not None else MaxTick
 
     def exitSimLoop(
         self, cause: str, code: int = 0, when: int | None = None, repeat: int = 0
@@ -301,12 +301,19 @@ class Simulation:
         return GlobalSimLoopExitEvent(CAUSE_INTERRUPT, 0)
 
     def _wrap(self, exc: Exception) -> SimulationError:
+        """The error with the path of the model that raised (innermost `self` that is a model)."""
         path = getattr(exc, "path", None)
+        if path is None:
+            tb = exc.__traceback__
+            while tb is not None:
+                owner = tb.tb_frame.f_locals.get("self")
+                if isinstance(owner, Model):
+                    path = owner.name()
+                tb = tb.tb_next
         event = getattr(exc, "sim_event", None)
         if path is None and event is not None:
             owner = getattr(getattr(event, "callback", None), "__self__", None)
-            owner = owner if owner is not None else getattr(event, "owner", None)
-            if owner is not None and hasattr(owner, "name"):
+            if isinstance(owner, Model):
                 path = owner.name()
             else:
                 path = f"event '{event.description()}'"

@@ -379,6 +379,15 @@ def format_text(owners: Iterable[Any]) -> str:
     )
 
 
+def _json_number(v: float) -> float | str | None:
+    """JSON has no nan or inf: nan becomes null, infinities the strings "inf"/"-inf"."""
+    if math.isnan(v):
+        return None
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return v
+
+
 def to_json(owners: Iterable[Any]) -> dict[str, Any]:
     """One dump as a JSON object: full name -> {value(s), unit, description}."""
     out: dict[str, Any] = {}
@@ -387,7 +396,7 @@ def to_json(owners: Iterable[Any]) -> dict[str, Any]:
             continue
         vals = stat.values()
         entry: dict[str, Any] = {"unit": stat.unit, "description": stat.description()}
-        clean = [None if math.isnan(v) else v for v in vals]
+        clean = [_json_number(v) for v in vals]
         if isinstance(stat, Vector) or len(vals) > 1:
             entry["values"] = clean
             if getattr(stat, "subnames", None):

@@ -1,0 +1,174 @@
+"""Phases in gem5's order, exit causes, phase errors, model failures, teardown."""
+
+import os
+import signal
+import types
+
+import pytest
+from kernel_models import LOG, Recorder, Ticker, make_root
+
+import m5
+from simobjs.errors import ConfigError, PhaseError, SimulationError
+from simobjs.sim import core
+from simobjs.sim.eventq import EventFunctionWrapper
+
+
+def _phases(log, phase):
+    return [p for ph, p in log if ph == phase]
+
+
+def test_fresh_start_runs_gem5s_phase_order(tmp_path):
+    LOG.clear()
+    root = make_root(b=Recorder(), a=Recorder())
+    sim = core.instantiate(root, outdir=str(tmp_path))
+    # config files are written before any model exists
+    assert (tmp_path / "config.ini").exists() and (tmp_path / "config.json").exists()
+    order = [ph for ph, _ in LOG]
+    assert order == [
+        "create",
+        "create",
+        "init",
+        "init",
+        "regStats",
+        "regStats",
+        "initState",
+        "initState",
+    ]
+    assert _phases(LOG, "init") == ["system.a", "system.b"]  # descendants order
+    assert (tmp_path / "stats.txt").read_text() == ""
+    LOG.clear()
+    sim.simulate(1000)
+    assert [ph for ph, _ in LOG] == ["startup", "startup"]
+    LOG.clear()
+    sim.simulate(1000)
+    assert LOG == []  # startup runs once
+
+
+def test_simobject_params_are_built_first(tmp_path):
+    LOG.clear()
+    root = make_root()
+    root.system.z = Recorder()
+    root.system.a = Recorder(peer=root.system.z)
+    core.instantiate(root, outdir=str(tmp_path))
+    assert _phases(LOG, "create") == ["system.z", "system.a"]
+    assert root.system.a.getCCObject().params.peer is root.system.z.getCCObject()
+
+
+def test_param_cycle_is_a_config_error(tmp_path):
+    root = make_root()
+    root.system.a = Recorder()
+    root.system.b = Recorder(peer=root.system.a)
+    root.system.a.peer = root.system.b
+    with pytest.raises(ConfigError, match="cycle"):
+        core.instantiate(root, outdir=str(tmp_path))
+
+
+def test_phase_errors_use_gem5s_words(tmp_path):
+    with pytest.raises(
+        PhaseError, match=r"Need to instantiate Root\(\) before calling instantiate\(\)"
+    ):
+        m5.instantiate()
+    with pytest.raises(
+        PhaseError, match=r"m5.instantiate\(\) must be called before m5.simulate\(\)"
+    ):
+        m5.simulate()
+    make_root()
+    m5.instantiate(outdir=str(tmp_path))
+    with pytest.raises(PhaseError, match=r"m5.instantiate\(\) called twice."):
+        m5.instantiate(outdir=str(tmp_path))
+
+
+def test_exit_causes(tmp_path):
+    make_root(t=Ticker(stop_after=5))
+    m5.instantiate(outdir=str(tmp_path))
+    ev = m5.simulate(2500)
+    assert (ev.getCause(), ev.getCode(), m5.curTick()) == ("simulate() limit reached", 0, 2500)
+    assert m5.getMaxTick() == 2500
+    ev = m5.simulate()
+    assert (ev.getCause(), ev.getCode(), m5.curTick()) == ("ticker done", 5, 5000)
+    m5.scheduleTickExitFromCurrent(700)
+    m5.scheduleTickExitAbsolute(6000, "custom")
+    ev = m5.simulate()
+    assert (ev.getCause(), m5.curTick()) == ("Tick exit reached", 5700)
+    ev = m5.simulate()
+    assert (ev.getCause(), m5.curTick()) == ("custom", 6000)
+    assert m5.simulate(1000).getCause() == "simulate() limit reached" and m5.curTick() == 7000
+    assert m5.getMaxTick() == 7000
+    m5.setMaxTick(m5.curTick() + 10)
+    assert m5.simulate().getCause() == "simulate() limit reached"
+
+
+def test_model_exception_is_wrapped_with_path(tmp_path):
+    root = make_root(t=Ticker())
+    sim = core.instantiate(root, outdir=str(tmp_path))
+    model = root.system.t.getCCObject()
+
+    class Boom(RuntimeError):
+        rip = 0x401000
+
+    def explode(self):
+        raise Boom("device fault")
+
+    model.event.callback = types.MethodType(explode, model)
+    with pytest.raises(SimulationError) as info:
+        sim.simulate()
+    assert info.value.path == "system.t" and info.value.rip == 0x401000
+    assert "device fault" in str(info.value) and "0x401000" in str(info.value)
+    # stats are still dumpable after the failure
+    assert sim.stats.dump() is True
+    assert "system.t.ticks" in (tmp_path / "stats.txt").read_text()
+
+
+def test_event_without_model_owner_names_the_event(tmp_path):
+    sim = core.instantiate(make_root(), outdir=str(tmp_path))
+    sim.eventq.schedule(EventFunctionWrapper(lambda: 1 / 0, "divider"), 5)
+    with pytest.raises(SimulationError, match="divider"):
+        sim.simulate()
+
+
+def test_ctrl_c_ends_simulate_with_gem5s_cause(tmp_path):
+    root = make_root(t=Ticker())
+    sim = core.instantiate(root, outdir=str(tmp_path))
+    before = signal.getsignal(signal.SIGINT)
+    fired = []
+
+    def interrupt():
+        fired.append(True)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    sim.eventq.schedule(EventFunctionWrapper(interrupt, "ctrl-c"), 10_000)
+    ev = sim.simulate()
+    assert fired and ev.getCause() == "user interrupt received"
+    assert signal.getsignal(signal.SIGINT) is before
+    assert sim.simulate(1000).getCause() == "simulate() limit reached"
+
+
+def test_close_allows_a_second_simulation(tmp_path):
+    root = make_root(t=Ticker(stop_after=3))
+    sim = core.instantiate(root, outdir=str(tmp_path / "a"))
+    ram = root.system.mem.getCCObject().ram
+    assert sim.simulate().getCause() == "ticker done"
+    sim.close()
+    assert ram._mmap is None  # models were closed
+    assert core.current() is None
+    root2 = make_root(t=Ticker(stop_after=2))
+    sim2 = core.instantiate(root2, outdir=str(tmp_path / "b"))
+    assert sim2.simulate().getCause() == "ticker done" and sim2.curTick() == 2000
+
+
+def test_finalize_dumps_once(tmp_path):
+    sim = core.instantiate(make_root(t=Ticker(stop_after=2)), outdir=str(tmp_path))
+    sim.simulate()
+    sim.finalize()
+    sim.finalize()
+    assert (tmp_path / "stats.txt").read_text().count("Begin Simulation Statistics") == 1
+
+
+def test_stat_paths_use_unpadded_vector_index(tmp_path):
+    root = make_root()
+    root.system.t = [Ticker() for _ in range(11)]
+    core.instantiate(root, outdir=str(tmp_path))
+    model = root.system.t[10].getCCObject()
+    assert model.name() == "system.t10" and model.statPath() == "system.t10"
+    first = root.system.t[0].getCCObject()
+    assert first.name() == "system.t00" and first.statPath() == "system.t0"

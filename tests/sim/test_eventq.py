@@ -1,0 +1,90 @@
+"""Event order (when, priority, LIFO ties) and scheduling errors."""
+
+import pytest
+
+from simobjs.sim.eventq import Event, EventError, EventFunctionWrapper, EventQueue, Priority
+
+
+def _ev(log, name, pri=Priority.Default):
+    return EventFunctionWrapper(lambda: log.append(name), name, pri)
+
+
+def _drain(q):
+    while q.serviceOne() is not None:
+        pass
+
+
+def test_order_by_tick_then_priority_then_lifo():
+    q, log = EventQueue(), []
+    q.schedule(_ev(log, "late"), 20)
+    q.schedule(_ev(log, "exit", Priority.Sim_Exit), 10)
+    q.schedule(_ev(log, "first-default"), 10)
+    q.schedule(_ev(log, "second-default"), 10)
+    q.schedule(_ev(log, "cpu", Priority.CPU_Tick), 10)
+    q.schedule(_ev(log, "switch", Priority.CPU_Switch), 10)
+    _drain(q)
+    assert log == ["switch", "second-default", "first-default", "cpu", "exit", "late"]
+    assert q.curTick() == 20
+
+
+def test_gem5_priority_values():
+    assert (Priority.CPU_Switch, Priority.Default, Priority.Serialize) == (-31, 0, 32)
+    assert (Priority.CPU_Tick, Priority.CPU_Exit, Priority.Stat_Event) == (50, 64, 90)
+    assert (Priority.Progress, Priority.Sim_Exit) == (95, 100)
+
+
+def test_scheduling_errors():
+    q, log = EventQueue(), []
+    ev = _ev(log, "a")
+    q.schedule(ev, 5)
+    with pytest.raises(EventError, match="already scheduled"):
+        q.schedule(ev, 6)
+    q.serviceOne()
+    with pytest.raises(EventError, match="in the past"):
+        q.schedule(_ev(log, "b"), 4)
+    with pytest.raises(EventError, match="not scheduled"):
+        q.deschedule(ev)
+    with pytest.raises(EventError, match="not scheduled"):
+        q.reschedule(ev, 9)
+    q.reschedule(ev, 9, always=True)
+    assert ev.scheduled() and ev.when() == 9
+
+
+def test_deschedule_and_reschedule_skip_stale_entries():
+    q, log = EventQueue(), []
+    a, b = _ev(log, "a"), _ev(log, "b")
+    q.schedule(a, 5)
+    q.schedule(b, 6)
+    q.reschedule(a, 7)
+    q.deschedule(b)
+    assert q.nextTick() == 7 and [e.description() for e in q.events()] == ["a"]
+    _drain(q)
+    assert log == ["a"] and q.empty()
+
+
+def test_run_stops_on_interrupt_list():
+    q, log = EventQueue(), []
+    flag: list[int] = []
+
+    def stop():
+        log.append("stop")
+        flag.append(1)
+
+    q.schedule(EventFunctionWrapper(stop, "stop"), 3)
+    q.schedule(_ev(log, "after"), 4)
+    q.run(flag)
+    assert log == ["stop"] and q.curTick() == 3
+
+
+def test_run_attaches_failing_event():
+    q = EventQueue()
+
+    class Bad(Event):
+        def process(self):
+            raise ValueError("bad")
+
+    bad = Bad(name="bad")
+    q.schedule(bad, 1)
+    with pytest.raises(ValueError) as info:
+        q.run([])
+    assert info.value.sim_event is bad
