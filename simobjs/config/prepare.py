@@ -17,7 +17,7 @@ def _adopt_orphans(root: Any) -> list[Any]:
     for obj in root.descendants():
         objs.append(obj)
         for name, value in obj._values.items():
-            if as_simobject_value(value) is not None and not value.has_parent():
+            if as_simobject_value(value) is not None and obj._may_adopt(value):
                 obj.add_child(name, value)
     return objs
 
@@ -61,7 +61,11 @@ def prepare(root: Any) -> None:
     if problems:
         raise ConfigError(problems)
     for obj in objs:
-        obj._freeze()
+        problems += obj._freeze()
+    if problems:
+        for obj in objs:
+            obj._unfreeze()
+        raise ConfigError(problems)
     root._prepared = True
 
 

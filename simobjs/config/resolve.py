@@ -74,7 +74,7 @@ class Resolver:
         finally:
             self._active.discard(key)
         obj._values[name] = result
-        if as_simobject_value(result) is not None and not result.has_parent():
+        if as_simobject_value(result) is not None and obj._may_adopt(result):
             obj.add_child(name, result)
         return result
 

@@ -15,6 +15,7 @@ from simobjs.params.types import AddrRange
 def check_all(root: Any, objs: list[Any]) -> list[Problem]:
     problems: list[Problem] = []
     problems += _roots(root, objs)
+    problems += _duplicates(objs)
     for obj in objs:
         problems += _abstract(obj)
         problems += _unset_params(obj)
@@ -22,6 +23,16 @@ def check_all(root: Any, objs: list[Any]) -> list[Problem]:
     problems += _overlaps(objs)
     problems += _reference_cycles(objs)
     return problems
+
+
+def _duplicates(objs: list[Any]) -> list[Problem]:
+    seen: set[int] = set()
+    out = []
+    for o in objs:
+        if id(o) in seen:
+            out.append(Problem(o.path(), "the same object appears twice in the tree"))
+        seen.add(id(o))
+    return out
 
 
 def _roots(root: Any, objs: list[Any]) -> list[Problem]:

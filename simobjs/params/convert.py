@@ -6,6 +6,7 @@ prefixes even when written decimal ("512MB" is 512 MiB, as in gem5).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 
 METRIC_PREFIXES: dict[str, float] = {
@@ -85,7 +86,10 @@ def to_num(
         magnitude = parse(head.strip())
     except (ValueError, TypeError):
         raise ValueError(f"cannot convert '{value}' to {target}") from None
-    return magnitude * scale, unit
+    result = magnitude * scale
+    if isinstance(result, float) and not math.isfinite(result):
+        raise ValueError(f"cannot convert '{value}' to {target}: not a finite number")
+    return result, unit
 
 
 def _int0(text: str) -> int:

@@ -140,6 +140,22 @@ class PortRef:
     def elements(self) -> list[PortRef]:
         return [self]
 
+    def _not_vector(self, key: Any) -> ConfigTypeError:
+        return ConfigTypeError(
+            Problem(
+                self.simobj.path(),
+                f"port '{self}' is not a vector port",
+                param=self.name,
+                got=f"[{key!r}]",
+            )
+        )
+
+    def __getitem__(self, key: Any) -> PortRef:
+        raise self._not_vector(key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise self._not_vector(key)
+
 
 class VectorPortRef:
     """A vector port: elements appended on assignment, or placed by index."""

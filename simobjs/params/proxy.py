@@ -104,7 +104,7 @@ class BaseProxy:
                 operand = operand.unproxy(base, _AnyDesc, ctx)
             try:
                 result = _ARITH[op](result, operand)
-            except TypeError as e:
+            except (TypeError, ArithmeticError) as e:
                 raise ConfigTypeError(
                     Problem(base.path(), f"cannot apply '{op} {operand!r}' to {result!r}: {e}")
                 ) from None

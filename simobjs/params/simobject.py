@@ -345,7 +345,9 @@ class SimObject(metaclass=MetaSimObject):
             return d["_values"][attr]
         if attr in d["_children"]:
             return d["_children"][attr]
-        raise AttributeError(f"object '{cls.__name__}' has no attribute '{attr}'")
+        raise ConfigAttributeError(
+            Problem(self.path(), f"object '{cls.__name__}' has no attribute '{attr}'", param=attr)
+        )
 
     def __setattr__(self, attr: str, value: Any) -> None:
         if attr.startswith("_"):
@@ -383,7 +385,7 @@ class SimObject(metaclass=MetaSimObject):
                     )
                 ) from None
             self._values[attr] = converted
-            if as_simobject_value(converted) is not None and not converted.has_parent():
+            if as_simobject_value(converted) is not None and self._may_adopt(converted):
                 self.add_child(attr, converted)
             return
         child = as_simobject_value(value)
@@ -437,10 +439,32 @@ class SimObject(metaclass=MetaSimObject):
         if self._parent is old_parent:
             self._parent = None
 
+    def _ancestors(self):
+        node = self
+        while node is not None:
+            yield node
+            node = node._parent
+
+    def _may_adopt(self, value: Any) -> bool:
+        """Can `value` (an object or vector) become a child here without a loop?"""
+        if value.has_parent():
+            return False
+        members = value if isinstance(value, SimObjectVector) else [value]
+        return not any(a is m for a in self._ancestors() for m in members)
+
     def add_child(self, name: str, child: Any) -> None:
         child = as_simobject_value(child)
         if child is None:
             raise ConfigTypeError(Problem(self.path(), f"child '{name}' is not a SimObject"))
+        members = child if isinstance(child, SimObjectVector) else [child]
+        if any(a is m for a in self._ancestors() for m in members):
+            raise ConfigTypeError(
+                Problem(
+                    self.path(),
+                    f"cannot make '{name}' a child: it is this object or one of its parents",
+                    param=name,
+                )
+            )
         if child.has_parent():
             _warn(f"{self}.{name} already has parent not resetting parent.")
             return
@@ -460,7 +484,10 @@ class SimObject(metaclass=MetaSimObject):
                         v.set_parent(self, "%s%0*d" % (name, width, i))
         elif not isinstance(child, NullSimObject):
             child.set_parent(self, name)
-        self._children[name] = child
+        if isinstance(child, SimObjectVector):
+            child = SimObjectVector(v for v in child if not isinstance(v, NullSimObject))
+        if not isinstance(child, NullSimObject) and len(child):
+            self._children[name] = child
 
     def path(self) -> str:
         cached = self.__dict__.get("_path")
@@ -534,14 +561,22 @@ class SimObject(metaclass=MetaSimObject):
             )
         return self._ccobject
 
-    def _freeze(self) -> None:
-        self._frozen_params = {
-            name: frozen_value(self._values.get(name))
-            for name in sorted(type(self)._params)
-            if name in self._values
-        }
+    def _freeze(self) -> list[Problem]:
+        """Compute the frozen params; returns the values that cannot be frozen."""
+        problems, frozen = [], {}
+        for name in sorted(type(self)._params):
+            if name in self._values:
+                try:
+                    frozen[name] = frozen_value(self._values[name])
+                except ConfigError as e:
+                    p = e.problems[0]
+                    problems.append(Problem(self.path(), p.message, name, p.expected, p.got))
+        if problems:
+            return problems
+        self._frozen_params = frozen
         self._path = self.path()
         self._frozen = True
+        return []
 
     def _unfreeze(self) -> None:
         self._frozen = False

@@ -14,6 +14,14 @@ from simobjs.params.values import NumericValue, ParamValue, bad_value
 from simobjs.sim import ticks
 
 
+def to_ticks(type_name: str, seconds: float) -> int:
+    """Seconds to ticks; a value too large for ticks is a ConfigError."""
+    try:
+        return int(ticks.fromSeconds(seconds))
+    except (OverflowError, ValueError):
+        raise bad_value(type_name, seconds, f"{seconds} s does not fit in ticks") from None
+
+
 def _parse(type_name: str, value: Any, parse) -> tuple[bool, float | int]:
     """(is_ticks, value): "5t" is 5 ticks, anything else goes to `parse`."""
     if not isinstance(value, str):
@@ -64,7 +72,7 @@ class Latency(TickValue):
     def getValue(self) -> int:
         if self.ticks or self.value == 0:
             return int(self.value)
-        return int(ticks.fromSeconds(self.value))
+        return to_ticks("Latency", self.value)
 
     @property
     def latency(self) -> Latency:
@@ -99,7 +107,7 @@ class Frequency(TickValue):
     def getValue(self) -> int:
         if self.ticks or self.value == 0:
             return int(self.value)
-        return int(ticks.fromSeconds(1.0 / self.value))
+        return to_ticks("Frequency", 1.0 / self.value)
 
     @property
     def frequency(self) -> Frequency:
@@ -163,7 +171,7 @@ class MemoryBandwidth(ParamValue, float):
         if cached is not None and cached[0] == ticks.getFrequency():
             return cached[1]
         seconds_per_byte = 1.0 / float(self) if float(self) else 0.0
-        value = float(ticks.fromSeconds(seconds_per_byte))
+        value = float(to_ticks("MemoryBandwidth", seconds_per_byte))
         self.__dict__["_ticks"] = (ticks.getFrequency(), value)
         return value
 

@@ -253,6 +253,21 @@ class NullSimObject:
     def descendants(self):
         return iter(())
 
+    _name = "Null"
+    _parent = None
+
+    def has_parent(self) -> bool:
+        return False
+
+    def set_parent(self, parent: Any, name: str) -> None:
+        pass
+
+    def clear_parent(self, old_parent: Any) -> None:
+        pass
+
+    def get_name(self) -> str:
+        return "Null"
+
 
 NULL = NullSimObject()
 
