@@ -80,11 +80,34 @@ def check(err: ConfigError) -> None:
         assert p.path, p
 
 
-def attempt(fn) -> None:
+def attempt(fn, *args) -> None:
     try:
-        fn()
+        fn(*args)
     except ConfigError as e:
         check(e)
+
+
+def connect_indexed(obj, a, other, b, index) -> None:
+    getattr(obj, a)[index] = getattr(other, b)
+
+
+def apply(act, objs) -> None:
+    kind, oi, ni, vi, payload = act
+    obj = objs[oi % len(objs)]
+    other = objs[vi % len(objs)]
+    params = sorted(type(obj)._params) or ["x"]
+    ports = sorted(type(obj)._ports) or ["x"]
+    oports = sorted(type(other)._ports) or ["x"]
+    a, b = ports[ni % len(ports)], oports[vi % len(oports)]
+    if kind == "param":
+        value = other if isinstance(payload, bool) and payload else payload
+        attempt(setattr, obj, params[ni % len(params)], value)
+    elif kind == "child":
+        attempt(setattr, obj, f"c{ni % 4}", other if ni % 3 else [other, objs[0]])
+    elif kind == "port":
+        attempt(lambda: setattr(obj, a, getattr(other, b) if ni % 5 else payload))
+    else:
+        attempt(connect_indexed, obj, a, other, b, ni % 4)
 
 
 @settings(
@@ -104,43 +127,18 @@ def test_random_configs_only_raise_config_errors(kinds, acts, with_clock):
     if with_clock:
         system.clk_domain = SrcClockDomain(clock="1GHz", voltage_domain=VoltageDomain())
     objs = [system]
-    for i, k in enumerate(kinds):
-        obj = None
-
-        def make(k=k):
-            nonlocal obj
+    for k in kinds:
+        try:
             obj = concrete()[k]()
-
-        attempt(make)
-        if obj is not None:
-            attempt(lambda obj=obj, i=i: setattr(system, f"o{i}", obj))
-            objs.append(obj)
+        except ConfigError as e:
+            check(e)
+            continue
+        attempt(setattr, system, f"o{len(objs)}", obj)
+        objs.append(obj)
     root = Root(full_system=True, system=system)
     objs.append(root)
-    for kind, oi, ni, vi, payload in acts:
-        obj = objs[oi % len(objs)]
-        other = objs[vi % len(objs)]
-        params = sorted(type(obj)._params) or ["x"]
-        ports = sorted(type(obj)._ports) or ["x"]
-        oports = sorted(type(other)._ports) or ["x"]
-        if kind == "param":
-            name = params[ni % len(params)]
-            value = other if isinstance(payload, bool) and payload else payload
-            attempt(lambda: setattr(obj, name, value))
-        elif kind == "child":
-            attempt(lambda: setattr(obj, f"c{ni % 4}", other if ni % 3 else [other, objs[0]]))
-        elif kind == "port":
-            a, b = ports[ni % len(ports)], oports[vi % len(oports)]
-            attempt(lambda: setattr(obj, a, getattr(other, b) if ni % 5 else payload))
-        else:
-            a, b = ports[ni % len(ports)], oports[vi % len(oports)]
-
-            def connect_indexed():
-                ref = getattr(obj, a)
-                peer = getattr(other, b)
-                ref[ni % 4] = peer
-
-            attempt(connect_indexed)
+    for act in acts:
+        apply(act, objs)
     try:
         prepare(root)
     except ConfigError as e:
