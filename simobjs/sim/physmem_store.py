@@ -99,10 +99,11 @@ def write_store(path: str, view: memoryview, host_address: int | None = None) ->
         f.write(head)
         f.write(index)
         for first, n in runs:
-            chunk = view[first * PAGE_SIZE : (first + n) * PAGE_SIZE]  # in bounds: runs lie in view
-            crc = zlib.crc32(chunk, crc)
-            f.write(chunk)
-            data += len(chunk)
+            # in bounds: runs lie in view; released at once so the RAM can be unmapped
+            with view[first * PAGE_SIZE : (first + n) * PAGE_SIZE] as chunk:
+                crc = zlib.crc32(chunk, crc)
+                f.write(chunk)
+                data += len(chunk)
         f.write(_TRAILER.pack(b"CRC\0", crc & 0xFFFFFFFF))
         f.flush()
         os.fsync(f.fileno())
@@ -151,10 +152,12 @@ def read_store(path: str, view: memoryview, section: str = "", key: str = "filen
             if first < last or (first + n) * PAGE_SIZE > size:
                 raise CheckpointError(f"memory store {path}: bad page map", section, key)
             last = first + n
-            chunk = view[first * PAGE_SIZE : last * PAGE_SIZE]  # in bounds: checked just above
-            if f.readinto(chunk) != len(chunk):
+            # in bounds: checked just above; released at once so the RAM can be unmapped
+            with view[first * PAGE_SIZE : last * PAGE_SIZE] as chunk:
+                got = f.readinto(chunk)
+                crc = zlib.crc32(chunk, crc)
+            if got != (last - first) * PAGE_SIZE:
                 raise CheckpointError(f"memory store {path} is truncated (pages)", section, key)
-            crc = zlib.crc32(chunk, crc)
         tag, stored = _TRAILER.unpack(f.read(_TRAILER.size))
         if tag != b"CRC\0" or stored != crc & 0xFFFFFFFF:
             raise CheckpointError(f"memory store {path} fails its checksum (corrupt)", section, key)

@@ -1,0 +1,45 @@
+"""Drain: several rounds, Finished drain, resume through Resuming to Running."""
+
+from kernel_models import Drainer, Ticker, make_root
+
+from simobjs.sim import core
+from simobjs.sim.drain import DrainState
+
+
+def test_drain_needs_several_rounds(tmp_path):
+    root = make_root(d=Drainer(rounds=3, delay=100), e=Drainer(rounds=1, delay=250), t=Ticker())
+    sim = core.instantiate(root, outdir=str(tmp_path))
+    sim.simulate(1000)
+    d = root.system.d.getCCObject()
+    e = root.system.e.getCCObject()
+    sim.drain()
+    assert sim.drain_manager.isDrained()
+    # round 1 waits for the slower one (250), rounds 2 and 3 for d alone, round 4 finds all drained
+    assert d.calls == 4 and e.calls == 4
+    assert sim.curTick() == 1000 + 250 + 100 + 100
+    assert all(m.drainState() is DrainState.Drained for m in sim.order)
+    ticker = root.system.t.getCCObject()
+    count = ticker.count
+    sim.drain()  # already drained: nothing happens
+    assert d.calls == 4
+    ev = sim.simulate(1000)  # resumes everything first
+    assert ev.getCause() == "simulate() limit reached"
+    assert all(m.drainState() is DrainState.Running for m in sim.order)
+    assert ticker.count > count
+
+
+def test_finished_drain_is_an_exit_event(tmp_path):
+    root = make_root(d=Drainer(rounds=1, delay=40))
+    sim = core.instantiate(root, outdir=str(tmp_path))
+    assert sim.drain_manager.try_drain() is False
+    ev = sim._run()
+    assert ev.getCause() == "Finished drain" and sim.curTick() == 40
+    assert sim.drain_manager.try_drain() is True
+
+
+def test_signal_drain_done_outside_a_drain_is_ignored(tmp_path):
+    root = make_root(d=Drainer(rounds=0))
+    sim = core.instantiate(root, outdir=str(tmp_path))
+    d = root.system.d.getCCObject()
+    d.signalDrainDone()
+    assert sim.drain_manager.count == 0 and d.drainState() is DrainState.Running
