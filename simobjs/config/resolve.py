@@ -99,13 +99,16 @@ class Resolver:
         if isinstance(obj, ptype):
             return [obj]
         cands: list = []
+        seen: set[int] = set()
+
+        def add(candidate: Any) -> None:
+            if id(candidate) not in seen:
+                seen.add(id(candidate))
+                cands.append(candidate)
+
         for child in obj._children.values():
-            if (
-                is_simobject(child)
-                and isinstance(child, ptype)
-                and not any(child is c for c in cands)
-            ):
-                cands.append(child)
+            if is_simobject(child) and isinstance(child, ptype):
+                add(child)
         for pname, pdesc in type(obj)._params.items():
             if pdesc.vector or not pdesc.is_simobject or not issubclass(pdesc.ptype, ptype):
                 continue
@@ -114,8 +117,8 @@ class Resolver:
                 if (id(obj), pname) in self._active:
                     continue
                 value = self.resolve_param(obj, pname)
-            if is_simobject(value) and not any(value is c for c in cands):
-                cands.append(value)
+            if is_simobject(value):
+                add(value)
         return cands
 
     def find_all(self, obj: Any, ptype: type) -> list:

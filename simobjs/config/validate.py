@@ -146,10 +146,10 @@ def _reference_cycles(objs: list[Any]) -> list[Problem]:
     g = reference_graph(objs)
     # A child-param (obj.x = child) is built before its parent, like any
     # other param, so a loop of references cannot be built in any order.
-    try:
-        cycle = nx.find_cycle(g)
-    except nx.NetworkXNoCycle:
+    if nx.is_directed_acyclic_graph(g):  # linear; find_cycle alone is not on a DAG
         return []
+    loop = next(c for c in nx.strongly_connected_components(g) if len(c) > 1)
+    cycle = nx.find_cycle(g.subgraph(loop))
     names = [f"{g.nodes[a]['obj'].path()}.{g.edges[a, b]['param']}" for a, b in cycle]
     return [
         Problem(
