@@ -151,13 +151,13 @@ class RamModel(Model):
         self.ram.close()
 
 
-class TestMemory(SimpleMemory):
-    type = "TestMemory"
+class DemoMemory(SimpleMemory):
+    type = "DemoMemory"
     _model = "kernel_models:RamModel"
     port = ResponsePortDecl("memory side (may stay unconnected in tests)", required=False)
 
 
-class TestCPUModel(BaseCPUModel):
+class DemoCPUModel(BaseCPUModel):
     """Runs 10 'instructions' per cycle; state is an X86State it keeps."""
 
     def __init__(self, params):
@@ -209,9 +209,9 @@ class TestCPUModel(BaseCPUModel):
         self.state.set_reg("rax", section.get_int("rax"))
 
 
-class TestCPU(BaseCPU):
-    type = "TestCPU"
-    _model = "kernel_models:TestCPUModel"
+class DemoCPU(BaseCPU):
+    type = "DemoCPU"
+    _model = "kernel_models:DemoCPUModel"
 
     @classmethod
     def memory_mode(cls):
@@ -222,15 +222,15 @@ class TestCPU(BaseCPU):
         return True
 
 
-class TestKvmLikeCPU(TestCPU):
-    type = "TestKvmLikeCPU"
+class DemoKvmLikeCPU(DemoCPU):
+    type = "DemoKvmLikeCPU"
 
     @classmethod
     def memory_mode(cls):
         return "atomic_noncaching"
 
 
-class NoHandoverCPU(TestCPU):
+class NoHandoverCPU(DemoCPU):
     type = "NoHandoverCPU"
 
     @classmethod
@@ -239,17 +239,17 @@ class NoHandoverCPU(TestCPU):
 
 
 def make_root(mem_size: str = "16MiB", **children) -> Root:
-    """Root + System (1 GHz) + one TestMemory, plus the given children of the system."""
+    """Root + System (1 GHz) + one DemoMemory, plus the given children of the system."""
     root = Root(full_system=False)
     root.system = System(mem_mode="atomic")
     root.system.clk_domain = SrcClockDomain(clock="1GHz", voltage_domain=VoltageDomain())
-    root.system.mem = TestMemory(range=mem_size)
+    root.system.mem = DemoMemory(range=mem_size)
     for name, child in children.items():
         setattr(root.system, name, child)
     return root
 
 
 __all__ = [
-    "LOG", "PHASES", "Recorder", "Drainer", "Ticker", "TestMemory", "TestCPU", "TestKvmLikeCPU",
+    "LOG", "PHASES", "Recorder", "Drainer", "Ticker", "DemoMemory", "DemoCPU", "DemoKvmLikeCPU",
     "NoHandoverCPU", "make_root",
 ]  # fmt: skip

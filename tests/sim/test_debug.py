@@ -1,0 +1,57 @@
+"""Debug flags: gem5 names, run-time selection, line format, start tick, file."""
+
+import io
+
+import pytest
+
+from simobjs.sim import debug
+
+
+class Obj:
+    def __init__(self, tick):
+        self.tick = tick
+
+    def name(self):
+        return "system.cpu"
+
+    def curTick(self):
+        return self.tick
+
+
+def test_flags_off_by_default_and_unknown_names_fail():
+    assert debug.flags.Kvm is False
+    with pytest.raises(AttributeError):
+        _ = debug.flags.NoSuchFlag
+    with pytest.raises(ValueError, match="unknown debug flag"):
+        debug.set_flags("Kvm,Bogus")
+
+
+def test_set_and_clear_with_compound_and_negation():
+    debug.set_flags("KvmAll,-KvmTimer,Uart")
+    assert (
+        debug.flags.KvmIO and debug.flags.KvmRun and not debug.flags.KvmTimer and debug.flags.Uart
+    )
+    debug.clear_flags("Uart")
+    assert not debug.flags.Uart and set(debug.flags.enabled()) >= {"Kvm", "KvmIO"}
+    debug.clear_flags()
+    assert debug.flags.enabled() == []
+
+
+def test_line_format_and_start_tick():
+    out = io.StringIO()
+    debug.set_file(out)
+    debug.dprintf(Obj(42), "out %#x <- %#x", 0x3F8, 0x41)
+    debug.set_start(100)
+    debug.dprintf(Obj(99), "too early")
+    debug.dprintf(Obj(100), "on time")
+    assert (
+        out.getvalue() == "     42: system.cpu: out 0x3f8 <- 0x41\n    100: system.cpu: on time\n"
+    )
+
+
+def test_debug_file(tmp_path):
+    path = tmp_path / "trace.out"
+    debug.set_file(str(path))
+    debug.dprintf("drain", "hello %d", 3)
+    debug.set_file(None)
+    assert path.read_text() == "      0: drain: hello 3\n"
