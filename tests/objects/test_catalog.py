@@ -196,3 +196,46 @@ def test_full_prepare_of_reference_cpu_system():
     prepare(root)
     assert system.cpu.frozen_params()["clk_domain"].frozen_params()["clock"] == [500]
     assert "mmu=system.cpu.mmu" in config_ini(root)
+
+
+def test_deprecated_port_names(capsys):
+    bus = SystemXBar()
+    mem = SimpleMemory()
+    mem.port = bus.master
+    assert "`master` is now called `mem_side_ports`" in capsys.readouterr().err
+    assert str(bus.mem_side_ports[0].peer).endswith(".port")
+    cpu = X86KvmCPU()
+    cpu.icache_port = bus.slave
+    assert len(bus.cpu_side_ports) == 1
+
+
+def test_switch_cpu_pattern_from_simulation_py():
+    system = System(mem_mode="atomic_noncaching")
+    system.clk_domain = SrcClockDomain(clock="1GHz", voltage_domain=VoltageDomain())
+    system.membus = SystemXBar()
+    system.mem = SimpleMemory(port=system.membus.mem_side_ports)
+    system.kvm_vm = KvmVM()
+    system.cpu = [X86KvmCPU(cpu_id=0)]
+    system.cpu[0].createThreads()
+    system.cpu[0].createInterruptController()
+    system.cpu[0].connectBus(system.membus)
+    root = Root(full_system=True, system=system)
+    switch = [X86AtomicSimpleCPU(switched_out=True, cpu_id=0)]
+    switch[0].system = system
+    switch[0].workload = system.cpu[0].workload
+    switch[0].clk_domain = system.cpu[0].clk_domain
+    switch[0].isa = system.cpu[0].isa
+    switch[0].createThreads()
+    system.switch_cpus = switch
+    for obj in system.cpu[0].descendants():
+        obj.eventq_index = 0
+    system.cpu[0].eventq_index = 1
+    root.sim_quantum = int(1e9)
+    prepare(root)
+    ini = config_ini(root)
+    assert "[system.switch_cpus]\ntype=BaseAtomicSimpleCPU\n" in ini
+    assert "isa=system.cpu.isa\n" in ini
+    assert "sim_quantum=1000000000\n" in ini
+    assert system.switch_cpus[0].frozen_params()["isa"] == [system.cpu[0].isa[0]]
+    assert system.cpu[0].frozen_params()["eventq_index"] == 1
+    assert system.cpu[0].isa[0].frozen_params()["eventq_index"] == 0

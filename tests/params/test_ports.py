@@ -146,3 +146,22 @@ def test_touched_but_unconnected_port_prints_none():
     root.a = Dev()
     _ = root.a.resp
     assert "resp=None\n" in config_ini(root)
+
+
+def test_splice_inserts_a_pair():
+    root = PortRoot()
+    root.a, root.b, root.mid = Dev(), Dev(), Dev()
+    root.a.req = root.b.resp
+    root.a.req.splice(root.mid.resp, root.mid.req)
+    assert str(root.a.req.peer) == "mid.resp"
+    assert str(root.b.resp.peer) == "mid.req"
+    with pytest.raises(ConfigError, match="not connected, cannot splice"):
+        root.c = Dev()
+        root.c.req.splice(root.a.resp, root.b.req)
+
+
+def test_scalar_port_is_not_indexable():
+    root = PortRoot()
+    root.a, root.b = Dev(), Dev()
+    with pytest.raises(TypeError, match="is not a vector port"):
+        root.a.req[0] = root.b.resp
