@@ -13,9 +13,9 @@ import networkx as nx
 from simobjs.params.ports import PortRef
 
 
-def port_graph(root: Any) -> nx.Graph:
-    """Undirected graph: one node per object path, one edge per port link."""
-    g = nx.Graph()
+def port_graph(root: Any) -> nx.MultiGraph:
+    """Undirected multigraph: one node per object path, one edge per port link."""
+    g = nx.MultiGraph()
     for obj in root.descendants():
         g.add_node(obj.path(), type=type(obj).type)
     for obj in root.descendants():
@@ -28,7 +28,7 @@ def port_graph(root: Any) -> nx.Graph:
 
 
 def _q(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + text.replace('"', '\\"') + '"'
 
 
 def config_dot(root: Any) -> str:
@@ -50,7 +50,8 @@ def config_dot(root: Any) -> str:
 
     emit(root, "  ")
     for a, b, data in port_graph(root).edges(data=True):
-        out.append(f"  {_q(a)} -> {_q(b)} [dir=none, tooltip={_q(data['label'])}];")
+        tip = _q(data["label"].replace(" -> ", " to "))
+        out.append(f"  {_q(a)} -> {_q(b)} [dir=none, tooltip={tip}];")
     out.append("}")
     return "\n".join(out) + "\n"
 
