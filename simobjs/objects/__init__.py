@@ -31,3 +31,6 @@ def catalog() -> dict[str, type]:
 def concrete() -> dict[str, type]:
     """The classes a configuration may instantiate."""
     return {n: c for n, c in catalog().items() if not c.abstract and c._model}
+
+
+__all__ = sorted({name for mod in _MODULES for name in mod.__all__} | {"catalog", "concrete"})
