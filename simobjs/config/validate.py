@@ -49,9 +49,9 @@ def _abstract(obj: Any) -> list[Problem]:
         return [
             Problem(
                 obj.path(),
-                f"Cannot instantiate an abstract SimObject ({cls.__name__})",
-                expected=f"a concrete subclass of {cls.__name__}",
-                got=cls.__name__,
+                f"Cannot instantiate an abstract SimObject ({obj.path()}): "
+                f"{cls.__name__} is abstract, use a concrete subclass",
+                verbatim=True,
             )
         ]
     if cls._model is None:

@@ -345,9 +345,16 @@ class SimObject(metaclass=MetaSimObject):
             return d["_values"][attr]
         if attr in d["_children"]:
             return d["_children"][attr]
-        raise ConfigAttributeError(
-            Problem(self.path(), f"object '{cls.__name__}' has no attribute '{attr}'", param=attr)
-        )
+        model = d.get("_ccobject")
+        if model is not None and hasattr(model, attr):
+            # gem5 forwards to the C++ object: methods such as switchOut()
+            return getattr(model, attr)
+        text = f"object '{cls.__name__}' has no attribute '{attr}'"
+        if model is None:
+            text += (
+                "\n  (C++ object is not yet constructed, so wrapped C++ methods are unavailable.)"
+            )
+        raise ConfigAttributeError(Problem(self.path(), text, param=attr))
 
     def __setattr__(self, attr: str, value: Any) -> None:
         if attr.startswith("_"):

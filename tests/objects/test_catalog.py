@@ -239,3 +239,16 @@ def test_switch_cpu_pattern_from_simulation_py():
     assert system.switch_cpus[0].frozen_params()["isa"] == [system.cpu[0].isa[0]]
     assert system.cpu[0].frozen_params()["eventq_index"] == 1
     assert system.cpu[0].isa[0].frozen_params()["eventq_index"] == 0
+
+
+def test_model_methods_are_forwarded_once_built():
+    cpu = X86KvmCPU()
+    with pytest.raises(AttributeError, match="C\\+\\+ object is not yet constructed"):
+        cpu.switchOut()
+
+    class FakeModel:
+        def switchedOut(self):
+            return True
+
+    cpu._ccobject = FakeModel()
+    assert cpu.switchedOut() is True
