@@ -33,4 +33,11 @@ def concrete() -> dict[str, type]:
     return {n: c for n, c in catalog().items() if not c.abstract and c._model}
 
 
-__all__ = sorted({name for mod in _MODULES for name in mod.__all__} | {"catalog", "concrete"})
+def supported_names() -> list[str]:
+    """Names of the objects a configuration may instantiate, sorted."""
+    return sorted(concrete())
+
+
+__all__ = sorted(
+    {name for mod in _MODULES for name in mod.__all__} | {"catalog", "concrete", "supported_names"}
+)
