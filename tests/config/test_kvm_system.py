@@ -141,3 +141,20 @@ def test_frozen_after_prepare(cfg):
         cpu.getCCObject()
     cpu._ccobject = object()
     assert cpu.getCCObject() is cpu._ccobject
+
+
+def test_switch_config_wires_the_interrupt_path():
+    root = load_config("config_kvm_switch").build("g.elf")
+    prepare(root)
+    s = sections(config_ini(root))
+    assert "inputs=system.pit.int_pin" in s["system.pic"]
+    assert "output=system.cpu.interrupts.lint0" in s["system.pic"]
+    assert "lint0=system.pic.output" in s["system.cpu.interrupts"]
+    assert "mode=I8259Single" in s["system.pic"]
+    assert "switched_out=true" in s["system.switch_cpus"]
+    assert "isa=system.cpu.isa" in s["system.switch_cpus"]
+    assert not any(line.startswith("dcache_port=") for line in s["system.switch_cpus"])
+    binding = root.system.cpu.interrupts[0].port_bindings()
+    assert [(b.port, b.peer.path(), b.peer_port) for b in binding] == [
+        ("lint0", "system.pic", "output")
+    ]
