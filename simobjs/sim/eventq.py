@@ -1,14 +1,16 @@
 """The event queue: gem5's ordering (when, priority, last-in-first-out on ties).
 
-A binary heap of (when, priority, -sequence, event). Descheduling marks the
-event and leaves its heap entry behind; stale entries are skipped when popped
-(their sequence no longer matches), which keeps schedule/deschedule O(log n).
+Events due at the same (tick, priority) share one bucket, a list used as a
+stack (so ties run last-in-first-out, as gem5); a heap holds one integer key
+per bucket, `when << 8 | (priority + 128)`. Many clocked objects ticking on
+the same edge thus cost one heap operation per edge, not one per object.
+Descheduling removes the event from its bucket (buckets are short: the
+objects clocked on one edge), so every bucket entry is live.
 """
 
 from __future__ import annotations
 
 import heapq
-import itertools
 from collections.abc import Callable
 from enum import IntEnum
 
@@ -42,12 +44,16 @@ class EventError(RuntimeError):
 class Event:
     """Something to do at a tick. Subclasses override process()."""
 
-    __slots__ = ("_when", "_priority", "_seq", "_queue", "_name", "__weakref__")
+    __slots__ = ("_when", "_priority", "_pkey", "_seq", "_queue", "_name", "__weakref__")
 
     def __init__(self, priority: int = Priority.Default, name: str | None = None):
         self._when = 0
-        self._priority = int(priority)
-        self._seq = 0  # 0: not scheduled
+        pkey = priority + 128
+        if not 0 <= pkey <= 255:
+            raise EventError(f"priority {priority} outside gem5's range [-128, 127]")
+        self._priority = priority
+        self._pkey = pkey
+        self._seq = 0  # 1 while scheduled
         self._queue: EventQueue | None = None
         self._name = name
 
@@ -92,8 +98,8 @@ class EventQueue:
 
     def __init__(self, name: str = "MainEventQueue-0"):
         self.name = name
-        self._heap: list[tuple[int, int, int, Event]] = []
-        self._counter = itertools.count(1)
+        self._keys: list[int] = []  # heap of bucket keys
+        self._buckets: dict[int, list[Event]] = {}
         self._cur_tick = 0
         self._live = 0
 
@@ -114,16 +120,22 @@ class EventQueue:
                 f"event '{event.description()}' scheduled in the past: "
                 f"{when} < current tick {self._cur_tick}"
             )
-        seq = next(self._counter)
         event._when = when
-        event._seq = seq
+        event._seq = 1
         event._queue = self
         self._live += 1
-        heapq.heappush(self._heap, (when, event._priority, -seq, event))
+        key = (when << 8) | event._pkey
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            self._buckets[key] = [event]
+            heapq.heappush(self._keys, key)
+        else:
+            bucket.append(event)
 
     def deschedule(self, event: Event) -> None:
         if not event._seq or event._queue is not self:
             raise EventError(f"event '{event.description()}' is not scheduled")
+        self._buckets[(event._when << 8) | event._pkey].remove(event)
         event._seq = 0
         event._queue = None
         self._live -= 1
@@ -136,86 +148,86 @@ class EventQueue:
         self.schedule(event, when)
 
     # -- inspection --------------------------------------------------------
-    def _clean_top(self) -> None:
-        heap = self._heap
-        while heap:
-            entry = heap[0]
-            if entry[3]._seq == -entry[2]:
-                return
-            heapq.heappop(heap)
+    def _top(self) -> list[Event] | None:
+        """The first non-empty bucket (dropping exhausted ones), or None."""
+        keys, buckets = self._keys, self._buckets
+        while keys:
+            bucket = buckets[keys[0]]
+            if bucket:
+                return bucket
+            del buckets[heapq.heappop(keys)]
+        return None
 
     def empty(self) -> bool:
         return self._live == 0
 
     def nextTick(self) -> int:
         """When the next event is due (MaxTick if none)."""
-        self._clean_top()
-        return self._heap[0][0] if self._heap else MaxTick
+        return self._keys[0] >> 8 if self._top() is not None else MaxTick
 
     def events(self) -> list[Event]:
         """Scheduled events in the order they will run (for checkpoints and debugging)."""
-        live = [e for e in self._heap if e[3]._seq == -e[2]]
-        return [e[3] for e in sorted(live)]
+        out = []
+        for key in sorted(self._buckets):
+            out += reversed(self._buckets[key])
+        return out
 
     # -- running -----------------------------------------------------------
+    def _take(self) -> Event | None:
+        bucket = self._top()
+        if bucket is None:
+            return None
+        event = bucket.pop()
+        event._seq = 0
+        event._queue = None
+        self._live -= 1
+        self._cur_tick = self._keys[0] >> 8
+        return event
+
     def serviceOne(self) -> Event | None:
         """Run the next event; returns it (or None if the queue is empty)."""
-        heap = self._heap
-        pop = heapq.heappop
-        while heap:
-            when, _pri, negseq, event = pop(heap)
-            if event._seq != -negseq:
-                continue  # descheduled or rescheduled since: stale entry
-            event._seq = 0
-            event._queue = None
-            self._live -= 1
-            self._cur_tick = when
+        event = self._take()
+        if event is not None:
             event.process()
-            return event
-        return None
+        return event
 
     def run_until(self, stop: Callable[[], bool], limit: int = MaxTick) -> None:
         """Service events until `stop()` is true or the next event lies beyond `limit`."""
-        heap = self._heap
-        pop = heapq.heappop
-        while heap and not stop():
-            when, _pri, negseq, event = heap[0]
-            if event._seq != -negseq:
-                pop(heap)
-                continue
-            if when > limit:
+        while not stop():
+            if self._top() is None or self._keys[0] >> 8 > limit:
                 return
-            pop(heap)
-            event._seq = 0
-            event._queue = None
-            self._live -= 1
-            self._cur_tick = when
-            event.process()
+            self.serviceOne()
 
     def run(self, interrupts: list) -> None:
         """The simulation loop: service events until one raises to leave it.
 
         Exit events leave by raising (no per-event test for them); `interrupts`
         is a list a signal handler appends to, checked once per event (a local
-        truth test, the cheapest check Python has). Returns when that list is
-        non-empty or the queue is empty. An exception from an event propagates
-        with the event attached as `exc.sim_event` (for the error report).
+        truth test). Returns when that list is non-empty or the queue is empty.
+        An exception from an event propagates with the event attached as
+        `exc.sim_event` (for the error report).
         """
-        heap = self._heap
+        keys = self._keys
+        buckets = self._buckets
         pop = heapq.heappop
         event = None
         try:
             while not interrupts:
-                if not heap:
+                if not keys:
                     return
-                when, _pri, negseq, event = pop(heap)
-                if event._seq != -negseq:
-                    continue  # stale entry: descheduled or rescheduled since
-                event._seq = 0
-                event._queue = None
-                self._live -= 1
-                self._cur_tick = when
-                event.process()
+                key = keys[0]
+                bucket = buckets[key]
+                self._cur_tick = key >> 8
+                while bucket:
+                    event = bucket.pop()
+                    event._seq = 0
+                    event._queue = None
+                    self._live -= 1
+                    event.process()
+                    if keys[0] != key or interrupts:
+                        break  # an earlier (tick, priority) was scheduled, or Ctrl-C
+                else:
+                    del buckets[pop(keys)]
         except Exception as exc:
             try:
                 exc.sim_event = event

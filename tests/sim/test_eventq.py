@@ -88,3 +88,40 @@ def test_run_attaches_failing_event():
     with pytest.raises(ValueError) as info:
         q.run([])
     assert info.value.sim_event is bad
+
+
+def test_event_scheduled_at_now_with_higher_priority_runs_next():
+    q, log = EventQueue(), []
+
+    def a():
+        log.append("a")
+        q.schedule(_ev(log, "urgent", Priority.CPU_Switch), q.curTick())
+        q.schedule(_ev(log, "same-tie"), q.curTick())
+
+    q.schedule(_ev(log, "b"), 10)
+    q.schedule(EventFunctionWrapper(a, "a"), 10)
+    q.run_until(lambda: False)
+    assert log == ["a", "urgent", "same-tie", "b"]
+    flag: list[int] = []
+    q.schedule(EventFunctionWrapper(a, "a"), 20)
+    q.schedule(_ev(log, "c"), 20)
+    q.schedule(EventFunctionWrapper(lambda: flag.append(1), "stop"), 21)
+    q.run(flag)
+    assert log[4:] == ["c", "a", "urgent", "same-tie"]
+
+
+def test_deschedule_from_a_shared_bucket():
+    q, log = EventQueue(), []
+    evs = [_ev(log, str(i)) for i in range(5)]
+    for e in evs:
+        q.schedule(e, 7)
+    q.deschedule(evs[2])
+    q.reschedule(evs[0], 7)
+    assert [e.description() for e in q.events()] == ["0", "4", "3", "1"]
+    _drain(q)
+    assert log == ["0", "4", "3", "1"] and q.empty()
+
+
+def test_priority_out_of_range():
+    with pytest.raises(EventError, match="outside"):
+        Event(200)

@@ -31,7 +31,8 @@ def test_runs_cover_exactly_the_nonzero_pages(ram):
     _fill(ram)
     runs = nonzero_runs(ram.view, ram.host_address)
     assert runs == [(0, 3), (0x200, 1), (SIZE // 4096 - 1, 1)]
-    assert nonzero_runs(ram.view, None) == runs  # the portable path agrees
+    assert nonzero_runs(ram.view, None, vectorised=False) == runs  # the portable paths agree
+    assert nonzero_runs(ram.view, ram.host_address, vectorised=False) == runs
 
 
 def test_round_trip_is_sparse(tmp_path, ram):

@@ -1,0 +1,151 @@
+"""Event kernel throughput: simobjs's event queue against SimPy, same workloads, one run.
+
+Workload 1: N clocked objects each ticking every cycle (a CPU-like tick event
+that reschedules itself at the next clock edge).
+Workload 2: randomly scheduled one-shot events (each one, when it runs,
+schedules a new one at a random later tick), a pool of P in flight.
+
+Prints events/s for both kernels and the ratio (target: simobjs >= 5x SimPy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+
+import simpy
+
+from simobjs.sim.eventq import Event, EventQueue, MaxTick
+from simobjs.sim.sim_events import GlobalSimLoopExitEvent, SimLoopExit
+
+PERIOD = 1000
+
+
+class ClockTick(Event):
+    """A clocked object's tick: count, then reschedule one period later."""
+
+    __slots__ = ("count", "q")
+
+    def __init__(self, q: EventQueue):
+        super().__init__(50, "tick")
+        self.count = 0
+        self.q = q
+
+    def process(self) -> None:
+        self.count += 1
+        self.q.schedule(self, self._when + PERIOD)
+
+
+FIRED = [0]
+
+
+class OneShot(Event):
+    __slots__ = ("q", "rnd")
+
+    def __init__(self, q: EventQueue, rnd: random.Random):
+        super().__init__(0, "oneshot")
+        self.q = q
+        self.rnd = rnd
+
+    def process(self) -> None:
+        FIRED[0] += 1
+        # a new one-shot event (not this one reused) at a random later tick
+        self.q.schedule(OneShot(self.q, self.rnd), self._when + self.rnd.randrange(1, 100_000))
+
+
+def _run(q: EventQueue, until: int) -> None:
+    q.schedule(GlobalSimLoopExitEvent("simulate() limit reached"), until)
+    try:
+        q.run([])
+    except SimLoopExit:
+        pass
+
+
+def ours_clocked(n: int, cycles: int) -> tuple[int, float]:
+    q = EventQueue()
+    ticks = [ClockTick(q) for _ in range(n)]
+    for t in ticks:
+        q.schedule(t, PERIOD)
+    t0 = time.perf_counter()
+    _run(q, cycles * PERIOD)
+    dt = time.perf_counter() - t0
+    return sum(t.count for t in ticks), dt
+
+
+def simpy_clocked(n: int, cycles: int) -> tuple[int, float]:
+    env = simpy.Environment()
+    counts = [0] * n
+
+    def obj(i: int):
+        while True:
+            yield env.timeout(PERIOD)
+            counts[i] += 1
+
+    for i in range(n):
+        env.process(obj(i))
+    t0 = time.perf_counter()
+    env.run(until=cycles * PERIOD + 1)
+    return sum(counts), time.perf_counter() - t0
+
+
+def ours_random(pool: int, total: int, seed: int = 1) -> tuple[int, float]:
+    q = EventQueue()
+    rnd = random.Random(seed)
+    for _ in range(pool):
+        q.schedule(OneShot(q, rnd), rnd.randrange(1, 100_000))
+    # stop after about `total` events: the pool's rate is pool / mean delay
+    until = int(total / pool * 50_000)
+    FIRED[0] = 0
+    t0 = time.perf_counter()
+    _run(q, until)
+    dt = time.perf_counter() - t0
+    return FIRED[0], dt
+
+
+def simpy_random(pool: int, total: int, seed: int = 1) -> tuple[int, float]:
+    env = simpy.Environment()
+    rnd = random.Random(seed)
+    done = [0]
+
+    def fire(event) -> None:
+        done[0] += 1
+        env.timeout(rnd.randrange(1, 100_000)).callbacks.append(fire)
+
+    for _ in range(pool):
+        env.timeout(rnd.randrange(1, 100_000)).callbacks.append(fire)
+    until = int(total / pool * 50_000)
+    t0 = time.perf_counter()
+    env.run(until=until)
+    return done[0], time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--objects", type=int, default=100)
+    ap.add_argument("--cycles", type=int, default=5000)
+    ap.add_argument("--pool", type=int, default=1000)
+    ap.add_argument("--events", type=int, default=500_000)
+    args = ap.parse_args(argv)
+    rows = []
+    for label, ours, theirs in (
+        (f"clocked ({args.objects} objects x {args.cycles} cycles)",
+         lambda: ours_clocked(args.objects, args.cycles),
+         lambda: simpy_clocked(args.objects, args.cycles)),
+        (f"one-shot random (pool {args.pool}, ~{args.events} events)",
+         lambda: ours_random(args.pool, args.events),
+         lambda: simpy_random(args.pool, args.events)),
+    ):  # fmt: skip
+        n1, t1 = ours()
+        n2, t2 = theirs()
+        r1, r2 = n1 / t1, n2 / t2
+        rows.append((label, r1, r2, r1 / r2))
+        print(f"{label}:")
+        print(f"  simobjs  {n1:>9} events in {t1:6.3f} s = {r1 / 1e6:6.2f} M events/s")
+        print(f"  SimPy    {n2:>9} events in {t2:6.3f} s = {r2 / 1e6:6.2f} M events/s")
+        print(f"  ratio    {r1 / r2:5.1f}x (target >= 5x)")
+    assert MaxTick  # the kernel's tick range: runs above end by their own exit events
+
+
+if __name__ == "__main__":
+    main()
