@@ -67,7 +67,7 @@ def _zero_test(view: memoryview, host_address: int | None):
 
 def _runs_from_flags(flags) -> list[tuple[int, int]]:
     runs: list[tuple[int, int]] = []
-    start = -1
+    start = end = -1
     for page in _np.flatnonzero(flags).tolist():
         if start >= 0 and page == end:
             end += 1
