@@ -1,8 +1,9 @@
 """The event queue: gem5's ordering (when, priority, last-in-first-out on ties).
 
 Events due at the same (tick, priority) share one bucket, a list used as a
-stack (so ties run last-in-first-out, as gem5); a heap holds one integer key
-per bucket, `when << 8 | (priority + 128)`. Many clocked objects ticking on
+stack (so ties run last-in-first-out, as gem5); a lone event is its own
+bucket until a second one joins it. A heap holds one integer key per bucket,
+`when << 8 | (priority + 128)`. Many clocked objects ticking on
 the same edge thus cost one heap operation per edge, not one per object.
 Descheduling removes the event from its bucket (buckets are short: the
 objects clocked on one edge), so every bucket entry is live.
@@ -99,9 +100,8 @@ class EventQueue:
     def __init__(self, name: str = "MainEventQueue-0"):
         self.name = name
         self._keys: list[int] = []  # heap of bucket keys
-        self._buckets: dict[int, list[Event]] = {}
+        self._buckets: dict[int, list[Event] | Event] = {}
         self._cur_tick = 0
-        self._live = 0
 
     # -- time --------------------------------------------------------------
     def curTick(self) -> int:
@@ -123,22 +123,28 @@ class EventQueue:
         event._when = when
         event._seq = 1
         event._queue = self
-        self._live += 1
         key = (when << 8) | event._pkey
-        bucket = self._buckets.get(key)
+        buckets = self._buckets
+        bucket = buckets.get(key)
         if bucket is None:
-            self._buckets[key] = [event]
+            buckets[key] = event
             heapq.heappush(self._keys, key)
-        else:
+        elif type(bucket) is list:
             bucket.append(event)
+        else:
+            buckets[key] = [bucket, event]
 
     def deschedule(self, event: Event) -> None:
         if not event._seq or event._queue is not self:
             raise EventError(f"event '{event.description()}' is not scheduled")
-        self._buckets[(event._when << 8) | event._pkey].remove(event)
+        key = (event._when << 8) | event._pkey
+        bucket = self._buckets[key]
+        if bucket is event:
+            self._buckets[key] = []  # left for the loop to drop with its key
+        else:
+            bucket.remove(event)
         event._seq = 0
         event._queue = None
-        self._live -= 1
 
     def reschedule(self, event: Event, when: int, always: bool = False) -> None:
         if event._seq:
@@ -153,13 +159,15 @@ class EventQueue:
         keys, buckets = self._keys, self._buckets
         while keys:
             bucket = buckets[keys[0]]
+            if type(bucket) is not list:
+                bucket = buckets[keys[0]] = [bucket]
             if bucket:
                 return bucket
             del buckets[heapq.heappop(keys)]
         return None
 
     def empty(self) -> bool:
-        return self._live == 0
+        return self._top() is None
 
     def nextTick(self) -> int:
         """When the next event is due (MaxTick if none)."""
@@ -169,7 +177,8 @@ class EventQueue:
         """Scheduled events in the order they will run (for checkpoints and debugging)."""
         out = []
         for key in sorted(self._buckets):
-            out += reversed(self._buckets[key])
+            bucket = self._buckets[key]
+            out += reversed(bucket) if type(bucket) is list else [bucket]
         return out
 
     # -- running -----------------------------------------------------------
@@ -179,8 +188,6 @@ class EventQueue:
             return None
         event = bucket.pop()
         event._seq = 0
-        event._queue = None
-        self._live -= 1
         self._cur_tick = self._keys[0] >> 8
         return event
 
@@ -218,11 +225,15 @@ class EventQueue:
                 key = keys[0]
                 bucket = buckets[key]
                 self._cur_tick = key >> 8
+                if type(bucket) is not list:  # a lone event: no list to keep
+                    del buckets[pop(keys)]
+                    event = bucket
+                    event._seq = 0
+                    event.process()
+                    continue
                 while bucket:
                     event = bucket.pop()
-                    event._seq = 0
-                    event._queue = None
-                    self._live -= 1
+                    event._seq = 0  # (_queue is left: only meaningful while scheduled)
                     event.process()
                     if keys[0] != key or interrupts:
                         break  # an earlier (tick, priority) was scheduled, or Ctrl-C
