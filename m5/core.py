@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-import types
 
-# gem5's m5.options (the command line's values); scripts read m5.options.outdir
-options = types.SimpleNamespace(outdir="m5out")
+# gem5's m5.options: the command line's values (scripts read m5.options.outdir)
+from simobjs.options import options
 
 
 def setOutputDir(path: str) -> None:

@@ -31,6 +31,16 @@ CAUSE_INTERRUPT = "user interrupt received"
 CAUSE_DRAINED = "Finished drain"
 
 
+class ConfigOnlyStop(Exception):
+    """Raised by instantiate() under --config-only once the config files are written."""
+
+
+def _run_options():
+    from simobjs.options import options
+
+    return options
+
+
 def current() -> Simulation | None:
     """The instantiated simulation (None before m5.instantiate())."""
     return _current
@@ -106,6 +116,7 @@ class Simulation:
         self._finalized = False
         self.stats = StatsControl(
             lambda: self.order, self.eventq.curTick, self.cpus, outdir,
+            stats_file=_run_options().stats_file,
         )  # fmt: skip
         self.drain_manager = DrainManager(lambda: self.order, self.exitSimLoop, self._drain_trace)
         self.phase_log: list[tuple[str, str]] = []
@@ -136,8 +147,11 @@ class Simulation:
             raise PhaseError("m5.instantiate() called twice.")
         ticks.fixGlobalFrequency()
         config.prepare(self.root)
+        opts = _run_options()
         if self.outdir is not None:
-            config.write_all(self.root, self.outdir)
+            self._write_config(config)
+        if opts.config_only:
+            raise ConfigOnlyStop()
         debug.set_tick_source(self.eventq.curTick)
         decls = list(self.root.descendants())
         paths = stat_paths(self.root)
@@ -158,6 +172,21 @@ class Simulation:
         else:
             self._each("initState")
         self.phase = "instantiated"
+
+    def _write_config(self, config: Any) -> None:
+        """config.ini/json/dot, renamed as the command line asks (--dump-config ...)."""
+        opts = _run_options()
+        written = config.write_all(self.root, self.outdir)
+        wanted = {"config.ini": opts.dump_config, "config.json": opts.json_config,
+                  "config.dot": opts.dot_config}  # fmt: skip
+        for path in written:
+            target = wanted.get(os.path.basename(str(path)))
+            if target is None or target == os.path.basename(str(path)):
+                continue
+            if target:
+                os.replace(path, os.path.join(self.outdir, target))
+            else:
+                os.remove(path)  # an empty name turns that output off
 
     def _create(self, decl: Any, building: list[Any], paths: dict[int, str]) -> Any:
         model = getattr(decl, "_ccobject", None)
@@ -426,3 +455,11 @@ def instantiate(
             pass
         raise
     return sim
+
+
+def finalize(code: int = 0) -> int:
+    """The command line's exit path: dump stats once (if a simulation ran); returns `code`."""
+    sim = _current
+    if sim is not None:
+        sim.finalize()
+    return code

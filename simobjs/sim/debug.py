@@ -143,3 +143,12 @@ def flush() -> None:
         _out.flush()
     except Exception:  # noqa: BLE001
         pass
+
+
+def help_text() -> str:
+    """What --debug-help prints: every flag, compound flags with their members."""
+    lines = ["Base Flags:"]
+    lines += [f"    {name}" for name in sorted(flags.__dict__)]
+    lines.append("Compound Flags:")
+    lines += [f"    {name}: {', '.join(members)}" for name, members in sorted(COMPOUND.items())]
+    return "\n".join(lines)

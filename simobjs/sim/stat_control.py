@@ -129,8 +129,11 @@ class StatsControl:
         cpus: Callable[[], list[Any]],
         outdir: str | None = None,
         clock: Callable[[], float] = time.monotonic,
+        stats_file: str = "stats.txt",
     ):
         self.root = RootStats(cur_tick, cpus, clock)
+        self.stats_file = stats_file or "stats.txt"
+        self.json_file = os.path.splitext(self.stats_file)[0] + ".json"
         self._owners = owners
         self._cur_tick = cur_tick
         self.outdir = outdir
@@ -146,7 +149,7 @@ class StatsControl:
         self.enabled = True
         if self.outdir is not None:
             os.makedirs(self.outdir, exist_ok=True)
-            open(os.path.join(self.outdir, "stats.txt"), "w").close()
+            open(os.path.join(self.outdir, self.stats_file), "w").close()
 
     def text(self) -> str:
         self.root.prepare()
@@ -166,12 +169,12 @@ class StatsControl:
         self.dumps.append(record)
         if self.outdir is not None:
             os.makedirs(self.outdir, exist_ok=True)
-            with open(os.path.join(self.outdir, "stats.txt"), "a") as f:
+            with open(os.path.join(self.outdir, self.stats_file), "a") as f:
                 f.write(text)
-            tmp = os.path.join(self.outdir, "stats.json.tmp")
-            with open(tmp, "w") as f:
+            final = os.path.join(self.outdir, self.json_file)
+            with open(final + ".tmp", "w") as f:
                 json.dump(self.dumps, f, indent=1, allow_nan=False)
-            os.replace(tmp, os.path.join(self.outdir, "stats.json"))
+            os.replace(final + ".tmp", final)
         return True
 
     def reset(self) -> None:

@@ -9,6 +9,7 @@ from kernel_models import LOG, Recorder, Ticker, make_root
 
 import m5
 from simobjs.errors import ConfigError, PhaseError, SimulationError
+from simobjs.params.simobject import reset_for_tests
 from simobjs.sim import core
 from simobjs.sim.eventq import EventFunctionWrapper
 
@@ -172,3 +173,26 @@ def test_stat_paths_use_unpadded_vector_index(tmp_path):
     assert model.name() == "system.t10" and model.statPath() == "system.t10"
     first = root.system.t[0].getCCObject()
     assert first.name() == "system.t00" and first.statPath() == "system.t0"
+
+
+def test_run_options_config_only_and_file_names(tmp_path):
+    from simobjs import options as run_options
+
+    try:
+        run_options.options.config_only = True
+        make_root()
+        with pytest.raises(core.ConfigOnlyStop):
+            core.instantiate(outdir=str(tmp_path / "a"))
+        assert (tmp_path / "a" / "config.ini").exists() and core.current() is None
+        reset_for_tests()
+        run_options.reset()
+        run_options.options.stats_file = "mystats.txt"
+        run_options.options.dump_config = "my.ini"
+        sim = core.instantiate(make_root(t=Ticker(stop_after=2)), outdir=str(tmp_path / "b"))
+        sim.simulate()
+        assert core.finalize(3) == 3
+        names = sorted(os.listdir(tmp_path / "b"))
+        assert "my.ini" in names and "config.ini" not in names
+        assert "mystats.txt" in names and "mystats.json" in names
+    finally:
+        run_options.reset()

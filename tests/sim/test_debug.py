@@ -55,3 +55,8 @@ def test_debug_file(tmp_path):
     debug.dprintf("drain", "hello %d", 3)
     debug.set_file(None)
     assert path.read_text() == "      0: drain: hello 3\n"
+
+
+def test_help_text_lists_flags():
+    text = debug.help_text()
+    assert "    KvmIO" in text and "KvmAll: Kvm, KvmIO" in text
