@@ -70,8 +70,8 @@ def scheduleTickExitAbsolute(tick: int, exit_string: str = "Tick exit reached") 
     _sim.require().scheduleTickExitAbsolute(tick, exit_string)
 
 
-def exitSimLoop(cause: str, code: int = 0) -> None:
-    _sim.require().exitSimLoop(cause, code)
+def exitSimLoop(cause: str, code: int = 0, delay: int = 0) -> None:
+    _sim.require().exitSimLoop(cause, code, delay)
 
 
 def finalize() -> None:

@@ -263,11 +263,15 @@ class Simulation:
         return ev.when() if ev is not None else MaxTick
 
     def exitSimLoop(
-        self, cause: str, code: int = 0, when: int | None = None, repeat: int = 0
+        self, cause: str, code: int = 0, delay: int = 0, repeat: int = 0, when: int | None = None
     ) -> None:
-        """End the current simulate() (at `when`, default now) with `cause` (e.g. m5_exit)."""
+        """End the current simulate() with `cause` (e.g. m5_exit), `delay` ticks from now.
+
+        gem5's exitSimLoop takes an absolute tick; here that is `when=`, and the
+        third positional argument is a delay (what m5ops and models compute).
+        """
         ev = GlobalSimLoopExitEvent(cause, code, repeat, home=self.eventq)
-        self.eventq.schedule(ev, self.curTick() if when is None else when)
+        self.eventq.schedule(ev, self.curTick() + delay if when is None else when)
 
     def scheduleTickExitAbsolute(self, tick: int, cause: str = CAUSE_TICK_EXIT) -> None:
         ev = GlobalSimLoopExitEvent(cause, 0)

@@ -196,3 +196,18 @@ def test_run_options_config_only_and_file_names(tmp_path):
         assert "mystats.txt" in names and "mystats.json" in names
     finally:
         run_options.reset()
+
+
+def test_exit_sim_loop_with_delay_or_absolute_tick(tmp_path):
+    sim = core.instantiate(make_root(), outdir=str(tmp_path))
+    sim.simulate(100)
+    sim.exitSimLoop("m5_exit instruction encountered", 0, 50)
+    ev = sim.simulate()
+    assert (ev.getCause(), sim.curTick()) == ("m5_exit instruction encountered", 150)
+    sim.exitSimLoop("m5_fail instruction encountered", 7, when=400)
+    ev = sim.simulate()
+    assert (ev.getCause(), ev.getCode(), sim.curTick()) == (
+        "m5_fail instruction encountered",
+        7,
+        400,
+    )
