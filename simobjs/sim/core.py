@@ -17,7 +17,7 @@ from typing import Any
 
 from simobjs.errors import CheckpointError, ConfigError, PhaseError, Problem, SimulationError
 from simobjs.sim import debug, ticks
-from simobjs.sim.drain import DrainManager
+from simobjs.sim.drain import DrainManager, DrainState
 from simobjs.sim.eventq import EventQueue, MaxTick
 from simobjs.sim.model import Model, Params
 from simobjs.sim.sim_events import GlobalSimLoopExitEvent, SimLoopExit
@@ -305,8 +305,8 @@ class Simulation:
     def _run(self, ticks_: int = -1) -> Any:
         now = self.curTick()
         print(f"info: Entering event queue @ {now}.  Starting simulation...", file=sys.stderr)
-        if self._limit_event is None:
-            self.setMaxTick(MaxTick)
+        if self._limit_event is None or not self._limit_event.scheduled():
+            self.setMaxTick(MaxTick)  # no limit: gem5's "simulate() limit reached" at MaxTick
         if ticks_ is not None and ticks_ != -1:
             self.setMaxTick(now + ticks_ if ticks_ < MaxTick - now else MaxTick)
         interrupts = self._interrupts
@@ -329,7 +329,8 @@ class Simulation:
         finally:
             if main:
                 signal.signal(signal.SIGINT, old_handler)
-        # left without an exit event: Ctrl-C (or an empty queue, which the limit event prevents)
+        if not interrupts:  # only if someone descheduled the limit event
+            raise SimulationError("the event queue ran empty: nothing left to simulate")
         interrupts.clear()
         return GlobalSimLoopExitEvent(CAUSE_INTERRUPT, 0)
 
@@ -363,6 +364,13 @@ class Simulation:
                 break
             ev = self._run()
             while ev.getCause() != CAUSE_DRAINED:
+                if ev.getCause() == CAUSE_INTERRUPT:
+                    raise SimulationError("drain interrupted (user interrupt received)")
+                if self.curTick() == MaxTick:
+                    stuck = [m.name() for m in self.order if m.drainState() is DrainState.Draining]
+                    raise SimulationError(
+                        f"drain never finished; still draining: {', '.join(stuck)}"
+                    )
                 ev = self._run()
         if not dm.isDrained():
             raise RuntimeError("Drain state inconsistent")

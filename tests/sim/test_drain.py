@@ -1,7 +1,9 @@
 """Drain: several rounds, Finished drain, resume through Resuming to Running."""
 
+import pytest
 from kernel_models import Drainer, Ticker, make_root
 
+from simobjs.errors import SimulationError
 from simobjs.sim import core
 from simobjs.sim.drain import DrainState
 
@@ -43,3 +45,12 @@ def test_signal_drain_done_outside_a_drain_is_ignored(tmp_path):
     d = root.system.d.getCCObject()
     d.signalDrainDone()
     assert sim.drain_manager.count == 0 and d.drainState() is DrainState.Running
+
+
+def test_a_drain_that_never_finishes_is_reported(tmp_path):
+    root = make_root(d=Drainer(rounds=1, delay=10))
+    sim = core.instantiate(root, outdir=str(tmp_path))
+    d = root.system.d.getCCObject()
+    d.done.callback = lambda: None  # never signals
+    with pytest.raises(SimulationError, match="drain never finished; still draining: system.d"):
+        sim.drain()
