@@ -74,7 +74,10 @@ def main(argv: list[str] | None = None) -> None:
         gz_save = time.perf_counter() - t0
 
         results = {}
-        for label, fn, path in (("simobjs", read_store, ours_path), ("gzip", gzip_restore, gz_path)):
+        for label, fn, path in (
+            ("simobjs", read_store, ours_path),
+            ("gzip", gzip_restore, gz_path),
+        ):
             dst = GuestRam(0, size, f"bench-{label}")
             try:
                 t0 = time.perf_counter()

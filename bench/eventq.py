@@ -2,6 +2,8 @@
 
 Workload 1: N clocked objects each ticking every cycle (a CPU-like tick event
 that reschedules itself at the next clock edge).
+Workload 1b: the same through the model API (ClockedModel + EventFunctionWrapper +
+clockEdge), the way device and CPU models are written.
 Workload 2: randomly scheduled one-shot events (each one, when it runs,
 schedules a new one at a random later tick), a pool of P in flight.
 
@@ -16,7 +18,9 @@ import time
 
 import simpy
 
-from simobjs.sim.eventq import Event, EventQueue, MaxTick
+from simobjs.sim.clock_domain import SrcClockDomain
+from simobjs.sim.eventq import Event, EventFunctionWrapper, EventQueue, MaxTick
+from simobjs.sim.model import ClockedModel, Params
 from simobjs.sim.sim_events import GlobalSimLoopExitEvent, SimLoopExit
 
 PERIOD = 1000
@@ -71,6 +75,37 @@ def ours_clocked(n: int, cycles: int) -> tuple[int, float]:
     _run(q, cycles * PERIOD)
     dt = time.perf_counter() - t0
     return sum(t.count for t in ticks), dt
+
+
+class Device(ClockedModel):
+    """A model ticking every cycle, written as models are."""
+
+    def __init__(self, params: Params):
+        super().__init__(params)
+        self.count = 0
+        self.event = EventFunctionWrapper(self.tick, "tick", 50)
+
+    def tick(self) -> None:
+        self.count += 1
+        self.schedule(self.event, self.clockEdge(1))
+
+
+class _Sim:
+    def __init__(self, q: EventQueue):
+        self.eventq = q
+
+
+def ours_models(n: int, cycles: int) -> tuple[int, float]:
+    q = EventQueue()
+    sim = _Sim(q)
+    clk = SrcClockDomain(Params(name="clk", sim=sim, clock=[PERIOD]).freeze())
+    devs = [Device(Params(name=f"dev{i}", sim=sim, clk_domain=clk).freeze()) for i in range(n)]
+    for d in devs:
+        d.schedule(d.event, d.clockEdge(1))
+    t0 = time.perf_counter()
+    _run(q, cycles * PERIOD)
+    dt = time.perf_counter() - t0
+    return sum(d.count for d in devs), dt
 
 
 def simpy_clocked(n: int, cycles: int) -> tuple[int, float]:
@@ -132,6 +167,9 @@ def main(argv: list[str] | None = None) -> None:
         (f"clocked ({args.objects} objects x {args.cycles} cycles)",
          lambda: ours_clocked(args.objects, args.cycles),
          lambda: simpy_clocked(args.objects, args.cycles)),
+        (f"clocked models ({args.objects} x {args.cycles} cycles, model API)",
+         lambda: ours_models(args.objects, args.cycles),
+         lambda: simpy_clocked(args.objects, args.cycles)),
         (f"one-shot random (pool {args.pool}, ~{args.events} events)",
          lambda: ours_random(args.pool, args.events),
          lambda: simpy_random(args.pool, args.events)),
@@ -144,6 +182,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  simobjs  {n1:>9} events in {t1:6.3f} s = {r1 / 1e6:6.2f} M events/s")
         print(f"  SimPy    {n2:>9} events in {t2:6.3f} s = {r2 / 1e6:6.2f} M events/s")
         print(f"  ratio    {r1 / r2:5.1f}x (target >= 5x)")
+    print(
+        "summary: "
+        + ", ".join(f"{label.split(' (')[0]} {ratio:.1f}x" for label, _, _, ratio in rows)
+    )
     assert MaxTick  # the kernel's tick range: runs above end by their own exit events
 
 

@@ -82,16 +82,27 @@ class Event:
 
 
 class EventFunctionWrapper(Event):
-    """An event that calls a function (gem5's EventFunctionWrapper)."""
+    """An event that calls a function (gem5's EventFunctionWrapper).
 
-    __slots__ = ("callback",)
+    The callback is stored as the instance's `process`, so the event loop
+    calls it directly (one Python frame per event, not two).
+    """
+
+    __slots__ = ("_callback", "process")
 
     def __init__(self, callback: Callable[[], None], name: str, priority: int = Priority.Default):
         super().__init__(priority, name)
-        self.callback = callback
+        self._callback = callback
+        self.process = callback
 
-    def process(self) -> None:
-        self.callback()
+    @property
+    def callback(self) -> Callable[[], None]:
+        return self._callback
+
+    @callback.setter
+    def callback(self, fn: Callable[[], None]) -> None:
+        self._callback = fn
+        self.process = fn
 
 
 class EventQueue:

@@ -41,6 +41,15 @@ class Model:
         self.sim = sim
         self.eventq: EventQueue | None = sim.eventq if sim is not None else None
         self._drain_state = DrainState.Running
+        if self.eventq is not None:
+            cls = type(self)
+            # the queue's own methods, one frame less per call, unless a subclass wraps them
+            if cls.schedule is Model.schedule:
+                self.schedule = self.eventq.schedule
+            if cls.deschedule is Model.deschedule:
+                self.deschedule = self.eventq.deschedule
+            if cls.reschedule is Model.reschedule:
+                self.reschedule = self.eventq.reschedule
 
     # -- identity ------------------------------------------------------------
     def name(self) -> str:
@@ -127,16 +136,19 @@ class ClockedModel(Model):
     def __init__(self, params: Params):
         super().__init__(params)
         self.clk_domain = getattr(params, "clk_domain", None)
+        self._clock_period: int | None = None
 
     def clockPeriod(self) -> int:
-        return self.clk_domain.clockPeriod()
+        period = self._clock_period
+        if period is None:  # asked once: clock domains do not change period (no DVFS)
+            period = self._clock_period = self.clk_domain.clockPeriod()
+        return period
 
     def clockEdge(self, cycles: int = 0) -> int:
         """The tick of the clock edge `cycles` after the current (or next) edge."""
-        period = self.clockPeriod()
+        period = self._clock_period or self.clockPeriod()
         now = self.eventq._cur_tick
-        edge = -(-now // period) * period
-        return edge + cycles * period
+        return (-(-now // period) + cycles) * period
 
     def nextCycle(self) -> int:
         return self.clockEdge(0)
