@@ -45,7 +45,7 @@ class EventError(RuntimeError):
 class Event:
     """Something to do at a tick. Subclasses override process()."""
 
-    __slots__ = ("_when", "_priority", "_pkey", "_seq", "_queue", "_name", "__weakref__")
+    __slots__ = ("_when", "_priority", "_pkey", "_queue", "_name", "__weakref__")
 
     def __init__(self, priority: int = Priority.Default, name: str | None = None):
         self._when = 0
@@ -54,8 +54,7 @@ class Event:
             raise EventError(f"priority {priority} outside gem5's range [-128, 127]")
         self._priority = priority
         self._pkey = pkey
-        self._seq = 0  # 1 while scheduled
-        self._queue: EventQueue | None = None
+        self._queue: EventQueue | None = None  # set while scheduled
         self._name = name
 
     def process(self) -> None:
@@ -74,10 +73,10 @@ class Event:
         return self._priority
 
     def scheduled(self) -> bool:
-        return self._seq != 0
+        return self._queue is not None
 
     def __repr__(self) -> str:
-        state = f"@{self._when}" if self._seq else "unscheduled"
+        state = f"@{self._when}" if self._queue is not None else "unscheduled"
         return f"<{self.description()} {state} pri={self._priority}>"
 
 
@@ -124,15 +123,9 @@ class EventQueue:
 
     # -- scheduling --------------------------------------------------------
     def schedule(self, event: Event, when: int) -> None:
-        if event._seq:
-            raise EventError(f"event '{event.description()}' is already scheduled at {event._when}")
-        if when < self._cur_tick:
-            raise EventError(
-                f"event '{event.description()}' scheduled in the past: "
-                f"{when} < current tick {self._cur_tick}"
-            )
+        if event._queue is not None or when < self._cur_tick:
+            self._refuse(event, when)
         event._when = when
-        event._seq = 1
         event._queue = self
         key = (when << 8) | event._pkey
         buckets = self._buckets
@@ -145,8 +138,16 @@ class EventQueue:
         else:
             buckets[key] = [bucket, event]
 
+    def _refuse(self, event: Event, when: int) -> None:
+        if event._queue is not None:
+            raise EventError(f"event '{event.description()}' is already scheduled at {event._when}")
+        raise EventError(
+            f"event '{event.description()}' scheduled in the past: "
+            f"{when} < current tick {self._cur_tick}"
+        )
+
     def deschedule(self, event: Event) -> None:
-        if not event._seq or event._queue is not self:
+        if event._queue is not self:
             raise EventError(f"event '{event.description()}' is not scheduled")
         key = (event._when << 8) | event._pkey
         bucket = self._buckets[key]
@@ -154,11 +155,10 @@ class EventQueue:
             self._buckets[key] = []  # left for the loop to drop with its key
         else:
             bucket.remove(event)
-        event._seq = 0
         event._queue = None
 
     def reschedule(self, event: Event, when: int, always: bool = False) -> None:
-        if event._seq:
+        if event._queue is not None:
             self.deschedule(event)
         elif not always:
             raise EventError(f"event '{event.description()}' is not scheduled (reschedule)")
@@ -198,7 +198,7 @@ class EventQueue:
         if bucket is None:
             return None
         event = bucket.pop()
-        event._seq = 0
+        event._queue = None
         self._cur_tick = self._keys[0] >> 8
         return event
 
@@ -239,12 +239,12 @@ class EventQueue:
                 if type(bucket) is not list:  # a lone event: no list to keep
                     del buckets[pop(keys)]
                     event = bucket
-                    event._seq = 0
+                    event._queue = None
                     event.process()
                     continue
                 while bucket:
                     event = bucket.pop()
-                    event._seq = 0  # (_queue is left: only meaningful while scheduled)
+                    event._queue = None
                     event.process()
                     if keys[0] != key or interrupts:
                         break  # an earlier (tick, priority) was scheduled, or Ctrl-C
