@@ -38,4 +38,7 @@ def addStatVisitor(url: str) -> None:
         "json://stats.json",
         "stats.json",
     ):
-        print(f"warn: stat output {url} not supported; writing stats.txt and stats.json")
+        import sys
+
+        print(f"warn: stat output {url} not supported; writing stats.txt and stats.json",
+              file=sys.stderr)  # fmt: skip

@@ -316,7 +316,10 @@ class Simulation:
         if main:
             old_handler = signal.signal(signal.SIGINT, lambda s, f: interrupts.append(s))
         try:
-            self.eventq.run(interrupts)
+            if debug.flags.Event:
+                self.eventq.run_traced(interrupts, self._trace_event)
+            else:
+                self.eventq.run(interrupts)
         except SimLoopExit as e:
             ev = e.event
             if ev in self.tick_exits:
@@ -333,6 +336,10 @@ class Simulation:
             raise SimulationError("the event queue ran empty: nothing left to simulate")
         interrupts.clear()
         return GlobalSimLoopExitEvent(CAUSE_INTERRUPT, 0)
+
+    def _trace_event(self, event: Any) -> None:
+        debug.dprintf("eventq", "%s executed @ %d (pri %d)", event.description(), event.when(),
+                      event.priority())  # fmt: skip
 
     def _wrap(self, exc: Exception) -> SimulationError:
         """The error with the path of the model that raised (innermost `self` that is a model)."""

@@ -216,6 +216,23 @@ class EventQueue:
                 return
             self.serviceOne()
 
+    def run_traced(self, interrupts: list, trace: Callable[[Event], None]) -> None:
+        """The loop of run(), calling `trace(event)` before each event (debug flag Event)."""
+        event = None
+        try:
+            while not interrupts:
+                event = self._take()
+                if event is None:
+                    return
+                trace(event)
+                event.process()
+        except Exception as exc:
+            try:
+                exc.sim_event = event
+            except AttributeError:
+                pass
+            raise
+
     def run(self, interrupts: list) -> None:
         """The simulation loop: service events until one raises to leave it.
 

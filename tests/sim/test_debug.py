@@ -60,3 +60,18 @@ def test_debug_file(tmp_path):
 def test_help_text_lists_flags():
     text = debug.help_text()
     assert "    KvmIO" in text and "KvmAll: Kvm, KvmIO" in text
+
+
+def test_event_flag_traces_every_event(tmp_path):
+    from kernel_models import Ticker, make_root
+
+    from simobjs.sim import core
+
+    out = io.StringIO()
+    debug.set_file(out)
+    debug.set_flags("Event")
+    sim = core.instantiate(make_root(t=Ticker(stop_after=2)), outdir=str(tmp_path))
+    assert sim.simulate().getCause() == "ticker done"
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "   1000: eventq: system.t.tick executed @ 1000 (pri 0)"
+    assert lines[-1].endswith("exit: ticker done executed @ 2000 (pri 100)")
