@@ -71,8 +71,11 @@ def test_ctrl_c_ends_the_run_with_stats(tmp_path):
         cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        while proc.stdout.readline().strip() != "running":
-            pass
+        for line in proc.stdout:
+            if line.strip() == "running":
+                break
+        else:
+            raise AssertionError(f"the script never started: {proc.stderr.read()}")
         time.sleep(0.3)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
