@@ -2,7 +2,14 @@
 
 import pytest
 
-from simobjs.sim.eventq import Event, EventError, EventFunctionWrapper, EventQueue, Priority
+from simobjs.sim.eventq import (
+    Event,
+    EventError,
+    EventFunctionWrapper,
+    EventQueue,
+    PeriodicEvent,
+    Priority,
+)
 
 
 def _ev(log, name, pri=Priority.Default):
@@ -125,3 +132,48 @@ def test_deschedule_from_a_shared_bucket():
 def test_priority_out_of_range():
     with pytest.raises(EventError, match="outside"):
         Event(200)
+
+
+def test_periodic_event_repeats_until_stopped():
+    q, log = EventQueue(), []
+    state = {"n": 0}
+
+    def tick():
+        state["n"] += 1
+        log.append(q.curTick())
+        assert ev.scheduled() and ev.when() == q.curTick() + 10  # already back in the queue
+        if state["n"] == 3:
+            q.reschedule(ev, q.curTick() + 25)  # move the next run
+        if state["n"] == 5:
+            ev.stop()
+
+    ev = PeriodicEvent(tick, 10, "tick")
+    ev.start(q, 10)
+    q.run_until(lambda: False)
+    assert log == [10, 20, 30, 55, 65] and not ev.scheduled()
+    ev.start(q, 100)
+    q.serviceOne()
+    assert log[-1] == 100 and ev.when() == 110
+    q.deschedule(ev)
+    assert q.empty()
+
+
+def test_many_periodic_events_keep_gem5_order_and_stop_cleanly():
+    q = EventQueue()
+    seen = []
+    evs = []
+    for i in range(5):
+        evs.append(PeriodicEvent(lambda i=i: seen.append((q.curTick(), i)), 100, f"t{i}"))
+        evs[-1].start(q, 100)
+    other = []
+    q.schedule(EventFunctionWrapper(lambda: other.append(q.curTick()), "one"), 200)
+    flag: list[int] = []
+    q.schedule(EventFunctionWrapper(lambda: flag.append(1), "stop", Priority.Sim_Exit), 300)
+    evs[2].callback = lambda: (seen.append((q.curTick(), 2)), evs[2].stop())
+    q.run(flag)
+    at100 = [i for t, i in seen if t == 100]
+    assert at100 == [4, 3, 2, 1, 0]  # LIFO, as gem5
+    assert sorted(i for t, i in seen if t == 200) == [0, 1, 3, 4]  # 2 stopped itself
+    assert other == [200] and q.curTick() == 300
+    with pytest.raises(EventError, match="positive"):
+        PeriodicEvent(lambda: None, 0, "bad")
