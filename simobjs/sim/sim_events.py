@@ -38,20 +38,3 @@ class GlobalSimLoopExitEvent(Event):
         if self.repeat and self.home is not None:
             self.home.schedule(self, self.home.curTick() + self.repeat)
         raise SimLoopExit(self)
-
-
-class ExitResult:
-    """What simulate() returns when no event object stands behind the exit (e.g. Ctrl-C)."""
-
-    def __init__(self, cause: str, code: int = 0):
-        self.cause = cause
-        self.code = code
-
-    def getCause(self) -> str:
-        return self.cause
-
-    def getCode(self) -> int:
-        return self.code
-
-    def __repr__(self) -> str:
-        return f"<exit {self.cause!r} code={self.code}>"
