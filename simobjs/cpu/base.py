@@ -250,13 +250,13 @@ class BaseCPU(ClockedModel):
         self.cpi = stats.Formula(
             self, "cpi", "CPI: cycles per instruction (core level)",
             lambda: stats.divide(self.numCycles.value(), self.numInsts.value()),
-            unit=stats.Rate(stats.Cycle, stats.Count),
+            unit=stats.Rate(stats.Cycle, stats.Count), precision=6,
             available=self.insts_available, reason=reason,
         )  # fmt: skip
         self.ipc = stats.Formula(
             self, "ipc", "IPC: instructions per cycle (core level)",
             lambda: stats.divide(self.numInsts.value(), self.numCycles.value()),
-            unit=stats.Rate(stats.Count, stats.Cycle),
+            unit=stats.Rate(stats.Count, stats.Cycle), precision=6,
             available=self.insts_available, reason=reason,
         )  # fmt: skip
         self.numWorkItemsStarted = stats.Scalar(

@@ -71,8 +71,17 @@ def test_stats_and_registers(tmp_path):
     assert tc.status() == Status.Suspended
     cpu.wakeup()
     assert tc.status() == Status.Active
-    text = sim.stats.text()
-    assert "system.cpu.commitStats0.numInsts" in text and "system.cpu.ipc" in text
+    lines = [x for x in sim.stats.text().splitlines() if x.startswith("system.cpu.")]
+    names = [x.split()[0] for x in lines]
+    assert names[:5] == [
+        "system.cpu.numCycles", "system.cpu.cpi", "system.cpu.ipc",
+        "system.cpu.numWorkItemsStarted", "system.cpu.numWorkItemsCompleted",
+    ]  # fmt: skip
+    assert "system.cpu.commitStats0.numInsts" in names
+    ipc = next(x for x in lines if x.startswith("system.cpu.ipc "))
+    assert ipc.split()[1] == "10.000000" and ipc.endswith(
+        "# IPC: instructions per cycle (core level) ((Count/Cycle))"
+    )
 
 
 def test_take_over_checks(tmp_path):
