@@ -1,19 +1,54 @@
-"""The Root model: the top of the object tree (gem5's Root)."""
+"""The Root model: the top of the object tree (gem5's Root), with optional time sync."""
 
 from __future__ import annotations
 
 import sys
+import time
 
+from simobjs.sim.eventq import PeriodicEvent, Priority
 from simobjs.sim.model import Model, Params
+from simobjs.sim.ticks import getFrequency
 
 
 class Root(Model):
-    """Holds the whole-system flags; the kernel writes `[root.globals]` (curTick) next to it."""
+    """Whole-system flags; the kernel writes `[root.globals]` (curTick) next to its section.
+
+    With `time_sync_enable`, simulated time is kept from running ahead of real time:
+    every `time_sync_period` ticks it sleeps (or, closer than `time_sync_spin_threshold`,
+    spins) until as much real time has passed (gem5's Root::timeSync).
+    """
 
     def __init__(self, params: Params):
         super().__init__(params)
         self.full_system = bool(getattr(params, "full_system", False))
         self.sim_quantum = int(getattr(params, "sim_quantum", 0) or 0)
+        self.time_sync_enable = bool(getattr(params, "time_sync_enable", False))
+        self.time_sync_period = int(getattr(params, "time_sync_period", 0) or 0)
+        self.spin_threshold = int(getattr(params, "time_sync_spin_threshold", 0) or 0)
+        self.sync_event = None
+        self._last = 0.0
+
+    def startup(self) -> None:
+        if self.time_sync_enable and self.time_sync_period > 0:
+            self._last = time.monotonic()
+            self.sync_event = PeriodicEvent(
+                self.timeSync, self.time_sync_period, "root.timeSync", Priority.Progress
+            )
+            period = self.time_sync_period
+            self.sync_event.start(self.eventq, -(-self.curTick() // period) * period or period)
+
+    def timeSync(self) -> None:
+        freq = getFrequency()
+        period = self.time_sync_period / freq
+        spin = self.spin_threshold / freq
+        while True:
+            now = time.monotonic()
+            remaining = period - (now - self._last)
+            if remaining <= 0:
+                break
+            if remaining > spin:
+                time.sleep(remaining - spin)
+        self._last = now
 
     def serialize(self, section) -> None:
         section["FullSystem"] = self.full_system

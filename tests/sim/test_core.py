@@ -211,3 +211,30 @@ def test_exit_sim_loop_with_delay_or_absolute_tick(tmp_path):
         7,
         400,
     )
+
+
+def test_time_sync_sleeps_until_real_time_catches_up(tmp_path, monkeypatch):
+    import simobjs.sim.root as root_mod
+
+    clock = [100.0]
+    slept = []
+
+    def sleep(seconds):
+        slept.append(round(seconds, 6))
+        clock[0] += seconds
+
+    def monotonic():
+        clock[0] += 0.0001  # real time moves a little between reads (a spin ends)
+        return clock[0]
+
+    monkeypatch.setattr(root_mod.time, "monotonic", monotonic)
+    monkeypatch.setattr(root_mod.time, "sleep", sleep)
+    root = make_root()
+    root.time_sync_enable = True
+    root.time_sync_period = "10ms"
+    root.time_sync_spin_threshold = "1ms"
+    sim = core.instantiate(root, outdir=str(tmp_path))
+    sim.simulate(50 * 10**9)  # 50 ms simulated, no real time passing on its own
+    assert len(slept) == 5 and all(0.008 < s < 0.009 for s in slept)  # sleep, then spin the rest
+    assert clock[0] >= 100.05  # real time caught up with the 50 simulated ms
+    assert root.getCCObject().sync_event.scheduled()
