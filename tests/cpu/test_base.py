@@ -112,3 +112,22 @@ def test_checkpoint_sections(tmp_path):
     text = open(os.path.join(path, "m5.cpt")).read()
     assert f"[system.cpu]\ninstCnt={cpu.totalInsts()}\n_pid=18446744073709551615\n" in text
     assert "[system.cpu.xc.0]\n_status=0\n" in text and "rax=77" in text
+
+
+def test_thread_state_survives_a_checkpoint(tmp_path):
+    sim, cpu = _one_cpu(tmp_path)
+    sim.simulate(10_000)
+    cpu.thread.setReg("rax", 77)
+    rip, insts = cpu.thread.pcState(), cpu.totalInsts()
+    path = sim.checkpoint(str(tmp_path / "cpt"))
+    sim.close()
+    reset_for_tests()
+    root = make_root()
+    root.system.cpu = DemoCPU(cpu_id=0)
+    root.system.cpu.dcache_port = root.system.mem.port
+    sim2 = core.instantiate(root, ckpt_dir=path, outdir=str(tmp_path / "again"))
+    cpu2 = root.system.cpu.getCCObject()
+    assert cpu2.thread.getReg("rax") == 77 and cpu2.thread.pcState() == rip
+    assert cpu2.totalInsts() == insts and cpu2.thread.status() == Status.Active
+    sim2.simulate(1000)
+    assert cpu2.thread.pcState() > rip
