@@ -159,9 +159,9 @@ class EventQueue:
     def schedule(self, event: Event, when: int) -> None:
         if event._queue is not None or when < self._cur_tick:
             self._refuse(event, when)
+        key = (when << 8) | event._pkey  # first: a non-integer tick fails before any change
         event._when = when
         event._queue = self
-        key = (when << 8) | event._pkey
         buckets = self._buckets
         bucket = buckets.get(key)
         if bucket is None:

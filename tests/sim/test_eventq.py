@@ -177,3 +177,11 @@ def test_many_periodic_events_keep_gem5_order_and_stop_cleanly():
     assert other == [200] and q.curTick() == 300
     with pytest.raises(EventError, match="positive"):
         PeriodicEvent(lambda: None, 0, "bad")
+
+
+def test_non_integer_tick_leaves_the_event_unscheduled():
+    q, log = EventQueue(), []
+    ev = _ev(log, "x")
+    with pytest.raises(TypeError):
+        q.schedule(ev, 10.5)
+    assert not ev.scheduled() and q.empty()
