@@ -39,10 +39,20 @@ try:
 except (OSError, AttributeError):  # pragma: no cover - every libc has memcmp
     _memcmp = None
 
-try:  # optional: one vectorised pass finds every non-zero page (numpy is not required)
-    import numpy as _np
-except ImportError:  # pragma: no cover - exercised where numpy is absent
-    _np = None
+_np = None  # numpy, when installed: one vectorised pass finds every non-zero page
+
+
+def _numpy():
+    """numpy if it is installed (optional; imported on first use, it takes a while)."""
+    global _np
+    if _np is None:
+        try:
+            import numpy
+        except ImportError:  # pragma: no cover - exercised where numpy is absent
+            _np = False
+        else:
+            _np = numpy
+    return _np or None
 
 _ZERO = bytes(CHUNK)
 _ZERO_BUF = ctypes.create_string_buffer(CHUNK)
@@ -65,10 +75,11 @@ def _zero_test(view: memoryview, host_address: int | None):
     return is_zero
 
 
-def _runs_from_flags(flags) -> list[tuple[int, int]]:
+def _runs_from_flags(pages: list[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive page numbers from an ascending list."""
     runs: list[tuple[int, int]] = []
     start = end = -1
-    for page in _np.flatnonzero(flags).tolist():
+    for page in pages:
         if start >= 0 and page == end:
             end += 1
             continue
@@ -85,12 +96,13 @@ def nonzero_runs(
 ) -> list[tuple[int, int]]:
     """(first_page, npages) runs of the pages holding any non-zero byte."""
     size = len(view)
-    if vectorised and _np is not None and size % PAGE_SIZE == 0 and size:
+    np = _numpy() if vectorised else None
+    if np is not None and size % PAGE_SIZE == 0 and size:
         # in bounds: the array is the view itself, page by page
-        pages = _np.frombuffer(view, dtype=_np.uint64).reshape(-1, PAGE_SIZE // 8)
+        pages = np.frombuffer(view, dtype=np.uint64).reshape(-1, PAGE_SIZE // 8)
         flags = pages.any(axis=1)
         del pages
-        return _runs_from_flags(flags)
+        return _runs_from_flags(np.flatnonzero(flags).tolist())
     is_zero = _zero_test(view, host_address)
     runs: list[tuple[int, int]] = []
     start = -1
