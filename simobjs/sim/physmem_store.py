@@ -54,6 +54,7 @@ def _numpy():
             _np = numpy
     return _np or None
 
+
 _ZERO = bytes(CHUNK)
 _ZERO_BUF = ctypes.create_string_buffer(CHUNK)
 _ZERO_ADDR = ctypes.addressof(_ZERO_BUF)
