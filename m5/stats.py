@@ -7,7 +7,10 @@ from typing import Any
 from simobjs.sim import core as _sim
 from simobjs.sim.stats import Formula, Scalar, Value, Vector
 
-__all__ = ["dump", "reset", "addStatVisitor", "enable", "Scalar", "Vector", "Formula", "Value"]
+__all__ = [
+    "dump", "reset", "addStatVisitor", "enable", "periodicStatDump",
+    "Scalar", "Vector", "Formula", "Value",
+]  # fmt: skip
 
 
 def dump(roots: Any = None) -> bool:
@@ -42,3 +45,18 @@ def addStatVisitor(url: str) -> None:
 
         print(f"warn: stat output {url} not supported; writing stats.txt and stats.json",
               file=sys.stderr)  # fmt: skip
+
+
+def periodicStatDump(period: int = 0) -> None:
+    """Dump every `period` ticks from now on (0 stops), as gem5's periodicStatDump."""
+    from simobjs.sim.eventq import PeriodicEvent, Priority
+
+    sim = _sim.require()
+    ev = getattr(sim, "_periodic_dump", None)
+    if ev is not None:
+        ev.stop()
+        sim._periodic_dump = None
+    if period > 0:
+        ev = PeriodicEvent(sim.stats.dump, int(period), "periodicStatDump", Priority.Stat_Event)
+        ev.start(sim.eventq, sim.curTick() + int(period))
+        sim._periodic_dump = ev

@@ -82,3 +82,18 @@ def test_debug_flags_at_run_time():
         assert not debug.flags.Kvm
     finally:
         debug.clear_flags()
+
+
+def test_periodic_stat_dump(tmp_path):
+    from m5.objects import Root, SrcClockDomain, System, VoltageDomain
+
+    root = Root(full_system=False)
+    root.system = System()
+    root.system.clk_domain = SrcClockDomain(clock="1GHz", voltage_domain=VoltageDomain())
+    m5.instantiate(outdir=str(tmp_path))
+    m5.stats.periodicStatDump(1000)
+    m5.simulate(3500)
+    m5.stats.periodicStatDump(0)
+    m5.simulate(3000)
+    dumps = (tmp_path / "stats.txt").read_text().count("Begin Simulation Statistics")
+    assert dumps == 3  # at 1000, 2000, 3000
