@@ -25,6 +25,11 @@ from simobjs.sim.stat_control import StatsControl
 
 _current: Simulation | None = None
 
+# Observers of every simulate() call (the command's progress line, run records):
+# objects with simulate_begin(sim) and simulate_end(sim, exit_event_or_None).
+# They must only read: a run with listeners gives the same results as one without.
+listeners: list[Any] = []
+
 CAUSE_LIMIT = "simulate() limit reached"
 CAUSE_TICK_EXIT = "Tick exit reached"
 CAUSE_INTERRUPT = "user interrupt received"
@@ -296,9 +301,15 @@ class Simulation:
             self.drain_manager.resume()
         sys.stdout.flush()
         sys.stderr.flush()
+        for listener in list(listeners):
+            listener.simulate_begin(self)
+        result: Any = None
         try:
-            return self._run(ticks_)
+            result = self._run(ticks_)
+            return result
         finally:
+            for listener in list(listeners):
+                listener.simulate_end(self, result)  # result None: simulate() raised
             sys.stdout.flush()
             sys.stderr.flush()
 

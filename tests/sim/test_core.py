@@ -238,3 +238,28 @@ def test_time_sync_sleeps_until_real_time_catches_up(tmp_path, monkeypatch):
     assert len(slept) == 5 and all(0.008 < s < 0.009 for s in slept)  # sleep, then spin the rest
     assert clock[0] >= 100.05  # real time caught up with the 50 simulated ms
     assert root.getCCObject().sync_event.scheduled()
+
+
+def test_simulate_listeners_see_each_call(tmp_path):
+    seen = []
+
+    class Watch:
+        def simulate_begin(self, sim):
+            seen.append(("begin", sim.curTick()))
+
+        def simulate_end(self, sim, ev):
+            seen.append(("end", sim.curTick(), ev.getCause() if ev else None))
+
+    watch = Watch()
+    core.listeners.append(watch)
+    try:
+        sim = core.instantiate(make_root(), outdir=str(tmp_path))
+        sim.simulate(500)
+        sim.drain()  # drains simulate internally: not a user simulate() call
+        sim.simulate(500)
+    finally:
+        core.listeners.remove(watch)
+    assert seen == [
+        ("begin", 0), ("end", 500, "simulate() limit reached"),
+        ("begin", 500), ("end", 1000, "simulate() limit reached"),
+    ]  # fmt: skip
