@@ -142,7 +142,11 @@ class Simulation:
 
     def _each(self, hook: str, *args: Any) -> None:
         for m in self.order:
-            getattr(m, hook)(*args)
+            try:
+                getattr(m, hook)(*args)
+            except Exception as e:
+                e.add_note(f"in {m.name()}.{hook}()")
+                raise
 
     # -- instantiate ------------------------------------------------------------------
     def instantiate(self, ckpt_dir: str | None = None) -> None:
@@ -214,7 +218,11 @@ class Simulation:
             params.sim = self
             params.decl_class = type(decl)
             cls = _load_model_class(decl)
-            model = cls(params.freeze())
+            try:
+                model = cls(params.freeze())
+            except Exception as e:
+                e.add_note(f"while building {decl.path()} ({cls.__module__}.{cls.__name__})")
+                raise
         finally:
             building.pop()
         model._stat_path = paths.get(id(decl), decl.path())

@@ -263,3 +263,21 @@ def test_simulate_listeners_see_each_call(tmp_path):
         ("begin", 0), ("end", 500, "simulate() limit reached"),
         ("begin", 500), ("end", 1000, "simulate() limit reached"),
     ]  # fmt: skip
+
+
+def test_lifecycle_failures_name_the_object(tmp_path):
+    from kernel_models import TickerModel
+
+    root = make_root(t=Ticker())
+
+    def bad_init(self):
+        raise OSError("no such device")
+
+    TickerModel.init = bad_init
+    try:
+        with pytest.raises(OSError) as info:
+            core.instantiate(root, outdir=str(tmp_path))
+    finally:
+        del TickerModel.init
+    assert "in system.t.init()" in info.value.__notes__
+    assert core.current() is None
