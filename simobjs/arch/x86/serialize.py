@@ -155,7 +155,6 @@ def serialize_thread(st: X86State, xc, isa) -> None:
     fp = struct.pack("<48Q", *fprs, *halves, *([0] * 8))
     rf = st.rflags
     cc = struct.pack("<5Q", rf & CC_MASK, rf & CFOF_MASK, rf & DF_MASK, 0, 0)
-    xc["_status"] = 1 if st.halted else 0
     xc["regs.integer"] = ints
     xc["regs.floating_point"] = fp
     for key, size in EMPTY_CLASSES.items():
@@ -166,6 +165,7 @@ def serialize_thread(st: X86State, xc, isa) -> None:
     # exact extras gem5 does not read
     xc["x87.st"] = b"".join(st.st)
     xc["msrsPresent"] = sorted(st.msrs)
+    xc["halted"] = st.halted  # gem5 keeps this in `_status`, which the CPU base writes
     xc["interruptShadow"] = st.interrupt_shadow
     xc["nmiPending"], xc["nmiMasked"] = st.nmi_pending, st.nmi_masked
     xc["pendingException"] = [] if st.exception is None else _exc_values(st.exception)
@@ -217,7 +217,10 @@ def unserialize_thread(xc, isa) -> X86State:
         doubles = [struct.unpack("<d", struct.pack("<Q", fp[(top + i) & 7]))[0] for i in range(8)]
         st.st = [double_to_float80(d) for d in doubles]
     st.xmm = [struct.pack("<QQ", fp[8 + 2 * i], fp[9 + 2 * i]) for i in range(16)]
-    st.halted = xc.get_int("_status") == 1 if "_status" in xc else False
+    if "halted" in xc:
+        st.halted = xc.get_bool("halted")
+    elif "_status" in xc:
+        st.halted = xc.get_int("_status") == 1  # gem5's Suspended
     if "interruptShadow" in xc:
         st.interrupt_shadow = xc.get_int("interruptShadow")
         st.nmi_pending, st.nmi_masked = xc.get_int("nmiPending"), xc.get_int("nmiMasked")
