@@ -15,6 +15,7 @@ import runpy
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 import simobjs
 
@@ -114,6 +115,13 @@ def _option_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="Reduce verbosity")
     p.add_argument(
+        "--progress",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="Progress line on stderr during long simulate() calls "
+        "[default: auto = only when stderr is a terminal]",
+    )
+    p.add_argument(
         "--list-objects",
         "--list-sim-objects",
         action="store_true",
@@ -160,54 +168,176 @@ def _list_objects() -> int:
     return 0
 
 
-def _apply_options(options: argparse.Namespace) -> None:
-    """Hand the run options to the kernel and the debug machinery."""
+def _check_debug_flags(spec: str) -> str | None:
+    """The first unknown name in a --debug-flags list (gem5 refuses it), or None."""
+    from simobjs.sim import debug
+
+    known = set(debug.all_flags())
+    for name in spec.split(","):
+        name = name.strip().removeprefix("-")
+        if name and name not in known:
+            return name
+    return None
+
+
+def _apply_options(options: argparse.Namespace) -> int:
+    """Hand the run options to the kernel and the debug machinery; non-zero on bad input."""
     from simobjs import options as run_options
 
     run_options.set_from_namespace(options)
     if options.debug_flags:
         from simobjs.sim import debug
 
+        bad = _check_debug_flags(options.debug_flags)
+        if bad is not None:
+            print(f"invalid debug flag '{bad}'", file=sys.stderr)
+            return 1
         debug.set_flags(options.debug_flags)
         if options.debug_file:
-            debug.set_file(os.path.join(options.outdir, options.debug_file))
+            if options.debug_file in ("cout", "cerr"):
+                debug.set_file(options.debug_file)
+            else:
+                os.makedirs(options.outdir, exist_ok=True)
+                debug.set_file(os.path.join(options.outdir, options.debug_file))
         if options.debug_start:
             debug.set_start(options.debug_start)
+    return 0
+
+
+class RunWatch:
+    """Watches every simulate() call of the run: the last exit event, and the progress line.
+
+    It wraps `Simulation.simulate` for the life of the command (the kernel has no
+    listener hook); the wrapper only records and brackets, it changes nothing.
+    """
+
+    def __init__(self, progress: Any = None) -> None:
+        self.last_exit: Any = None
+        self.progress = progress
+        self._saved: Any = None
+
+    def __enter__(self) -> RunWatch:
+        from simobjs.sim import core
+
+        original = core.Simulation.simulate
+        watch = self
+
+        def simulate(sim: Any, ticks_: int = -1) -> Any:
+            if watch.progress is not None:
+                watch.progress.begin(sim)
+            try:
+                event = original(sim, ticks_)
+            finally:
+                if watch.progress is not None:
+                    watch.progress.end()
+            watch.last_exit = event
+            return event
+
+        self._saved = original
+        core.Simulation.simulate = simulate
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from simobjs.sim import core
+
+        core.Simulation.simulate = self._saved
+        if self.progress is not None:
+            self.progress.close()
+
+    def exit_code(self) -> int:
+        """The last exit event's code (m5_fail's code); 0 when nothing ran."""
+        return int(self.last_exit.getCode()) if self.last_exit is not None else 0
+
+
+def _write_config_anyway(options: argparse.Namespace) -> None:
+    """After a failure before m5.instantiate(): write the config files if the graph allows."""
+    from simobjs import config
+    from simobjs.params.simobject import get_root
+    from simobjs.sim import core
+
+    root = get_root()
+    outdir = Path(options.outdir)
+    if root is None or core.current() is not None or (outdir / options.dump_config).exists():
+        return
+    try:
+        config.prepare(root)
+        written = config.write_all(root, outdir)
+    except Exception as e:  # noqa: BLE001 - the graph itself is what failed
+        print(f"warn: config files not written: {e}", file=sys.stderr)
+        return
+    wanted = {
+        "config.ini": options.dump_config,
+        "config.json": options.json_config,
+        "config.dot": options.dot_config,
+    }
+    for path in written:
+        target = wanted.get(path.name)
+        if target and target != path.name:
+            path.replace(outdir / target)
+        elif target == "":
+            path.unlink()
+
+
+def _print_traceback(e: BaseException, script: Path) -> None:
+    """The traceback from the script's first frame on (the command's own frames left out)."""
+    tb = e.__traceback__
+    target = str(script)
+    while tb is not None and tb.tb_frame.f_code.co_filename != target:
+        tb = tb.tb_next
+    traceback.print_exception(type(e), e, tb or e.__traceback__)
+
+
+def _exit_status(e: SystemExit) -> int:
+    if e.code is None:
+        return 0
+    if isinstance(e.code, int):
+        return e.code
+    print(e.code, file=sys.stderr)
+    return 1
 
 
 def run_script(script: str, args: list[str], options: argparse.Namespace) -> int:
-    """Run a config script as gem5 does: `m5` importable, sys.argv = [script, *args]."""
+    """Run a config script as gem5 does: `m5` importable, sys.argv = [script, *args].
+
+    The exit code: the script's own sys.exit() code if it calls it, 1 (with the
+    traceback) if it raises, else the last exit event's code (m5_fail's code).
+    """
+    from simobjs import progress
     from simobjs.sim import core
 
     path = Path(script)
     if not path.is_file():
-        print(f"fatal: script {script} not found", file=sys.stderr)
+        print(f"fatal: Python script {script} not found", file=sys.stderr)
         return 1
     sys.argv = [str(path), *args]
     sys.path.insert(0, str(path.resolve().parent))
-    code = 0
-    try:
-        runpy.run_path(str(path), run_name="__m5_main__")
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-        if e.code is not None and not isinstance(e.code, int):
-            print(e.code, file=sys.stderr)
-    except core.ConfigOnlyStop:
-        code = 0
-    except KeyboardInterrupt:
-        print("simobjs: interrupted", file=sys.stderr)
-        code = 130
-    except BaseException as e:  # the script failed: show it as Python would, keep outputs
-        from simobjs.errors import ConfigError
+    mode = getattr(options, "progress", "off")
+    if mode == "auto" and (options.quiet or options.redirect_stdout or options.redirect_stderr):
+        mode = "off"
+    show = progress.wanted(mode, sys.stderr)
+    with RunWatch(progress.Progress() if show else None) as watch:
+        try:
+            runpy.run_path(str(path), run_name="__m5_main__")
+            code = watch.exit_code()
+        except SystemExit as e:
+            code = _exit_status(e)
+        except core.ConfigOnlyStop:
+            code = 0
+        except KeyboardInterrupt:
+            print("simobjs: interrupted", file=sys.stderr)
+            code = 130
+        except BaseException as e:  # the script failed: show it as Python would, keep outputs
+            from simobjs.errors import ConfigError
 
-        if isinstance(e, ConfigError):
-            print(f"fatal: {e}", file=sys.stderr)
-        else:
-            traceback.print_exc()
-        code = 1
-    finally:
-        code = core.finalize(code)
-    return code
+            if isinstance(e, ConfigError):
+                print(f"fatal: {e}", file=sys.stderr)
+            else:
+                _print_traceback(e, path)
+            _write_config_anyway(options)
+            code = 1
+        finally:
+            sys.stdout.flush()
+    return core.finalize(code)
 
 
 def _cmd_kvm_info(argv: list[str]) -> int:
@@ -243,8 +373,7 @@ def _cmd_graph(argv: list[str]) -> int:
     p.add_argument("args", nargs=argparse.REMAINDER)
     a = p.parse_args(argv)
     options = _option_parser().parse_args(["-d", a.outdir, "--config-only", a.script, *a.args])
-    _apply_options(options)
-    code = run_script(a.script, a.args, options)
+    code = _apply_options(options) or run_script(a.script, a.args, options)
     dot = Path(a.outdir) / options.dot_config
     if dot.exists():
         print(f"graph: {dot}")
@@ -283,7 +412,8 @@ def main(argv: list[str] | None = None) -> int:
                 cmdline=" ".join(shlex.quote(a) for a in ["simobjs", *argv]),
             )
         )
-    _apply_options(options)
+    if _apply_options(options):
+        return 1
     if options.script is None:
         from simobjs.demo import demo_script
 
