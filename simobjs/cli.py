@@ -205,42 +205,33 @@ def _apply_options(options: argparse.Namespace) -> int:
 
 
 class RunWatch:
-    """Watches every simulate() call of the run: the last exit event, and the progress line.
-
-    It wraps `Simulation.simulate` for the life of the command (the kernel has no
-    listener hook); the wrapper only records and brackets, it changes nothing.
-    """
+    """Listens to every simulate() call of the run (`simobjs.sim.core.listeners`):
+    keeps the last exit event and brackets the progress line. It only reads."""
 
     def __init__(self, progress: Any = None) -> None:
         self.last_exit: Any = None
         self.progress = progress
-        self._saved: Any = None
+
+    def simulate_begin(self, sim: Any) -> None:
+        if self.progress is not None:
+            self.progress.begin(sim)
+
+    def simulate_end(self, sim: Any, event: Any) -> None:
+        if self.progress is not None:
+            self.progress.end()
+        if event is not None:
+            self.last_exit = event
 
     def __enter__(self) -> RunWatch:
         from simobjs.sim import core
 
-        original = core.Simulation.simulate
-        watch = self
-
-        def simulate(sim: Any, ticks_: int = -1) -> Any:
-            if watch.progress is not None:
-                watch.progress.begin(sim)
-            try:
-                event = original(sim, ticks_)
-            finally:
-                if watch.progress is not None:
-                    watch.progress.end()
-            watch.last_exit = event
-            return event
-
-        self._saved = original
-        core.Simulation.simulate = simulate
+        core.listeners.append(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
         from simobjs.sim import core
 
-        core.Simulation.simulate = self._saved
+        core.listeners.remove(self)
         if self.progress is not None:
             self.progress.close()
 
