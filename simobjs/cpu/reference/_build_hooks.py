@@ -2,7 +2,9 @@
 
 One C code hook counts retired instructions exactly and stops Unicorn at the
 limit; it remembers the last instruction's address and size, which is how a
-HLT stop is told apart from a count stop. `uc_emu_stop` is reached through a
+HLT stop is told apart from a count stop. `stop_next` (set by an I/O callback)
+stops before the next instruction: stopping from inside an MMIO access would
+roll the access's instruction back. `uc_emu_stop` is reached through a
 function pointer set from Python, so the module does not link libunicorn.
 """
 
@@ -15,6 +17,7 @@ struct ref_counter {
     uint64_t last_pc;
     uint32_t last_size;
     uint32_t limit_hit;
+    uint32_t stop_next;
     int (*emu_stop)(void *uc);
 };
 void ref_code_hook(void *uc, uint64_t address, uint32_t size, void *user_data);
@@ -29,6 +32,7 @@ struct ref_counter {
     uint64_t last_pc;
     uint32_t last_size;
     uint32_t limit_hit;
+    uint32_t stop_next;
     int (*emu_stop)(void *uc);
 };
 
@@ -37,8 +41,9 @@ struct ref_counter {
 void ref_code_hook(void *uc, uint64_t address, uint32_t size, void *user_data)
 {
     struct ref_counter *c = (struct ref_counter *)user_data;
-    if (c->count >= c->limit) {
-        c->limit_hit = 1;
+    if (c->stop_next || c->count >= c->limit) {
+        if (!c->stop_next)
+            c->limit_hit = 1;
         c->emu_stop(uc);
         return;
     }

@@ -205,13 +205,13 @@ class ReferenceEngine:
     def request_stop(self) -> None:
         """From an I/O callback: stop right after the current instruction."""
         self._stop_request = True
-        self.uc.emu_stop()
+        self.counter.stop_next = 1
 
     # -- running ---------------------------------------------------------------------------
     def run(self, max_insts: int) -> StopInfo:
         """Run at most `max_insts` instructions; stops early on HLT, I/O stop, fault."""
         c = self.counter
-        c.count, c.limit, c.limit_hit = 0, max_insts, 0
+        c.count, c.limit, c.limit_hit, c.stop_next = 0, max_insts, 0, 0
         self._stop_request = False
         if self.pending_exception is not None and not self.shutdown:
             vector, error = self.pending_exception

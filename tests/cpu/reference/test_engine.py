@@ -184,6 +184,9 @@ def test_a_callback_may_stop_the_engine_after_the_instruction(guest_factory):
     assert seen == [5, 4, 3]
     assert stop.instructions == 1 + 4 * 2 + 2
     assert engine.save_state().reg("rcx") == 3  # the dec after the store has not run
+    assert engine.rip == CODE_AT + 7 + 10 + 2  # past the store: it is not rolled back
+    assert engine.run(1000).reason == "halt"
+    assert seen == [5, 4, 3, 2, 1]  # resuming does not repeat the store
 
 
 def test_a_callback_exception_is_raised_from_run(guest_factory):
