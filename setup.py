@@ -2,4 +2,9 @@
 
 from setuptools import setup
 
-setup(cffi_modules=["kvm/_build.py:ffibuilder"])
+setup(
+    cffi_modules=[
+        "kvm/_build.py:ffibuilder",
+        "simobjs/cpu/reference/_build_hooks.py:ffibuilder",
+    ]
+)
