@@ -1,7 +1,7 @@
 """The `simobjs` command: gem5.opt's options, a few sub-commands, and the default demo.
 
 simobjs [options] SCRIPT [script args]   run a gem5-style config script
-simobjs                                  run the default demo
+simobjs [options] [demo [--reference-only]]   run the default demo
 simobjs kvm-info [--json]                diagnose this host's KVM
 simobjs schema                           print the JSON Schema of YAML configs
 simobjs graph SCRIPT [args]              write the object graph as DOT (and SVG)
@@ -35,7 +35,7 @@ def _option_parser() -> argparse.ArgumentParser:
         prog="simobjs",
         usage="simobjs [options] SCRIPT [script options]\n"
         "       simobjs {kvm-info,schema,graph} ...\n"
-        "       simobjs            (runs the default demo)",
+        "       simobjs [options] [demo [--reference-only]]   (the default demo)",
         description="Run a gem5-style config script on simobjs (KVM + reference CPU).",
         add_help=True,
     )
@@ -405,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     if _apply_options(options):
         return 1
-    if options.script is None:
+    if options.script is None or (options.script == "demo" and not Path("demo").exists()):
         from simobjs.demo import demo_script
 
         script, args = demo_script(), options.args

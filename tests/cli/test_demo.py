@@ -1,0 +1,32 @@
+"""The default demo (`simobjs` with no script)."""
+
+from clirun import simobjs
+
+from simobjs.demo.demo import kvm_problem
+
+
+def test_demo_config_only_reference_variant(tmp_path):
+    out = simobjs("-q", "--config-only", "-d", "o", "demo", "--reference-only", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "reference CPU (X86AtomicSimpleCPU) alone" in out.stdout
+    ini = (tmp_path / "o" / "config.ini").read_text()
+    assert "type=BaseAtomicSimpleCPU" in ini and "X86KvmCPU" not in ini
+    assert "mode=I8259Slave" in ini and "object_file=" in ini
+
+
+def test_demo_config_only_default(tmp_path):
+    out = simobjs("-q", "--config-only", "-d", "o", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    ini = (tmp_path / "o" / "config.ini").read_text()
+    if kvm_problem() is None:
+        assert "type=X86KvmCPU" in ini and "[system.switch_cpus]" in ini
+        assert "[system.kvm_vm]" in ini
+    else:
+        assert "REFERENCE-CPU-ONLY" in out.stdout and "remedy:" in out.stdout
+        assert "X86KvmCPU" not in ini
+
+
+def test_kvm_problem_names_the_device(tmp_path):
+    missing = str(tmp_path / "kvm")
+    assert "does not exist" in kvm_problem(missing)
+    assert "cannot be opened read-write" in kvm_problem(str(tmp_path))  # a directory
