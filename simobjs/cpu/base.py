@@ -396,11 +396,25 @@ class BaseCPU(ClockedModel):
                 tc.setStatus(Status(xc.get_int("_status")))
                 self.unserializeThread(xc, tc.tid)
 
+    def _isa_section(self, section, tid: int):
+        """`[<cpu>.isa]` (or `.isa<tid>` with several threads): where gem5 keeps misc regs."""
+        name = "isa" if self.numThreads == 1 else f"isa{tid}"
+        return section.cp.section(f"{self.name()}.{name}")
+
     def serializeThread(self, section, tid: int) -> None:
-        """Write thread `tid`'s architectural state (subclasses: gem5's serializeThread)."""
+        """Write thread `tid`'s state in gem5's layout (`xc.<tid>` and `isa` sections).
+
+        Subclasses that must first settle their state (e.g. KVM: Idle) check, then call this.
+        """
+        from simobjs.arch.x86.serialize import serialize_thread
+
+        serialize_thread(self.get_state(tid), section, self._isa_section(section, tid))
 
     def unserializeThread(self, section, tid: int) -> None:
-        """Read thread `tid`'s architectural state back."""
+        """Read thread `tid`'s state back from gem5's layout."""
+        from simobjs.arch.x86.serialize import unserialize_thread
+
+        self.set_state(unserialize_thread(section, self._isa_section(section, tid)), tid)
 
     def resetStats(self) -> None:
         pass

@@ -8,6 +8,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "sim"))
 from kernel_models import DemoCPU, make_root  # noqa: E402
 
+from simobjs.cpu.base import BaseCPU as BaseCPUModel  # noqa: E402
 from simobjs.cpu.base import InstCountQueue, Status  # noqa: E402
 from simobjs.errors import ConfigError, SimulationError  # noqa: E402
 from simobjs.params.simobject import reset_for_tests  # noqa: E402
@@ -131,3 +132,39 @@ def test_thread_state_survives_a_checkpoint(tmp_path):
     assert cpu2.totalInsts() == insts and cpu2.thread.status() == Status.Active
     sim2.simulate(1000)
     assert cpu2.thread.pcState() > rip
+
+
+def test_default_thread_serialization_uses_gem5s_layout(tmp_path):
+    import kernel_models
+
+    class PlainCPUModel(kernel_models.DemoCPUModel):
+        serializeThread = BaseCPUModel.serializeThread
+        unserializeThread = BaseCPUModel.unserializeThread
+
+    kernel_models.PlainCPUModel = PlainCPUModel
+
+    class PlainCPU(DemoCPU):
+        type = "PlainCPU"
+        _model = "kernel_models:PlainCPUModel"
+
+    root = make_root()
+    root.system.cpu = PlainCPU(cpu_id=0)
+    root.system.cpu.dcache_port = root.system.mem.port
+    sim = core.instantiate(root, outdir=str(tmp_path))
+    cpu = root.system.cpu.getCCObject()
+    sim.simulate(5000)
+    cpu.state.set_reg("r15", 0x1122334455667788)
+    cpu.state.cr3 = 0x9000
+    expected = cpu.get_state()
+    path = sim.checkpoint(str(tmp_path / "cpt"))
+    text = open(os.path.join(path, "m5.cpt")).read()
+    assert "[system.cpu.xc.0]\n_status=0\nregs.integer=" in text
+    assert "[system.cpu.isa]\n" in text and "isaName=x86" in text
+    sim.close()
+    reset_for_tests()
+    root = make_root()
+    root.system.cpu = PlainCPU(cpu_id=0)
+    root.system.cpu.dcache_port = root.system.mem.port
+    core.instantiate(root, ckpt_dir=path, outdir=str(tmp_path / "b"))
+    got = root.system.cpu.getCCObject().get_state()
+    assert got.diff(expected) == []
