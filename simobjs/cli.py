@@ -287,6 +287,47 @@ def _exit_status(e: SystemExit) -> int:
     return 1
 
 
+CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _children(obj: Any, name: str) -> list[Any]:
+    """`obj.name` as a list of declarations ([] when unset)."""
+    try:
+        value = getattr(obj, name)
+    except AttributeError:
+        return []
+    if value is None:
+        return []
+    from simobjs.params.desc import SimObjectVector
+
+    return list(value) if isinstance(value, list | tuple | SimObjectVector) else [value]
+
+
+def _run_config_file(path: Path) -> None:
+    """Run a declarative config (YAML/JSON) as a minimal gem5 script would: instantiate,
+    simulate to the end, checkpoint at "checkpoint" exits, switch at "switchcpu" when
+    the system has switch_cpus, and print gem5's "Exiting @ tick" line."""
+    import m5
+    from simobjs.config.yaml_loader import load_file
+
+    root = load_file(path)
+    system = getattr(root, "system", None)
+    running = list(_children(system, "cpu"))
+    spare = list(_children(system, "switch_cpus"))
+    m5.instantiate()
+    while True:
+        event = m5.simulate()
+        cause = event.getCause()
+        if cause == "checkpoint":
+            m5.checkpoint(os.path.join(m5.options.outdir, "cpt.%d"))
+        elif cause == "switchcpu" and spare and len(spare) == len(running):
+            m5.switchCpus(system, list(zip(running, spare, strict=True)))
+            running, spare = spare, running
+        elif cause not in ("workbegin", "workend", "switchcpu"):
+            break
+    print(f"Exiting @ tick {m5.curTick()} because {cause}")
+
+
 def run_script(script: str, args: list[str], options: argparse.Namespace) -> int:
     """Run a config script as gem5 does: `m5` importable, sys.argv = [script, *args].
 
@@ -308,7 +349,10 @@ def run_script(script: str, args: list[str], options: argparse.Namespace) -> int
     show = progress.wanted(mode, sys.stderr)
     with RunWatch(progress.Progress() if show else None) as watch:
         try:
-            runpy.run_path(str(path), run_name="__m5_main__")
+            if path.suffix in CONFIG_SUFFIXES:
+                _run_config_file(path)
+            else:
+                runpy.run_path(str(path), run_name="__m5_main__")
             code = watch.exit_code()
         except SystemExit as e:
             code = _exit_status(e)

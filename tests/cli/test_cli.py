@@ -191,3 +191,34 @@ def test_debug_help(tmp_path):
     out = simobjs("--debug-help", cwd=tmp_path)
     assert out.returncode == 0
     assert "KvmIO" in out.stdout and "Compound Flags:" in out.stdout
+
+
+YAML = """
+root:
+  type: Root
+  params: {full_system: false}
+  children:
+    system:
+      type: System
+      children:
+        clk_domain:
+          type: SrcClockDomain
+          params:
+            clock: 1GHz
+            voltage_domain: {type: VoltageDomain}
+"""
+
+
+def test_yaml_config_runs_directly(tmp_path):
+    write(tmp_path / "sys.yaml", YAML)
+    out = simobjs("-q", "-d", "o", "sys.yaml", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Exiting @ tick 18446744073709551615 because simulate() limit reached" in out.stdout
+    assert "clock=1000" in (tmp_path / "o" / "config.ini").read_text()
+
+
+def test_yaml_config_errors_name_the_place(tmp_path):
+    write(tmp_path / "bad.yaml", YAML.replace("clock: 1GHz", "clock: 1Gfoo"))
+    out = simobjs("-q", "bad.yaml", cwd=tmp_path)
+    assert out.returncode == 1
+    assert "fatal:" in out.stderr and "system.clk_domain" in out.stderr
