@@ -1,0 +1,124 @@
+/*
+ * simobjs guest SDK: bare-metal x86-64 programs for X86BareMetalWorkload.
+ *
+ * Boot: the loader starts _start at CPL 0 in long mode (see the design notes,
+ * "guest boot contract"). The SDK's ring-0 part installs an IDT and a TSS,
+ * then drops to ring 3 (IOPL 3, interrupts enabled) and calls main(). When
+ * main() returns 0 the SDK calls m5_exit(0); any other value is m5_fail(0, v).
+ *
+ * Ring 3 may use SSE and x87, port I/O (IOPL 3), RAM and the m5ops page.
+ * HLT is privileged: use sdk_wait_for_interrupt().
+ *
+ * Exceptions: the ring-0 handler prints "*** guest exception <name> (vector
+ * <v>) error <e> rip <rip> ..." on the UART and calls m5_fail(0, 128 + v).
+ */
+#ifndef SIMOBJS_H
+#define SIMOBJS_H
+
+typedef unsigned char uint8_t;
+typedef unsigned short uint16_t;
+typedef unsigned int uint32_t;
+typedef unsigned long uint64_t;
+typedef signed char int8_t;
+typedef short int16_t;
+typedef int int32_t;
+typedef long int64_t;
+typedef unsigned long size_t;
+typedef long ssize_t;
+typedef unsigned long uintptr_t;
+
+#define NULL ((void *)0)
+
+#ifndef SIMOBJS_M5OPS_BASE
+#define SIMOBJS_M5OPS_BASE 0xFFFF0000UL /* System.m5ops_base */
+#endif
+#define SIMOBJS_COM1 0x3F8
+
+/* m5op function numbers (gem5's include/gem5/asm/generic/m5ops.h) */
+#define M5OP_EXIT 0x21
+#define M5OP_FAIL 0x22
+#define M5OP_RESET_STATS 0x40
+#define M5OP_DUMP_STATS 0x41
+#define M5OP_CHECKPOINT 0x43
+#define M5OP_SWITCH_CPU 0x52
+#define M5OP_WORK_BEGIN 0x5a
+#define M5OP_WORK_END 0x5b
+
+/* One m5op: a load from m5ops_base + (func << 8), arguments in rdi, rsi. */
+static inline uint64_t sdk_m5op(unsigned func, uint64_t a0, uint64_t a1)
+{
+    uint64_t ret;
+    volatile uint64_t *addr = (volatile uint64_t *)(SIMOBJS_M5OPS_BASE + ((uint64_t)func << 8));
+    __asm__ volatile("movq (%3), %0" : "=a"(ret) : "D"(a0), "S"(a1), "r"(addr) : "memory");
+    return ret;
+}
+
+static inline void m5_exit(uint64_t ns_delay) { sdk_m5op(M5OP_EXIT, ns_delay, 0); }
+static inline void m5_fail(uint64_t ns_delay, uint64_t code) { sdk_m5op(M5OP_FAIL, ns_delay, code); }
+static inline void m5_reset_stats(uint64_t ns_delay, uint64_t ns_period)
+{
+    sdk_m5op(M5OP_RESET_STATS, ns_delay, ns_period);
+}
+static inline void m5_dump_stats(uint64_t ns_delay, uint64_t ns_period)
+{
+    sdk_m5op(M5OP_DUMP_STATS, ns_delay, ns_period);
+}
+static inline void m5_checkpoint(uint64_t ns_delay, uint64_t ns_period)
+{
+    sdk_m5op(M5OP_CHECKPOINT, ns_delay, ns_period);
+}
+static inline void m5_switch_cpu(void) { sdk_m5op(M5OP_SWITCH_CPU, 0, 0); }
+static inline void m5_work_begin(uint64_t workid, uint64_t threadid)
+{
+    sdk_m5op(M5OP_WORK_BEGIN, workid, threadid);
+}
+static inline void m5_work_end(uint64_t workid, uint64_t threadid)
+{
+    sdk_m5op(M5OP_WORK_END, workid, threadid);
+}
+
+/* Port I/O (allowed in ring 3: IOPL is 3). */
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port)
+{
+    uint8_t v;
+    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
+/* UART (COM1, 8250) output, and a small printf:
+ * %d %i %u %x %X %lx %ld %lu %s %c %p %%, with widths, '-' and '0' flags. */
+void uart_init(void);
+void uart_putc(char c);
+void uart_puts(const char *s);
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int puts(const char *s);
+int putchar(int c);
+typedef __builtin_va_list va_list;
+int vprintf(const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Freestanding string helpers (the compiler may also emit calls to these). */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+void *memmove(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+
+/* Timer: PIT channel 0 at `hz` (rate generator) on IRQ 0 of the 8259 (vector 0x20).
+ * The ring-0 handler counts ticks and sends EOI; read the count from ring 3. */
+void sdk_timer_start(uint32_t hz);
+void sdk_timer_stop(void);
+uint64_t sdk_timer_ticks(void);
+
+/* Wait for the next interrupt from ring 3: `int $0x80` into ring 0, which does
+ * `sti; hlt` and returns after the interrupt was handled. An interrupt that is
+ * already pending is taken at once, so callers loop on a condition. */
+void sdk_wait_for_interrupt(void);
+
+/* Guest RAM size in bytes, as the loader passed it in RDI. */
+uint64_t sdk_ram_size(void);
+
+int main(void);
+
+#endif /* SIMOBJS_H */

@@ -1,0 +1,218 @@
+/*
+ * The ring-0 part: IDT, TSS, 8259 setup, the trap handler (exceptions, IRQs,
+ * the `int $0x80` wait service), then the drop to ring 3.
+ * Compiled with -mgeneral-regs-only: CPL-0 code must not touch x87/SSE state.
+ */
+#include "simobjs.h"
+
+#define KERNEL_CS 0x08
+#define TSS_SEL 0x28
+#define VEC_IRQ0 0x20
+#define VEC_SYSCALL 0x80
+#define SYS_WAIT 0
+
+struct sdk_trap_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error, rip, cs, rflags, rsp, ss;
+};
+
+struct idt_entry {
+    uint16_t off_lo, sel;
+    uint8_t ist, attr;
+    uint16_t off_mid;
+    uint32_t off_hi, zero;
+} __attribute__((packed));
+
+struct tss64 {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3, iomap_base;
+} __attribute__((packed));
+
+struct dtr {
+    uint16_t limit;
+    uint64_t base;
+} __attribute__((packed));
+
+uint64_t sdk_boot_ram_size;
+uint64_t sdk_user_stack_top;
+volatile uint64_t sdk_ticks;
+extern char sdk_kernel_stack_top[], sdk_ist1_stack_top[];
+extern void sdk_user_start(void);
+extern void sdk_enter_user(void (*entry)(void), uint64_t rsp) __attribute__((noreturn));
+
+static struct idt_entry idt[256] __attribute__((aligned(16)));
+static struct tss64 tss __attribute__((aligned(16)));
+
+#define DECL_STUB(n) extern void sdk_isr##n(void);
+#define STUBS8(a, b, c, d, e, f, g, h) \
+    DECL_STUB(a) DECL_STUB(b) DECL_STUB(c) DECL_STUB(d) DECL_STUB(e) DECL_STUB(f) DECL_STUB(g) DECL_STUB(h)
+STUBS8(0, 1, 2, 3, 4, 5, 6, 7)
+STUBS8(8, 9, 10, 11, 12, 13, 14, 15)
+STUBS8(16, 17, 18, 19, 20, 21, 22, 23)
+STUBS8(24, 25, 26, 27, 28, 29, 30, 31)
+STUBS8(32, 33, 34, 35, 36, 37, 38, 39)
+STUBS8(40, 41, 42, 43, 44, 45, 46, 47)
+DECL_STUB(128)
+
+static void (*const stubs[48])(void) = {
+    sdk_isr0,  sdk_isr1,  sdk_isr2,  sdk_isr3,  sdk_isr4,  sdk_isr5,  sdk_isr6,  sdk_isr7,
+    sdk_isr8,  sdk_isr9,  sdk_isr10, sdk_isr11, sdk_isr12, sdk_isr13, sdk_isr14, sdk_isr15,
+    sdk_isr16, sdk_isr17, sdk_isr18, sdk_isr19, sdk_isr20, sdk_isr21, sdk_isr22, sdk_isr23,
+    sdk_isr24, sdk_isr25, sdk_isr26, sdk_isr27, sdk_isr28, sdk_isr29, sdk_isr30, sdk_isr31,
+    sdk_isr32, sdk_isr33, sdk_isr34, sdk_isr35, sdk_isr36, sdk_isr37, sdk_isr38, sdk_isr39,
+    sdk_isr40, sdk_isr41, sdk_isr42, sdk_isr43, sdk_isr44, sdk_isr45, sdk_isr46, sdk_isr47,
+};
+
+static const char *const exception_names[32] = {
+    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS", "#NP", "#SS",
+    "#GP", "#PF", "RSV", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP", "RSV", "RSV", "RSV", "RSV",
+    "RSV", "RSV", "#HV", "#VC", "#SX", "RSV",
+};
+
+static void set_gate(int vec, void (*fn)(void), int dpl, int ist)
+{
+    uint64_t off = (uint64_t)fn;
+    idt[vec].off_lo = off & 0xFFFF;
+    idt[vec].sel = KERNEL_CS;
+    idt[vec].ist = ist;
+    idt[vec].attr = 0x8E | (dpl << 5); /* present, 64-bit interrupt gate (IF cleared on entry) */
+    idt[vec].off_mid = (off >> 16) & 0xFFFF;
+    idt[vec].off_hi = off >> 32;
+    idt[vec].zero = 0;
+}
+
+static void setup_idt(void)
+{
+    for (int v = 0; v < 48; v++)
+        set_gate(v, stubs[v], 0, v == 8 ? 1 : 0); /* #DF on its own IST stack */
+    set_gate(VEC_SYSCALL, sdk_isr128, 3, 0);     /* callable from ring 3 */
+    struct dtr d = {sizeof(idt) - 1, (uint64_t)idt};
+    __asm__ volatile("lidt %0" : : "m"(d));
+}
+
+/* The loader's GDT leaves a free 16-byte slot at 0x28 for this TSS. */
+static void setup_tss(void)
+{
+    struct dtr g;
+    __asm__ volatile("sgdt %0" : "=m"(g));
+    tss.rsp[0] = (uint64_t)sdk_kernel_stack_top;
+    tss.ist[0] = (uint64_t)sdk_ist1_stack_top;
+    tss.iomap_base = sizeof(tss); /* no I/O bitmap: IOPL 3 grants ring 3 every port */
+    uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
+    volatile uint64_t *slot = (volatile uint64_t *)(g.base + TSS_SEL);
+    slot[0] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89UL << 40) |
+              (((limit >> 16) & 0xF) << 48) | (((base >> 24) & 0xFF) << 56);
+    slot[1] = base >> 32;
+    __asm__ volatile("ltr %w0" : : "r"(TSS_SEL));
+}
+
+/* Both 8259s remapped to vectors 0x20-0x2f, every line masked until a driver unmasks it. */
+static void setup_pic(void)
+{
+    outb(0x20, 0x11); /* ICW1: edge, cascade, ICW4 */
+    outb(0xA0, 0x11);
+    outb(0x21, VEC_IRQ0);     /* ICW2: vector base */
+    outb(0xA1, VEC_IRQ0 + 8);
+    outb(0x21, 0x04); /* ICW3: slave on IR2 */
+    outb(0xA1, 0x02); /* ICW3: slave id 2 */
+    outb(0x21, 0x01); /* ICW4: 8086 mode */
+    outb(0xA1, 0x01);
+    outb(0x21, 0xFB); /* OCW1: all masked but the cascade line */
+    outb(0xA1, 0xFF);
+}
+
+static void report_exception(struct sdk_trap_frame *f)
+{
+    uint64_t cr2 = 0;
+    __asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+    printf("\n*** guest exception %s (vector %lu) error %#lx rip %#lx cs %#lx rflags %#lx"
+           " rsp %#lx cr2 %#lx\n",
+           exception_names[f->vector], f->vector, f->error, f->rip, f->cs, f->rflags, f->rsp, cr2);
+    m5_fail(0, 128 + f->vector);
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
+static void handle_irq(unsigned irq)
+{
+    if (irq == 7 || irq == 15) { /* spurious unless the in-service bit is set */
+        uint16_t cmd = irq == 7 ? 0x20 : 0xA0;
+        outb(cmd, 0x0B); /* OCW3: read ISR */
+        if (!(inb(cmd) & 0x80)) {
+            if (irq == 15)
+                outb(0x20, 0x20); /* the master did see the cascade line */
+            return;
+        }
+    }
+    if (irq == 0)
+        sdk_ticks++;
+    if (irq >= 8)
+        outb(0xA0, 0x20); /* non-specific EOI */
+    outb(0x20, 0x20);
+}
+
+void sdk_trap(struct sdk_trap_frame *f)
+{
+    if (f->vector < 32)
+        report_exception(f);
+    else if (f->vector < 48)
+        handle_irq(f->vector - VEC_IRQ0);
+    else if (f->vector == VEC_SYSCALL && f->rax == SYS_WAIT)
+        __asm__ volatile("sti; hlt; cli" ::: "memory"); /* the IRQ nests on this stack */
+}
+
+void sdk_kernel_main(void)
+{
+    uart_init();
+    setup_idt();
+    setup_tss();
+    setup_pic();
+    sdk_enter_user(sdk_user_start, sdk_user_stack_top);
+}
+
+/* -- ring-3 services ------------------------------------------------------------- */
+
+void sdk_finish(int rc)
+{
+    if (rc == 0)
+        m5_exit(0);
+    else
+        m5_fail(0, (uint64_t)(int64_t)rc);
+    for (;;)
+        __asm__ volatile("pause");
+}
+
+void sdk_wait_for_interrupt(void)
+{
+    __asm__ volatile("int $0x80" : : "a"((uint64_t)SYS_WAIT) : "memory");
+}
+
+void sdk_timer_start(uint32_t hz)
+{
+    uint32_t div = hz ? 1193182u / hz : 0;
+    if (div == 0 || div > 65535)
+        div = 0; /* 0 programs 65536: the slowest rate */
+    outb(0x43, 0x34); /* channel 0, lobyte/hibyte, mode 2 (rate generator), binary */
+    outb(0x40, div & 0xFF);
+    outb(0x40, (div >> 8) & 0xFF);
+    outb(0x21, inb(0x21) & ~0x01); /* unmask IRQ 0 */
+}
+
+void sdk_timer_stop(void)
+{
+    outb(0x21, inb(0x21) | 0x01);
+}
+
+uint64_t sdk_timer_ticks(void)
+{
+    return sdk_ticks;
+}
+
+uint64_t sdk_ram_size(void)
+{
+    return sdk_boot_ram_size;
+}
