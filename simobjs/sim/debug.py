@@ -41,7 +41,8 @@ class Flags:
 
 
 flags = Flags()
-_out: TextIO = sys.stdout
+_out: TextIO | None = None  # None: whatever sys.stdout is when a line is written
+_owned = False  # True when _out is a file this module opened (and must close)
 _start_tick = 0
 _tick_source: Any = None  # a callable returning the current tick (set by the Simulation)
 
@@ -93,16 +94,16 @@ def clear_flags(names: str | list[str] | None = None) -> None:
 
 def set_file(path: str | TextIO | None) -> None:
     """Send trace lines to a file (gem5's --debug-file); None means stdout."""
-    global _out
-    if _out not in (sys.stdout, sys.stderr):
-        try:
-            _out.close()
-        except Exception:  # noqa: BLE001 - a closed or foreign stream is fine here
-            pass
-    if path is None:
-        _out = sys.stdout
+    global _out, _owned
+    if _owned and _out is not None:
+        _out.close()  # only a file opened here: never someone else's stream
+    _out, _owned = None, False
+    if path is None or path == "cout":
+        return
+    if path == "cerr":
+        _out = sys.stderr
     elif isinstance(path, str):
-        _out = sys.stderr if path == "cerr" else sys.stdout if path == "cout" else open(path, "w")
+        _out, _owned = open(path, "w"), True
     else:
         _out = path
 
@@ -135,13 +136,13 @@ def dprintf(obj: Any, fmt: str, *args: Any) -> None:
         return
     name = obj if isinstance(obj, str) else obj.name()
     msg = fmt % args if args else fmt
-    _out.write(f"{tick:>7}: {name}: {msg}\n")
+    (_out or sys.stdout).write(f"{tick:>7}: {name}: {msg}\n")
 
 
 def flush() -> None:
     try:
-        _out.flush()
-    except Exception:  # noqa: BLE001
+        (_out or sys.stdout).flush()
+    except (OSError, ValueError):
         pass
 
 
