@@ -83,7 +83,11 @@ def serialize_all(sim: Simulation, final_dir: str) -> str:
         root_model = sim.order[0] if sim.order else None
         for model in reversed(created):
             sec = cp.section(model.name())
-            model.serialize(sec)
+            try:
+                model.serialize(sec)
+            except Exception as e:
+                e.add_note(f"while serializing {model.name()}")
+                raise
             if model is root_model:
                 g = cp.section(GLOBALS)
                 g["curTick"] = sim.curTick()
@@ -165,4 +169,8 @@ def restore(sim: Simulation, directory: str) -> None:
     if debug.flags.Checkpoint:
         debug.dprintf("checkpoint", "restoring from %s at tick %d", directory, tick)
     for model in sim.order:
-        model.loadState(cp)
+        try:
+            model.loadState(cp)
+        except Exception as e:
+            e.add_note(f"while restoring {model.name()} from {directory}")
+            raise
