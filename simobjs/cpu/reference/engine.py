@@ -322,8 +322,12 @@ class ReferenceEngine:
         """Unmap guest RAM from Unicorn (before the RAM itself is unmapped)."""
         if self.uc is None:
             return
-        for start, end, _view in self.mem.ranges:
-            self.uc.mem_unmap(start, end - start)
+        # uc_close now, not at garbage collection (hooks make a cycle through this
+        # engine); mem_unmap after a run can crash Unicorn 2.1.4, uc_close does not
+        # touch the (caller-owned) RAM
+        self.uc._Uc__finalizer()
+        self.uc._callbacks.clear()
+        self.uc._mmio_callbacks.clear()
         self.mem.release()
         self.uc = None
 
