@@ -55,7 +55,9 @@ class X86AtomicSimpleCPU(BaseCPU):
         if self.engine is None:
             rams = self.system.rams() if self.system is not None else []
             if not rams:
-                raise SimulationError("the reference CPU needs guest RAM in its system", self.name())
+                raise SimulationError(
+                    "the reference CPU needs guest RAM in its system", self.name()
+                )
             self.engine = ReferenceEngine(rams, self._io_read, self._io_write)
             self.engine.load_state(self._state)
         return self.engine
@@ -203,7 +205,9 @@ class X86AtomicSimpleCPU(BaseCPU):
         clock may advance to the access; the device may then schedule events
         the next slice respects."""
         eng = self.engine
-        when = self._slice_start + (int(eng.counter.count) - 1) * self.clockPeriod() + self._io_ticks
+        when = (
+            self._slice_start + (int(eng.counter.count) - 1) * self.clockPeriod() + self._io_ticks
+        )
         if when > self.eventq.curTick():
             self.eventq.setCurTick(when)
         eng.request_stop()
@@ -250,7 +254,9 @@ class X86AtomicSimpleCPU(BaseCPU):
     def switchOut(self) -> None:
         super().switchOut()
         if self.tickEvent.scheduled():
-            raise SimulationError("switchOut() of a reference CPU that was not drained", self.name())
+            raise SimulationError(
+                "switchOut() of a reference CPU that was not drained", self.name()
+            )
 
     def serializeThread(self, section, tid: int) -> None:
         serialize_thread(self.get_state(tid), section, self._isa_section(section))

@@ -12,8 +12,8 @@ from simobjs.objects.mem import SimpleMemory
 from simobjs.objects.sim import Root, SrcClockDomain, VoltageDomain
 from simobjs.objects.system import System
 from simobjs.objects.x86 import X86AtomicSimpleCPU
-from simobjs.params import SimObject
 from simobjs.params import ResponsePort as ResponsePortDecl
+from simobjs.params import SimObject
 from simobjs.sim.model import Model
 
 RAM_SIZE = 4 << 20
@@ -55,7 +55,9 @@ class DeviceModel(Model):
     def recv(self, pkt):
         if pkt.isRead():
             pkt.set_uint(0x5A)
-        self.log.append(("w" if pkt.isWrite() else "r", pkt.addr, pkt.size, bytes(pkt.data), self.curTick()))
+        self.log.append(
+            ("w" if pkt.isWrite() else "r", pkt.addr, pkt.size, bytes(pkt.data), self.curTick())
+        )
         if pkt.isWrite() and pkt.addr == UART:
             self.output += pkt.data
         if pkt.isWrite() and pkt.addr == EXIT_PORT:
