@@ -419,7 +419,7 @@ class Simulation:
             return
         self._finalized = True
         try:
-            self.stats.dump()
+            self.stats.dump(final=True)
         except OSError as e:
             print(f"warn: could not write stats: {e}", file=sys.stderr)
 

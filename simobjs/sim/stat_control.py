@@ -155,10 +155,14 @@ class StatsControl:
         self.root.prepare()
         return stats.format_text(self.owners())
 
-    def dump(self) -> bool:
-        """Append one block; a second dump in the same tick (or one at tick 0) does nothing."""
+    def dump(self, final: bool = False) -> bool:
+        """Append one block; a second dump in the same tick (or one at tick 0) does nothing.
+
+        `final` (the exit-path dump) also writes when nothing was dumped yet, even at
+        tick 0: a run that failed at once still leaves its stats (gem5 leaves none).
+        """
         now = self._cur_tick()
-        new_dump = self.last_dump != now
+        new_dump = self.last_dump != now or (final and not self.dumps)
         self.last_dump = now
         if not new_dump:
             return False

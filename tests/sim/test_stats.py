@@ -166,3 +166,12 @@ def test_formula_division_by_zero_prints_nan_or_inf(tmp_path):
     lines = stats.format_text([g]).splitlines()
     assert next(x for x in lines if x.startswith("x.nan")).split()[1] == "nan"
     assert next(x for x in lines if x.startswith("x.inf")).split()[1] == "inf"
+
+
+def test_final_dump_writes_even_at_tick_zero_when_nothing_was_dumped(tmp_path):
+    tick = [0]
+    ctl, owners = _control(tmp_path, tick, [], lambda: 0.0)
+    ctl.enable()
+    assert ctl.dump() is False
+    assert ctl.dump(final=True) is True
+    assert ctl.dump(final=True) is False  # once
