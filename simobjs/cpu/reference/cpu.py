@@ -17,6 +17,7 @@ from simobjs.arch.x86.serialize import serialize_thread, unserialize_thread
 from simobjs.arch.x86.state import GPR_NAMES, X86State
 from simobjs.cpu.base import BaseCPU, Status
 from simobjs.cpu.reference.engine import ReferenceEngine, StopInfo
+from simobjs.cpu.reference.regs import GPR_IDS
 from simobjs.errors import GuestFault, SimulationError
 from simobjs.mem.packet import MemCmd, Packet
 from simobjs.sim import debug
@@ -81,12 +82,23 @@ class X86AtomicSimpleCPU(BaseCPU):
 
     def read_reg(self, name: str, tid: int = 0) -> int:
         if self.engine is not None and name in GPR_NAMES:
-            from simobjs.cpu.reference.regs import GPR_IDS
-
             return self.engine.reg(GPR_IDS[GPR_NAMES.index(name)])
         if self.engine is not None and name == "rip":
             return self.engine.rip
-        return super().read_reg(name, tid)
+        state = self.get_state(tid)
+        return state.reg(name) if name in GPR_NAMES else getattr(state, name)
+
+    def write_reg(self, name: str, value: int, tid: int = 0) -> None:
+        value &= 0xFFFFFFFFFFFFFFFF
+        if self.engine is not None and name in GPR_NAMES:
+            self.engine.uc.reg_write(GPR_IDS[GPR_NAMES.index(name)], value)
+            return
+        state = self.get_state(tid)
+        if name in GPR_NAMES:
+            state.set_reg(name, value)
+        else:
+            setattr(state, name, value)
+        self.set_state(state, tid)
 
     # -- activity ----------------------------------------------------------------------------
     def activateContext(self, tid: int = 0) -> None:
@@ -164,7 +176,7 @@ class X86AtomicSimpleCPU(BaseCPU):
                 debug.dprintf(self, "m5op %#x", m5op)
             result = pseudo_inst(self.thread, m5op)
             if result is not None and self.engine is not None:
-                self.engine.uc.reg_write(_RAX, int(result) & 0xFFFFFFFFFFFFFFFF)
+                self.write_reg("rax", int(result))
         self.countInsts(n)
         if halt and self.thread.status() == Status.Active:
             self.thread.suspend()
@@ -282,12 +294,3 @@ def _vector_of(intr) -> int:
     if vector is None:
         raise SimulationError(f"reference CPU: unknown interrupt type {type(intr).__name__}")
     return int(vector)
-
-
-def _rax_id() -> int:
-    from unicorn import x86_const
-
-    return x86_const.UC_X86_REG_RAX
-
-
-_RAX = _rax_id()

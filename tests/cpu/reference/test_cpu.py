@@ -156,3 +156,17 @@ def make_state_from(cp) -> X86State:
     from simobjs.arch.x86.serialize import unserialize_thread
 
     return unserialize_thread(cp.section("system.cpu.xc.0"), cp.section("system.cpu.isa"))
+
+
+def test_registers_read_and_write_through_the_thread_context():
+    sim = core.instantiate(make_root(max_insts_any_thread=3), outdir=None)
+    cpu = load_guest(sim, "inc %rbx\n inc %rbx\n inc %rbx\n hlt\n")
+    tc = cpu.thread
+    tc.setReg("rbx", 40)
+    sim.simulate()
+    assert tc.getReg("rbx") == 43
+    assert cpu.read_reg("rflags") & 2 and cpu.read_reg("cr3") == 0x1000
+    cpu.write_reg("r15", -1)
+    cpu.write_reg("cr2", 0x1234)
+    st = cpu.get_state()
+    assert st.reg("r15") == 2**64 - 1 and st.cr2 == 0x1234 and st.reg("rbx") == 43
