@@ -106,12 +106,12 @@ class FakeApic(BaseInterrupts):
     _model = "ref_models:FakeApicModel"
 
 
-def make_root(**cpu_params) -> Root:
+def make_root(device: type | None = None, **cpu_params) -> Root:
     root = Root(full_system=True)
     root.system = System(mem_mode="atomic")
     root.system.clk_domain = SrcClockDomain(clock="1GHz", voltage_domain=VoltageDomain())
     root.system.mem = RefTestMemory(range=f"{RAM_SIZE}B")
-    root.system.dev = RefTestDevice()
+    root.system.dev = (device or RefTestDevice)()
     root.system.cpu = X86AtomicSimpleCPU(cpu_id=0, **cpu_params)
     root.system.cpu.createThreads()
     root.system.cpu.interrupts = [FakeApic()]
@@ -127,3 +127,42 @@ def load_guest(sim, source: str, cpl: int = 0, cpu: str = "system.cpu"):
     model.set_state(long_mode_state(cpl, CODE_AT, KSTACK if cpl == 0 else 0x300000))
     model.thread.activate()
     return model
+
+
+SWITCH_MMIO = 0xE0000000  # a guest store here asks for a CPU switch
+DONE_MMIO = 0xE0000010  # a guest store here ends the run with the stored byte
+
+
+class SwitchDeviceModel(DeviceModel):
+    def recv(self, pkt):
+        if pkt.isWrite() and pkt.addr == SWITCH_MMIO:
+            self.sim.exitSimLoop("switch", 0)
+        if pkt.isWrite() and pkt.addr == DONE_MMIO:
+            self.sim.exitSimLoop("done", pkt.data[0])
+        return super().recv(pkt)
+
+
+class RefSwitchDevice(SimObject):
+    type = "RefSwitchDevice"
+    _model = "ref_models:SwitchDeviceModel"
+    port = ResponsePortDecl("the CPU's data port", required=False)
+
+
+def make_switch_root() -> Root:
+    """A KVM CPU running, a reference CPU switched out (configs/common/Simulation.py style)."""
+    from simobjs.objects.kvm import KvmVM, X86KvmCPU
+
+    root = Root(full_system=True)
+    root.system = System(mem_mode="atomic_noncaching")
+    root.system.clk_domain = SrcClockDomain(clock="1GHz", voltage_domain=VoltageDomain())
+    root.system.mem = RefTestMemory(range=f"{RAM_SIZE}B")
+    root.system.kvm_vm = KvmVM()
+    root.system.dev = RefSwitchDevice()
+    root.system.cpu = X86KvmCPU(cpu_id=0)
+    root.system.cpu.createThreads()
+    root.system.cpu.dcache_port = root.system.dev.port
+    ref = X86AtomicSimpleCPU(cpu_id=0, switched_out=True)
+    ref.clk_domain = root.system.cpu.clk_domain
+    ref.createThreads()
+    root.system.switch_cpus = [ref]
+    return root
