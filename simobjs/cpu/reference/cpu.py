@@ -156,7 +156,9 @@ class X86AtomicSimpleCPU(BaseCPU):
             self.guestFault(f"reference CPU: {stop.reason}: {stop.detail}", stop.dump)
         halt = stop.reason == "halt" and not self._wakes_at_once(eng)
         self._pending = (n, halt)
-        self.schedule(self.commitEvent, now + max(n - 1, 0) * period)
+        # an access may have moved the clock past the instruction's start (a second access
+        # in the same instruction is charged after the first one's latency)
+        self.schedule(self.commitEvent, max(now + max(n - 1, 0) * period, self.curTick()))
         if not halt:
             end = now + max(n, 1) * period + self._io_ticks
             self.schedule(self.tickEvent, end + (-end) % period)

@@ -170,3 +170,20 @@ def test_registers_read_and_write_through_the_thread_context():
     cpu.write_reg("cr2", 0x1234)
     st = cpu.get_state()
     assert st.reg("r15") == 2**64 - 1 and st.cr2 == 0x1234 and st.reg("rbx") == 43
+
+
+def test_an_instruction_with_two_device_accesses_keeps_time_monotonic():
+    src = """
+        mov $0xe0000000, %rsi
+        addl $1, (%rsi)
+        mov $0x10, %dx
+        out %al, %dx
+        hlt
+    """
+    sim = core.instantiate(make_root(), outdir=None)
+    load_guest(sim, src)
+    ev = sim.simulate()
+    dev = sim.model("system.dev")
+    assert ev.getCause() == "guest done"
+    reads_writes = [(k, a, t) for k, a, _s, _d, t in dev.log][:2]
+    assert reads_writes == [("r", 0xE0000000, PERIOD), ("w", 0xE0000000, PERIOD + 1000)]
