@@ -18,7 +18,9 @@ class GuestRam:
 
     def __init__(self, start: int, size: int, name: str = "guest-ram", prefault: bool = True):
         if size <= 0 or size % PAGE_SIZE:
-            raise ValueError(f"guest RAM size must be a positive multiple of {PAGE_SIZE}, got {size}")
+            raise ValueError(
+                f"guest RAM size must be a positive multiple of {PAGE_SIZE}, got {size}"
+            )
         self.start = start
         self.size = size
         self.name = name
@@ -34,7 +36,9 @@ class GuestRam:
             if self._fd >= 0:
                 os.close(self._fd)
                 self._fd = -1
-            self._mmap = mmap.mmap(-1, size, flags | mmap.MAP_ANONYMOUS, mmap.PROT_READ | mmap.PROT_WRITE)
+            self._mmap = mmap.mmap(
+                -1, size, flags | mmap.MAP_ANONYMOUS, mmap.PROT_READ | mmap.PROT_WRITE
+            )
         self._anchor = ctypes.c_char.from_buffer(self._mmap)
         self.host_address: int = ctypes.addressof(self._anchor)
         self.view = memoryview(self._mmap)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from simobjs.errors import CheckpointError, SimulationError
+from simobjs.mem.port import RequestPort
 from simobjs.sim import physmem_store
 from simobjs.sim.model import Model, Params
 
@@ -31,6 +32,12 @@ class System(Model):
         self._kvm_vm = None
         self.work_items_begun = 0
         self.work_items_ended = 0
+        self.system_port = RequestPort("system_port", self)
+
+    def getPort(self, name: str, index: int = -1):
+        if name == "system_port":
+            return self.system_port
+        return super().getPort(name, index)
 
     # -- memory mode ---------------------------------------------------------------
     def getMemoryMode(self) -> str:

@@ -1,0 +1,93 @@
+"""X86BareMetalWorkload: load a static ELF into the system's RAM and start CPU 0 at its entry.
+
+The boot state is the guest boot contract (see `simobjs.arch.x86.loader`).
+As gem5's x86 workloads do, context 0 is activated and the others stay
+suspended (a bare-metal program starts them itself, if it wants).
+"""
+
+from __future__ import annotations
+
+from simobjs.arch.x86 import loader
+from simobjs.errors import ConfigError, Problem
+from simobjs.sim import debug
+from simobjs.sim.model import Model, Params
+
+
+class X86BareMetalWorkload(Model):
+    def __init__(self, params: Params):
+        super().__init__(params)
+        self.object_file = str(getattr(params, "object_file", "") or "")
+        self.system = getattr(params, "system", None)
+        self.image: loader.BootImage | None = None
+
+    def setSystem(self, system) -> None:
+        self.system = system
+
+    def _find_system(self):
+        if self.system is None and self.sim is not None:
+            for model in self.sim.models.values():
+                if getattr(model, "workload", None) is self:
+                    self.system = model
+                    break
+        if self.system is None:
+            raise ConfigError(Problem(self.name(), "this workload belongs to no System"))
+        return self.system
+
+    def _ram(self):
+        rams = self._find_system().rams()
+        for ram in rams:
+            if ram.start <= loader.LOWEST_LOAD_ADDRESS < ram.end:
+                return ram
+        if not rams:
+            raise ConfigError(
+                Problem(self.name(), "the system has no memory to load the program into")
+            )
+        return rams[0]
+
+    def init(self) -> None:
+        """Check the object file now, so a bad one is a config error before anything runs."""
+        if not self.object_file:
+            raise ConfigError(
+                Problem(self.name(), "no program to load", param="object_file",
+                        expected="a static x86-64 ELF", got="''")
+            )  # fmt: skip
+        ram = self._ram()
+        try:
+            self.image = loader.prepare(self.object_file, ram.start, ram.size)
+        except loader.LoaderError as e:
+            raise ConfigError(
+                Problem(self.name(), e.problem, param="object_file",
+                        expected="a static x86-64 ELF that fits the boot contract", got=e.file)
+            ) from e  # fmt: skip
+
+    def initState(self) -> None:
+        """Write the image into RAM and the boot state into context 0 (then activate it)."""
+        if self.image is None:
+            self.init()
+        image = self.image
+        ram = self._ram()
+        for addr, data in image.blobs:
+            ram.write(addr, data)
+        if debug.flags.Loader:
+            debug.dprintf(self, "loaded %s: entry %#x, loader region [%#x, %#x)",
+                          image.path, image.entry, image.region_start, image.region_end)  # fmt: skip
+        threads = [tc for tc in getattr(self.system, "threads", []) if tc is not None]
+        for tc in threads:
+            if tc.contextId() == 0 or len(threads) == 1:
+                tc.cpu.set_state(image.state.copy(), tc.tid)
+                tc.activate()
+            else:
+                tc.suspend()
+
+    # -- what the loader did ----------------------------------------------------------
+    @property
+    def entry(self) -> int:
+        return self.image.entry if self.image is not None else 0
+
+    @property
+    def loader_region(self) -> tuple[int, int]:
+        """[start, end) of the page tables and GDT at the top of RAM."""
+        return self.image.loader_region if self.image is not None else (0, 0)
+
+    def getEntry(self) -> int:
+        return self.entry

@@ -1,0 +1,88 @@
+"""Terminal: where a UART's output goes (gem5's Terminal, without the socket).
+
+`outfile`: none, stdoutput/stdout (this process's stdout), stderror, file
+(`<outdir>/<terminal path>`, e.g. m5out/system.terminal), both (file and stdout).
+Input for the guest is fed with `feed(bytes)`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import deque
+
+from simobjs.sim import debug
+from simobjs.sim.model import Model, Params
+
+OUTFILE_MODES = ("none", "stdoutput", "stderror", "file", "stdout", "both")
+
+
+class Terminal(Model):
+    def __init__(self, params: Params):
+        super().__init__(params)
+        mode = str(getattr(params, "outfile", "file") or "file")
+        if mode not in OUTFILE_MODES:
+            raise ValueError(f"{self.name()}: outfile must be one of {OUTFILE_MODES}, got {mode!r}")
+        self.mode = mode
+        self.number = int(getattr(params, "number", 0) or 0)
+        self.output = bytearray()  # everything the guest wrote
+        self._input: deque[int] = deque()
+        self._file = None
+        self._stream = None
+        self.path: str | None = None
+        if mode in ("stdoutput", "stdout", "both"):
+            self._stream = sys.stdout
+        elif mode == "stderror":
+            self._stream = sys.stderr
+        if mode in ("file", "both"):
+            outdir = getattr(self.sim, "outdir", None) if self.sim is not None else None
+            if outdir is not None:
+                os.makedirs(outdir, exist_ok=True)
+                self.path = os.path.join(outdir, self.name())
+                self._file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
+
+    # -- guest output -----------------------------------------------------------------
+    def writeData(self, byte: int) -> None:
+        """One byte from the UART."""
+        self.output.append(byte)
+        if self._file is not None:
+            self._file.write(bytes((byte,)))
+            if byte == 0x0A:
+                self._file.flush()
+        if self._stream is not None:
+            ch = chr(byte)
+            self._stream.write(ch)
+            if byte == 0x0A:
+                self._stream.flush()
+        if debug.flags.Terminal:
+            debug.dprintf(self, "out %#04x %r", byte, chr(byte))
+
+    def text(self) -> str:
+        return self.output.decode("latin-1")
+
+    # -- guest input ------------------------------------------------------------------
+    def feed(self, data: bytes) -> None:
+        self._input.extend(data)
+
+    def dataAvailable(self) -> bool:
+        return bool(self._input)
+
+    def readData(self) -> int:
+        return self._input.popleft() if self._input else 0
+
+    # -- lifecycle --------------------------------------------------------------------
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+        if self._stream is not None:
+            self._stream.flush()
+
+    def serialize(self, section) -> None:
+        self.flush()  # a checkpoint's output directory then has the output up to it
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self._stream is not None:
+            self._stream.flush()
