@@ -1,0 +1,1 @@
+"""The KVM CPU: KvmVM, BaseKvmCPU, X86KvmCPU."""

@@ -1,0 +1,614 @@
+"""BaseKvmCPU: a guest running natively on /dev/kvm inside the event queue.
+
+The seed's state machine: `tick()` either enters KVM until the next event
+(bounded by a host timer) or services the exit the last entry ended with;
+every handler returns the ticks its work took. Host cycles (architectures
+say where they come from: the guest TSC on x86) become ticks through
+`hostFreq` and `hostFactor`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from enum import IntEnum
+
+from kvm._kvm_ffi import lib
+
+from kvm import exits as kx
+from kvm.perf import GuestCounters, PerfUnavailable
+from kvm.timers import KICK_SIGNAL, PerfKvmTimer, PosixKvmTimer
+from simobjs.cpu.base import BaseCPU, Status
+from simobjs.cpu.kvm import host
+from simobjs.errors import ConfigError, GuestFault, Problem, SimulationError
+from simobjs.sim import debug, stats
+from simobjs.sim.drain import DrainState
+from simobjs.sim.eventq import EventFunctionWrapper, Priority
+from simobjs.sim.model import Model, Params
+
+NS = 1000  # ticks per nanosecond (1 tick = 1 ps)
+MIN_HOST_CYCLES = 1000  # gem5's floor on a timer-bounded run
+NOT_NOTED = "not available"
+MEM_MODE_FATAL = "The KVM-based CPUs requires the memory system to be in the 'noncaching' mode."
+
+
+class KvmStatus(IntEnum):
+    """gem5's BaseKvmCPU::Status."""
+
+    Idle = 0
+    Running = 1
+    RunningService = 2
+    RunningMMIOPending = 3
+    RunningServiceCompletion = 4
+
+
+_EXIT_REASON = {
+    kx.IoExit: lib.KVM_EXIT_IO, kx.MmioExit: lib.KVM_EXIT_MMIO, kx.HltExit: lib.KVM_EXIT_HLT,
+    kx.IntrExit: lib.KVM_EXIT_INTR, kx.ShutdownExit: lib.KVM_EXIT_SHUTDOWN,
+    kx.IrqWindowOpenExit: lib.KVM_EXIT_IRQ_WINDOW_OPEN, kx.NmiExit: lib.KVM_EXIT_NMI,
+    kx.FailEntryExit: lib.KVM_EXIT_FAIL_ENTRY, kx.InternalErrorExit: lib.KVM_EXIT_INTERNAL_ERROR,
+    kx.ExceptionExit: lib.KVM_EXIT_EXCEPTION, kx.HypercallExit: lib.KVM_EXIT_HYPERCALL,
+    kx.DebugExit: lib.KVM_EXIT_DEBUG, kx.SystemEventExit: lib.KVM_EXIT_SYSTEM_EVENT,
+}  # fmt: skip
+
+
+def exit_reason(exit_: kx.Exit) -> int:
+    """The KVM_EXIT_* number of a decoded exit."""
+    if isinstance(exit_, kx.UnknownExit):
+        return exit_.reason
+    if isinstance(exit_, kx.MsrExit):
+        return lib.KVM_EXIT_X86_WRMSR if exit_.is_write else lib.KVM_EXIT_X86_RDMSR
+    return _EXIT_REASON[type(exit_)]
+
+
+def _culprit(exc: BaseException) -> str | None:
+    """The path of the innermost model in `exc`'s traceback (the device that raised)."""
+    path = None
+    tb = exc.__traceback__
+    while tb is not None:
+        owner = tb.tb_frame.f_locals.get("self")
+        if isinstance(owner, Model):
+            path = owner.name()
+        tb = tb.tb_next
+    return path
+
+
+class BaseKvmCPU(BaseCPU):
+    """Architecture-neutral KVM CPU (gem5's BaseKvmCPU). Subclasses supply the state
+    conversion (updateKvmState / updateThreadContext), getHostCycles, the I/O
+    handler and the dump."""
+
+    _memory_mode = "atomic_noncaching"
+
+    def __init__(self, params: Params):
+        super().__init__(params)
+        self._status = KvmStatus.Idle
+        self.hostFactor = float(getattr(params, "hostFactor", 1.0))
+        self.hostFreq = int(getattr(params, "hostFreq", 500))  # a period, in ticks
+        self.usePerf = bool(getattr(params, "usePerf", True))
+        self.usePerfOverflow = bool(getattr(params, "usePerfOverflow", False))
+        self.useCoalescedMMIO = bool(getattr(params, "useCoalescedMMIO", False))
+        self.alwaysSyncTC = bool(getattr(params, "alwaysSyncTC", False))
+        if self.usePerfOverflow and not self.usePerf:
+            raise ConfigError(
+                Problem(self.name(), "cannot use usePerfOverflow without usePerf", "usePerfOverflow")
+            )  # fmt: skip
+        if self.hostFactor <= 0:
+            raise ConfigError(
+                Problem(self.name(), "must be positive", "hostFactor", got=str(self.hostFactor))
+            )  # fmt: skip
+        self.vm = getattr(params, "kvmVM", None)
+        self.vcpu = None
+        self.vcpuID = -1
+        self.threadContextDirty = True
+        self.kvmStateDirty = False
+        self._drain_requested = False
+        self._last_exit: kx.Exit | None = None
+        self._in_service = False
+        self._suspend_tick = 0
+        self.runTimer = None
+        self._timer_tid = -1
+        self.counters: GuestCounters | None = None
+        self.ctrInsts = 0
+        self.tickEvent = EventFunctionWrapper(
+            self.tick, self.name() + ".tickEvent", Priority.CPU_Tick
+        )
+        if self.usePerf:
+            pmu_ok, why = host.pmu_status()
+        else:
+            pmu_ok, why = False, "usePerf=False"
+        self.pmu_available = pmu_ok
+        self.insts_available = pmu_ok
+        self.insts_unavailable_reason = "" if pmu_ok else f"no hardware counters: {why}"
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def init(self) -> None:
+        if self.numThreads != 1:
+            raise ConfigError(Problem(self.name(), "KVM: Multithreading not supported"))
+        if not self.pmu_available and (self._max_any or self._max_all):
+            param = "max_insts_any_thread" if self._max_any else "max_insts_all_threads"
+            raise ConfigError(
+                Problem(
+                    self.name(),
+                    "instruction counts are not available on this host "
+                    f"({self.insts_unavailable_reason}); use the reference CPU "
+                    "(X86AtomicSimpleCPU) to stop after a number of instructions",
+                    param,
+                )
+            )
+        if self.vm is None and self.system is not None:
+            self.vm = self.system.getKvmVM()
+        if self.vm is None:
+            raise ConfigError(
+                Problem(self.name(), "no KvmVM in this system: add one (system.kvm_vm = KvmVM())")
+            )  # fmt: skip
+        self.vcpuID = self.vm.allocVCPUID()
+        super().init()
+
+    def verifyMemoryMode(self) -> None:
+        if self.system is None or not self.system.bypassCaches():
+            mode = self.system.getMemoryMode() if self.system is not None else "unknown"
+            raise ConfigError(
+                Problem(self.name(), f"fatal: {MEM_MODE_FATAL} (the system's mem_mode is '{mode}')")
+            )  # fmt: skip
+
+    def regStats(self) -> None:
+        super().regStats()
+        S = stats.Scalar
+        self.numVMExits = S(self, "numVMExits", "total number of KVM exits", unit=stats.Count)
+        self.numVMHalfEntries = S(
+            self, "numVMHalfEntries", "number of KVM entries to finalize pending operations",
+            unit=stats.Count,
+        )  # fmt: skip
+        self.numExitSignal = S(
+            self, "numExitSignal", "exits due to signal delivery", unit=stats.Count
+        )
+        self.numMMIO = S(
+            self, "numMMIO", "number of VM exits due to memory mapped IO", unit=stats.Count
+        )
+        self.numCoalescedMMIO = S(
+            self, "numCoalescedMMIO", "number of coalesced memory mapped IO requests", unit=stats.Count
+        )  # fmt: skip
+        self.numIO = S(self, "numIO", "number of VM exits due to legacy IO", unit=stats.Count)
+        self.numHalt = S(
+            self, "numHalt", "number of VM exits due to wait for interrupt instructions",
+            unit=stats.Count,
+        )  # fmt: skip
+        self.numInterrupts = S(
+            self, "numInterrupts", "number of interrupts delivered", unit=stats.Count
+        )
+        self.numHypercalls = S(self, "numHypercalls", "number of hypercalls", unit=stats.Count)
+
+    def startup(self) -> None:
+        if self.vm.vm is None:
+            raise SimulationError("KVM: the VM is closed", self.name())
+        self.vm.cpuStartup()
+        self.vcpu = self.vm.createVCPU(self.vcpuID)
+        if not self.useCoalescedMMIO:
+            self._inform("KVM: Coalesced MMIO disabled by config.")
+        elif self.vcpu.has_ring:
+            self._inform("KVM: Coalesced IO available")
+        else:
+            self._inform("KVM: Coalesced not supported by host OS")
+        if not self.pmu_available:
+            host.notice(
+                "no-pmu",
+                "warn: KVM: no hardware performance counters "
+                f"({self.insts_unavailable_reason.removeprefix('no hardware counters: ')}); "
+                "cycles come from the guest TSC, instruction counts are not available.",
+            )
+        host.warn_host_limits()
+        self.startupThread()
+
+    def _inform(self, text: str) -> None:
+        if debug.flags.Kvm:
+            debug.dprintf(self, "%s", text)
+
+    def startupThread(self) -> None:
+        """Signal, timer and counters for the thread running the event queue
+        (gem5's restartEqThread); run again if that thread changes."""
+        self._close_timer()
+        if self.usePerfOverflow and self.pmu_available:
+            try:
+                self.runTimer = PerfKvmTimer(KICK_SIGNAL, self.hostFreqHz())
+            except PerfUnavailable as e:
+                host.notice("perf-timer", f"warn: KVM: perf overflow timer unavailable ({e}); "
+                            "using a POSIX timer")  # fmt: skip
+        if self.runTimer is None:
+            self.runTimer = PosixKvmTimer(KICK_SIGNAL, host_freq_hz=self.hostFreqHz())
+        self.runTimer.attach(self.vcpu)
+        self._timer_tid = threading.get_native_id()
+        if self.pmu_available and self.counters is None:
+            try:
+                self.counters = GuestCounters(prefer_hardware=True)
+            except PerfUnavailable:
+                self.counters = None
+            if self.counters is not None and not self.counters.hardware:
+                self.counters.close()
+                self.counters = None
+
+    def hostFreqHz(self) -> float:
+        return 1e12 / self.hostFreq
+
+    def _close_timer(self) -> None:
+        if self.runTimer is not None:
+            self.runTimer.close()
+            self.runTimer = None
+
+    def close(self) -> None:
+        if self.tickEvent.scheduled():
+            self.eventq.deschedule(self.tickEvent)
+        self._close_timer()
+        if self.counters is not None:
+            self.counters.close()
+            self.counters = None
+        self.vcpu = None  # the VM closes its vCPUs
+
+    # -- time ------------------------------------------------------------------------
+    def ticksFromHostCycles(self, cycles: int) -> int:
+        return int(cycles * self.hostFactor * self.hostFreq)
+
+    def hostNs(self, ticks: int) -> int:
+        return int(ticks / (NS * self.hostFactor))
+
+    def timerResolution(self) -> int:
+        """The shortest run in ticks: max(clock resolution + 1 ns, 1000 host cycles)."""
+        timer_ns = getattr(self.runTimer, "clock_resolution_ns", 0) + 1
+        return max(int(timer_ns * NS * self.hostFactor), self.ticksFromHostCycles(MIN_HOST_CYCLES))
+
+    def getHostCycles(self) -> int:
+        raise NotImplementedError
+
+    # -- thread contexts ----------------------------------------------------------------
+    def activateContext(self, tid: int = 0) -> None:
+        if debug.flags.Kvm:
+            debug.dprintf(self, "ActivateContext %d", tid)
+        if self._status != KvmStatus.Idle or self.tickEvent.scheduled():
+            raise SimulationError(f"KVM: activateContext in state {self._status.name}", self.name())
+        super().activateContext(tid)
+        now = self.curTick()
+        if now > self._suspend_tick:
+            self.numCycles += self.ticksToCycles(now - self._suspend_tick)
+        self.schedule(self.tickEvent, self.clockEdge(0))
+        self._status = KvmStatus.Running
+
+    def suspendContext(self, tid: int = 0) -> None:
+        if debug.flags.Kvm:
+            debug.dprintf(self, "SuspendContext %d", tid)
+        super().suspendContext(tid)
+        self._stop()
+
+    def haltContext(self, tid: int = 0) -> None:
+        super().haltContext(tid)
+        self._stop()
+
+    def _stop(self) -> None:
+        self._suspend_tick = self.curTick()
+        if self._status == KvmStatus.Idle:
+            return
+        if self.tickEvent.scheduled():
+            self.eventq.deschedule(self.tickEvent)
+        self._status = KvmStatus.Idle
+
+    def syncThreadContext(self) -> None:
+        if not self.kvmStateDirty:
+            return
+        if self.threadContextDirty:
+            raise SimulationError(
+                "KVM: both the thread context and KVM state are dirty", self.name()
+            )
+        self.updateThreadContext()
+        self.kvmStateDirty = False
+
+    def syncKvmState(self) -> None:
+        if not self.threadContextDirty:
+            return
+        if self.kvmStateDirty:
+            raise SimulationError(
+                "KVM: both the thread context and KVM state are dirty", self.name()
+            )
+        self.updateKvmState()
+        self.threadContextDirty = False
+
+    def completePendingIO(self) -> None:
+        """Finish a serviced I/O instruction in KVM (a half entry) so the registers are final."""
+        if self._status == KvmStatus.RunningServiceCompletion and not self._in_service:
+            self.syncKvmState()
+            self.kvmRun(0)
+            self.kvmStateDirty = True
+            self._status = KvmStatus.Running
+
+    def updateKvmState(self) -> None:
+        raise NotImplementedError
+
+    def updateThreadContext(self) -> None:
+        raise NotImplementedError
+
+    # -- the tick ----------------------------------------------------------------------
+    def tick(self) -> None:
+        status = self._status
+        delay = 0
+        if status == KvmStatus.RunningService:
+            delay = self.handleKvmExit(self._last_exit)
+            if self.tryDrain():
+                self._status = KvmStatus.Idle
+        elif status in (KvmStatus.Running, KvmStatus.RunningServiceCompletion):
+            ticks_to_execute = self.eventq.nextTick() - self.curTick()
+            self.syncKvmState()
+            if threading.get_native_id() != self._timer_tid:
+                self.startupThread()
+            if self._drain_requested:
+                delay = self.kvmRunDrain()
+            else:
+                delay = self.kvmRun(ticks_to_execute)
+            if self._status == KvmStatus.Idle:
+                return
+            self.kvmStateDirty = True
+            if self._last_exit is not kx.INTR:
+                self._status = KvmStatus.RunningService
+            else:
+                self.numExitSignal += 1
+                self._status = KvmStatus.Running
+            if self.alwaysSyncTC:
+                self.syncThreadContext()
+            if self.tryDrain():
+                self._status = KvmStatus.Idle
+        else:
+            raise SimulationError(
+                f"BaseKvmCPU entered tick() in an illegal state ({status})", self.name()
+            )
+        if self._status != KvmStatus.Idle:
+            self.schedule(self.tickEvent, self.clockEdge(self.ticksToCycles(delay)))
+
+    def kvmRunDrain(self) -> int:
+        """Complete the pending I/O and exit at once."""
+        return self.kvmRun(0)
+
+    def kvmRun(self, ticks: int) -> int:
+        """Enter KVM for about `ticks` (0: a half entry); returns the ticks it took."""
+        vcpu = self.vcpu
+        if ticks == 0:
+            if debug.flags.KvmRun:
+                debug.dprintf(self, "KVM: Delivering IO without full guest entry")
+            self.numVMHalfEntries += 1
+            self._last_exit = vcpu.run_immediate_exit()
+            executed = self.clockPeriod()
+        else:
+            floor = self.timerResolution()
+            if ticks < floor:
+                ticks = floor
+            timer = self.runTimer
+            base_cycles = self.getHostCycles()
+            counters = self.counters
+            if counters is not None:
+                base = counters.read()
+                counters.start()
+            timer.arm(self.hostNs(ticks))
+            self._last_exit = vcpu.run()
+            timer.disarm()
+            if counters is not None:
+                counters.stop()
+            timer.discard_pending()
+            cycles = self.getHostCycles() - base_cycles
+            executed = self.ticksFromHostCycles(cycles)
+            self.numCycles += int(cycles * self.hostFactor)
+            if counters is not None:
+                insts = counters.read().instructions - base.instructions
+                self.ctrInsts += insts
+                self.countInsts(insts)
+            if debug.flags.KvmRun:
+                debug.dprintf(self, "KVM: Executed %d host cycles (%d ticks), exit %s",
+                              cycles, executed, type(self._last_exit).__name__)  # fmt: skip
+        self.numVMExits += 1
+        return executed + self.flushCoalescedMMIO()
+
+    def flushCoalescedMMIO(self) -> int:
+        if not self.useCoalescedMMIO:
+            return 0
+        ticks = 0
+        for w in self.vcpu.drain_coalesced():
+            self.numCoalescedMMIO += 1
+            addr = self.ioAddress(w.phys_addr) if w.is_pio else w.phys_addr
+            ticks += self._access(addr, w.data, len(w.data), True, pending=False)
+        return ticks
+
+    def ioAddress(self, port: int) -> int:
+        raise NotImplementedError
+
+    # -- exits -------------------------------------------------------------------------
+    def handleKvmExit(self, exit_: kx.Exit) -> int:
+        """Service the exit of the last entry (one dispatch); returns the ticks used."""
+        if debug.flags.KvmRun:
+            debug.dprintf(self, "handleKvmExit (exit_reason: %d)", exit_reason(exit_))
+        self._status = KvmStatus.Running
+        match exit_:
+            case kx.IoExit():
+                self._status = KvmStatus.RunningServiceCompletion
+                self.numIO += 1
+                return self._serviced(self.handleKvmExitIO, exit_)
+            case kx.MmioExit(phys_addr=addr, data=data, length=length, is_write=write):
+                self._status = KvmStatus.RunningServiceCompletion
+                self.numMMIO += 1
+                if debug.flags.KvmIO:
+                    debug.dprintf(self, "KVM: Handling MMIO (w: %d, addr: %#x, len: %d)",
+                                  write, addr, length)  # fmt: skip
+                return self._serviced(self.doMMIOAccess, addr, data, length, write)
+            case kx.HltExit():
+                self.numHalt += 1
+                self.thread.suspend()
+                return 0
+            case kx.IntrExit():
+                return 0
+            case kx.IrqWindowOpenExit():
+                return self.handleKvmExitIRQWindowOpen()
+            case kx.HypercallExit():
+                self.numHypercalls += 1
+                return self.handleKvmExitHypercall(exit_)
+            case kx.FailEntryExit(hardware_entry_failure_reason=why):
+                self.guestFault(f"KVM: Failed to enter virtualized mode (hw reason: {why:#x})")
+            case kx.InternalErrorExit(suberror=sub):
+                self.guestFault(f"KVM: Internal error (suberror: {sub})")
+            case kx.ExceptionExit(exception=vec, error_code=code):
+                self.guestFault(
+                    f"KVM: Got exception when starting vCPU (exception: {vec}, error_code: {code})"
+                )
+            case kx.UnknownExit(reason=lib.KVM_EXIT_UNKNOWN, hardware_exit_reason=hw):
+                self.guestFault(f"KVM: Unknown error when starting vCPU (hw reason: {hw:#x})")
+            case kx.ShutdownExit():
+                self.guestFault(
+                    f"KVM: Unexpected exit (exit_reason: {lib.KVM_EXIT_SHUTDOWN}): "
+                    "the guest shut down (triple fault)"
+                )
+            case _:
+                self.guestFault(f"KVM: Unexpected exit (exit_reason: {exit_reason(exit_)})")
+        return 0
+
+    def _serviced(self, handler, *args) -> int:
+        """Run an I/O handler; an exception in a device stops the CPU cleanly."""
+        self._in_service = True
+        try:
+            return handler(*args)
+        except GuestFault:
+            raise
+        except Exception as e:  # noqa: BLE001 - any device error ends the run, reported
+            self._in_service = False
+            device = _culprit(e) or "a device"
+            self._abandon_io()
+            self.guestFault(f"{type(e).__name__} in {device} while handling "
+                            f"{type(self._last_exit).__name__}: {e}", cause=e)  # fmt: skip
+        finally:
+            self._in_service = False
+
+    def _abandon_io(self) -> None:
+        """Complete a pending read with zeros so KVM's state is consistent, then stop."""
+        vcpu = self.vcpu
+        try:
+            if vcpu.pending_read:
+                e = self._last_exit
+                n = e.size * e.count if isinstance(e, kx.IoExit) else e.length
+                (vcpu.complete_io_in if isinstance(e, kx.IoExit) else vcpu.complete_mmio_read)(
+                    bytes(n)
+                )
+            self.syncKvmState()
+            self.kvmRun(0)
+            self.kvmStateDirty = True
+        except Exception:  # noqa: BLE001, S110 - best effort on the way to an error
+            pass
+
+    def handleKvmExitIO(self, exit_: kx.IoExit) -> int:
+        raise SimulationError(
+            f"KVM: Unhandled guest IO (dir: {exit_.direction}, size: {exit_.size}, "
+            f"port: {exit_.port:#x}, count: {exit_.count})",
+            self.name(),
+        )
+
+    def handleKvmExitHypercall(self, exit_: kx.HypercallExit) -> int:
+        self.guestFault("KVM: Unhandled hypercall")
+        return 0
+
+    def handleKvmExitIRQWindowOpen(self) -> int:
+        print("warn: KVM: Unhandled IRQ window.", file=sys.stderr)
+        return 0
+
+    def doMMIOAccess(self, addr: int, data: bytes | None, size: int, write: bool) -> int:
+        return self._access(addr, data, size, write, pending=True)
+
+    def _access(self, addr: int, data, size: int, write: bool, pending: bool) -> int:
+        raise NotImplementedError
+
+    # -- faults and dumps ---------------------------------------------------------------
+    def dump(self) -> str:
+        """A register dump (architectures fill it in)."""
+        return "State dumping not implemented."
+
+    def guestFault(self, message: str, cause: BaseException | None = None) -> None:
+        """Stop the CPU, print the dump, write the stats, raise GuestFault."""
+        self._stop()
+        try:
+            text = self.dump()
+        except Exception as e:  # noqa: BLE001 - the dump must not hide the fault
+            text = f"(no register dump: {type(e).__name__}: {e})"
+        rip = self.faultRip()
+        print(f"panic: {self.name()}: {message}\n{text}", file=sys.stderr)
+        if self.sim is not None:
+            self.sim.finalize()
+        raise GuestFault(message, self.name(), rip, text) from cause
+
+    def faultRip(self) -> int | None:
+        return None
+
+    # -- drain, switching, checkpoints ---------------------------------------------------
+    def archIsDrained(self) -> bool:
+        return True
+
+    def drain(self) -> DrainState:
+        if self.switchedOut():
+            return DrainState.Drained
+        status = self._status
+        if status == KvmStatus.Running:
+            if not self.archIsDrained():
+                self._drain_requested = True
+                return DrainState.Draining
+            if self.tickEvent.scheduled():
+                self.eventq.deschedule(self.tickEvent)
+            self._status = KvmStatus.Idle
+            self.syncThreadContext()
+            return DrainState.Drained
+        if status == KvmStatus.Idle:
+            self.syncThreadContext()
+            return DrainState.Drained
+        # RunningService / RunningServiceCompletion: let KVM finish the I/O first.
+        self._drain_requested = True
+        return DrainState.Draining
+
+    def tryDrain(self) -> bool:
+        if not self._drain_requested:
+            return False
+        if not self.archIsDrained():
+            return False
+        if self._status in (KvmStatus.Idle, KvmStatus.Running):
+            if self.tickEvent.scheduled():
+                self.eventq.deschedule(self.tickEvent)
+            self._drain_requested = False
+            self._status = KvmStatus.Idle
+            self.syncThreadContext()
+            self.signalDrainDone()
+            return True
+        return False
+
+    def drainResume(self) -> None:
+        if self.tickEvent.scheduled():
+            raise SimulationError("KVM: tick scheduled at drainResume", self.name())
+        if self.switchedOut():
+            return
+        self.verifyMemoryMode()
+        if self.vcpu is not None and threading.get_native_id() != self._timer_tid:
+            self.startupThread()
+        if self.thread.status() == Status.Active:
+            self.schedule(self.tickEvent, self.nextCycle())
+            self._status = KvmStatus.Running
+        else:
+            self._status = KvmStatus.Idle
+
+    def switchOut(self) -> None:
+        super().switchOut()
+        if self.tickEvent.scheduled() or self._status != KvmStatus.Idle:
+            raise SimulationError("KVM: switchOut() of a CPU that was not drained", self.name())
+
+    def takeOverFrom(self, old: BaseCPU) -> None:
+        super().takeOverFrom(old)
+        if self.tickEvent.scheduled() or self._status != KvmStatus.Idle:
+            raise SimulationError("KVM: takeOverFrom() on a busy CPU", self.name())
+        if self.vcpu is not None:
+            self.updateKvmState()
+            self.threadContextDirty = False
+            self.kvmStateDirty = False
+
+    def _check_idle(self, what: str) -> None:
+        if self._status != KvmStatus.Idle:
+            raise SimulationError(
+                f"KVM: {what} while the CPU is {self._status.name} (drain first)", self.name()
+            )
+
+    def totalInsts(self) -> int:
+        return self.ctrInsts

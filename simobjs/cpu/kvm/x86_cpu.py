@@ -1,0 +1,398 @@
+"""X86KvmCPU: x86 state, port I/O, interrupts and CPUID on top of BaseKvmCPU
+(gem5's src/arch/x86/kvm/x86_cpu.cc)."""
+
+from __future__ import annotations
+
+import sys
+
+from kvm import CpuidEntry, Fpu, KvmError
+from kvm import exits as kx
+from simobjs.arch.x86 import x86IOAddress
+from simobjs.arch.x86.serialize import serialize_thread, unserialize_thread
+from simobjs.arch.x86.state import CARRIED_MSRS, GPR_NAMES, MSR_TSC, X86State
+from simobjs.cpu.kvm.base import BaseKvmCPU, KvmStatus
+from simobjs.cpu.kvm.dump import format_dump
+from simobjs.cpu.kvm.host import notice
+from simobjs.cpu.kvm.x86_state import (
+    KvmX86State,
+    VcpuEvents,
+    from_x86_state,
+    normalize_for_kvm,
+    to_x86_state,
+)
+from simobjs.errors import ConfigError, Problem, SimulationError
+from simobjs.mem.packet import MemCmd, Packet
+from simobjs.sim import debug
+from simobjs.sim.model import Params
+
+IO_PCI_CONF_ADDR = 0xCF8
+IO_PCI_CONF_DATA_BASE = 0xCFC
+PCI_CONFIG_SPACE = 0xC000000000000000
+M5OPS_SIZE = 0x10000
+TSS_ADDRESS = 0xFFFBD000  # gem5's choice: three pages below the m5ops page
+DRAIN_RUN_TICKS = 10**9  # kvmRunDrain runs at most 1 ms to open an IRQ window
+
+
+class X86KvmCPU(BaseKvmCPU):
+    """An x86-64 CPU running on KVM. Its thread context is an X86State kept in
+    sync with KVM lazily, through the seed's two dirty flags."""
+
+    def __init__(self, params: Params):
+        super().__init__(params)
+        self.useXSave = bool(getattr(params, "useXSave", True))
+        self._state = X86State()
+        self._template: KvmX86State | None = None
+        self._msrs: list[int] = []
+        self._has_xcrs = False
+        self._has_events = False
+        self._set_events = False
+        self.pciConfigAddress = 0
+
+    # -- lifecycle -------------------------------------------------------------------
+    def startup(self) -> None:
+        super().startup()
+        kvm = self.vm.kvm
+        missing = [c for c in ("ext_cpuid",) if not kvm.check_extension(c)]
+        if missing:
+            raise ConfigError(
+                Problem(self.name(), f"KVM: Missing capability {', '.join(missing).upper()}")
+            )
+        if self.useXSave and not kvm.check_extension("xsave"):
+            print("warn: KVM: XSAVE not supported by host. Falling back to the FPU interface.",
+                  file=sys.stderr)  # fmt: skip
+            self.useXSave = False
+        self._has_xcrs = bool(kvm.check_extension("xcrs"))
+        self._has_events = bool(kvm.check_extension("vcpu_events"))
+        self._set_events = self._has_events
+        if kvm.check_extension("set_tss_addr") and not getattr(self.vm, "_tss_set", False):
+            try:
+                self.vm.setTSSAddress(TSS_ADDRESS)
+                self.vm._tss_set = True
+            except KvmError as e:
+                notice("tss", f"warn: KVM: cannot set the TSS address: {e}")
+        supported = set(kvm.msr_index_list())
+        self._msrs = [m for m in (MSR_TSC, *CARRIED_MSRS) if m in supported]
+        self.vcpu.set_cpuid(self.cpuidTable())
+        self._template = self._read_kvm()
+        if self.threadContextDirty and self._state_is_reset():
+            # Nobody has set the thread's state: keep KVM's reset state.
+            self._state = to_x86_state(self._template)
+            self.threadContextDirty = False
+
+    def _state_is_reset(self) -> bool:
+        return self._state == X86State()
+
+    def cpuidTable(self) -> list:
+        """Host-supported CPUID, masked to what the reference CPU implements when
+        this system can switch to one."""
+        entries = self.vm.kvm.supported_cpuid()
+        if self._has_reference_cpu():
+            from simobjs.arch.x86.cpuid import reference_compatible_cpuid
+
+            entries = [CpuidEntry(*e) for e in reference_compatible_cpuid(entries)]
+        return entries
+
+    def _has_reference_cpu(self) -> bool:
+        order = getattr(self.sim, "order", None) or []
+        return any(
+            type(m).__name__ == "X86AtomicSimpleCPU" and getattr(m, "system", None) is self.system
+            for m in order
+        )
+
+    # -- KVM <-> thread context ---------------------------------------------------------
+    def _read_kvm(self) -> KvmX86State:
+        v = self.vcpu
+        if self.useXSave:
+            xsave = v.get_xsave()
+        else:
+            xsave = _xsave_from_fpu(v.get_fpu())
+        return KvmX86State(
+            v.get_regs(),
+            v.get_sregs(),
+            xsave,
+            v.get_msrs(self._msrs) if self._msrs else {},
+            v.get_xcrs() if self._has_xcrs else {},
+            VcpuEvents.decode(v.get_vcpu_events()) if self._has_events else None,
+        )
+
+    def updateThreadContext(self) -> None:
+        if debug.flags.KvmContext:
+            debug.dprintf(self, "X86KvmCPU::updateThreadContext")
+        self._template = k = self._read_kvm()
+        self._state = to_x86_state(k)
+
+    def updateKvmState(self) -> None:
+        if debug.flags.KvmContext:
+            debug.dprintf(self, "X86KvmCPU::updateKvmState")
+        v = self.vcpu
+        k = from_x86_state(self._state, self._template)
+        # Segments first: PVM recomputes RFLAGS.IOPL when the CPL changes, so
+        # KVM_SET_REGS must come after KVM_SET_SREGS.
+        v.set_sregs(normalize_for_kvm(k.sregs))
+        v.set_regs(k.regs)
+        v.cr8 = k.sregs.cr8  # KVM loads CR8 from kvm_run on every entry (user-space APIC)
+        if self.useXSave:
+            v.set_xsave(k.xsave)
+        else:
+            v.set_fpu(_fpu_from_state(self._state))
+        msrs = {m: k.msrs[m] for m in self._msrs if m in k.msrs}
+        old = self._template.msrs if self._template is not None else {}
+        if msrs.get(MSR_TSC) == old.get(MSR_TSC):
+            msrs.pop(MSR_TSC, None)  # rewriting an unchanged TSC would only make it jump back
+        self._set_msrs(msrs)
+        if self._has_xcrs and k.xcrs:
+            v.set_xcrs(k.xcrs)
+        if self._set_events and k.events is not None:
+            try:
+                v.set_vcpu_events(k.events.encode())
+            except KvmError as e:
+                # PVM refuses KVM_SET_VCPU_EVENTS whatever it is given: carry on without it.
+                self._set_events = False
+                notice(
+                    "events", f"warn: KVM: vCPU events (interrupt shadow, NMI) not restored: {e}"
+                )
+
+    def _set_msrs(self, msrs: dict[int, int]) -> None:
+        try:
+            self.vcpu.set_msrs(msrs)
+        except KvmError:
+            for index, value in msrs.items():
+                try:
+                    self.vcpu.set_msrs({index: value})
+                except KvmError as e:
+                    notice(f"msr{index:#x}", f"warn: KVM: MSR {index:#x} not restored: {e}")
+
+    def get_state(self, tid: int = 0) -> X86State:
+        self._sync_for_access()
+        return self._state.copy()
+
+    def set_state(self, state: X86State, tid: int = 0) -> None:
+        self._sync_for_access()
+        self._state = state.copy()
+        self.kvmStateDirty = False
+        self.threadContextDirty = True
+
+    def read_reg(self, name: str, tid: int = 0) -> int:
+        self._sync_for_access()
+        if name in GPR_NAMES:
+            return self._state.reg(name)
+        return getattr(self._state, name)
+
+    def write_reg(self, name: str, value: int, tid: int = 0) -> None:
+        self._sync_for_access()
+        if name in GPR_NAMES:
+            self._state.set_reg(name, value)
+        else:
+            setattr(self._state, name, value & 0xFFFFFFFFFFFFFFFF)
+        self.threadContextDirty = True
+
+    def _sync_for_access(self) -> None:
+        if self.vcpu is None:
+            return
+        self.completePendingIO()
+        self.syncThreadContext()
+
+    def getHostCycles(self) -> int:
+        """The guest TSC (MSR 0x10), as gem5's x86 KVM CPU counts host cycles."""
+        return self.vcpu.get_msrs((MSR_TSC,))[MSR_TSC]
+
+    # -- running -----------------------------------------------------------------------
+    def kvmRun(self, ticks: int) -> int:
+        if ticks:
+            self._offer_interrupt()
+            if self._status == KvmStatus.Idle:
+                return 0
+        return super().kvmRun(ticks)
+
+    def kvmRunDrain(self) -> int:
+        if not self.archIsDrained():
+            self.vcpu.request_interrupt_window = True
+            return BaseKvmCPU.kvmRun(self, DRAIN_RUN_TICKS)
+        return BaseKvmCPU.kvmRun(self, 0)
+
+    def _offer_interrupt(self) -> None:
+        lapic = self.interrupts
+        vcpu = self.vcpu
+        if lapic is None:
+            return
+        raw = getattr(lapic, "checkInterruptsRaw", None) or lapic.checkInterrupts
+        if not raw():
+            vcpu.request_interrupt_window = False
+            return
+        unmaskable = getattr(lapic, "hasPendingUnmaskable", None)
+        if unmaskable is not None and unmaskable():
+            self.deliverInterrupts()
+        elif vcpu.ready_for_interrupt_injection:
+            if lapic.checkInterrupts():
+                self.deliverInterrupts()
+            else:
+                vcpu.request_interrupt_window = True
+        else:
+            vcpu.request_interrupt_window = True
+
+    def deliverInterrupts(self) -> None:
+        lapic = self.interrupts
+        intr = lapic.getInterrupt()
+        update = getattr(lapic, "updateIntrInfo", None)
+        if update is not None:
+            update()
+        kind = type(intr).__name__.lower()
+        if "nonmaskable" in kind or kind in ("nmi", "nmiinterrupt"):
+            self.numInterrupts += 1
+            self.vcpu.nmi()
+            return
+        vector = _vector_of(intr)
+        if vector is None:
+            raise SimulationError(f"KVM: Unknown interrupt type {type(intr).__name__}", self.name())
+        if debug.flags.KvmInt:
+            debug.dprintf(self, "Delivering interrupt: %#x", vector)
+        self.numInterrupts += 1
+        self.vcpu.interrupt(vector)
+
+    def handleKvmExitIRQWindowOpen(self) -> int:
+        return 0  # caught by the next kvmRun's interrupt check
+
+    def archIsDrained(self) -> bool:
+        if self.vcpu is None or not self._has_events:
+            return True
+        return not VcpuEvents.decode(self.vcpu.get_vcpu_events()).pending_anything()
+
+    # -- I/O -----------------------------------------------------------------------------
+    def ioAddress(self, port: int) -> int:
+        return x86IOAddress(port)
+
+    def handleKvmExitIO(self, e: kx.IoExit) -> int:
+        port, size, write = e.port, e.size, e.is_write
+        if debug.flags.KvmIO:
+            debug.dprintf(self, "KVM-x86: Handling IO instruction (%s) (port: %#x)",
+                          "out" if write else "in", port)  # fmt: skip
+        if port == IO_PCI_CONF_ADDR and size == 4:
+            if write:
+                self.pciConfigAddress = int.from_bytes(e.data[:4], "little")
+            else:
+                self.vcpu.complete_io_in(self.pciConfigAddress.to_bytes(4, "little") * e.count)
+            return 0
+        addr = x86IOAddress(port)
+        if (
+            IO_PCI_CONF_DATA_BASE <= port < IO_PCI_CONF_DATA_BASE + 4
+            and self.pciConfigAddress >> 31
+        ):
+            addr = (
+                PCI_CONFIG_SPACE
+                | (self.pciConfigAddress & 0x7FFFFFFC)
+                | (port - IO_PCI_CONF_DATA_BASE)
+            )
+        cmd = MemCmd.WriteReq if write else MemCmd.ReadReq
+        delay = 0
+        data_in = bytearray()
+        send = self.dataPort.sendAtomic
+        for i in range(e.count):
+            chunk = e.data[i * size : (i + 1) * size] if write else None
+            pkt = Packet(cmd, addr, size, chunk, self.name())
+            delay += send(pkt)
+            if not write:
+                data_in += pkt.data
+        if not write:
+            self.vcpu.complete_io_in(bytes(data_in))
+        return delay
+
+    def _access(self, addr: int, data, size: int, write: bool, pending: bool) -> int:
+        base = self.system.m5ops_base if self.system is not None else 0
+        if base and base <= addr < base + M5OPS_SIZE:
+            return self._m5op((addr - base) >> 8 & 0xFF, size, write, pending)
+        pkt = Packet(MemCmd.WriteReq if write else MemCmd.ReadReq, addr, size,
+                     data if write else None, self.name())  # fmt: skip
+        delay = self.dataPort.sendAtomic(pkt)
+        if pending and not write:
+            self.vcpu.complete_mmio_read(bytes(pkt.data))
+        return delay
+
+    def _m5op(self, func: int, size: int, write: bool, pending: bool) -> int:
+        from simobjs.dev.m5ops import pseudo_inst
+
+        if debug.flags.M5Ops:
+            debug.dprintf(self, "m5op %#x (%s)", func, "write" if write else "read")
+        if write or not pending:
+            # The result goes to RAX: finish the store instruction first, then set it.
+            if pending:
+                self._in_service = False
+                self.completePendingIO()
+            result = pseudo_inst(self.thread, func)
+            if result is not None:
+                self.write_reg("rax", int(result))
+        else:
+            result = pseudo_inst(self.thread, func)
+            value = int(result or 0) & ((1 << (8 * size)) - 1)
+            self.vcpu.complete_mmio_read(value.to_bytes(size, "little"))
+        return self.clockPeriod()
+
+    # -- dumps, faults, checkpoints -------------------------------------------------------
+    def dump(self) -> str:
+        st = self._fresh_state()
+        return format_dump(st, self._read_phys, f"KVM vCPU {self.vcpuID} of {self.name()}:")
+
+    def _fresh_state(self) -> X86State:
+        if self.vcpu is not None:
+            return to_x86_state(self._read_kvm())
+        return self._state
+
+    def _read_phys(self, addr: int, length: int) -> bytes:
+        return self.system.guest_ram_at(addr, length).read(addr, length)
+
+    def faultRip(self) -> int | None:
+        try:
+            return self._fresh_state().rip
+        except Exception:  # noqa: BLE001 - no RIP is better than a second error
+            return None
+
+    def dumpIntRegs(self) -> str:
+        st = self._fresh_state()
+        return "\n".join(f"{n}: {st.reg(n):#x}" for n in GPR_NAMES) + f"\nrip: {st.rip:#x}"
+
+    def serializeThread(self, section, tid: int) -> None:
+        """Write the thread (drained, so no I/O is pending) in gem5's x86 layout."""
+        self._check_idle("serializeThread")
+        if debug.flags.Checkpoint:
+            debug.dprintf(self, "KVM: Serializing thread %d:\n%s", tid, self.dump())
+        serialize_thread(self.get_state(tid), section, self._isa_section(section))
+
+    def unserializeThread(self, section, tid: int) -> None:
+        self._check_idle("unserializeThread")
+        self._state = unserialize_thread(section, self._isa_section(section))
+        self.kvmStateDirty = False
+        self.threadContextDirty = True
+
+    def _isa_section(self, section):
+        return section.cp.section(f"{self.name()}.isa")
+
+
+def _vector_of(intr) -> int | None:
+    if isinstance(intr, int):
+        return intr
+    vector = getattr(intr, "vector", None)
+    if vector is None and hasattr(intr, "getVector"):
+        vector = intr.getVector()
+    return None if vector is None else int(vector)
+
+
+def _xsave_from_fpu(f: Fpu):
+    """An XSAVE image holding KVM_GET_FPU's state (legacy region only)."""
+    from kvm import Xsave
+
+    st = X86State()
+    st.fcw, st.fsw, st.ftw, st.fop, st.fip, st.fdp, st.mxcsr = (
+        f.fcw, f.fsw, f.ftwx, f.last_opcode, f.last_ip, f.last_dp, f.mxcsr,
+    )  # fmt: skip
+    st.st = [bytes(r[:10]) for r in f.fpr]
+    st.xmm = [bytes(x) for x in f.xmm]
+    raw = bytearray(Xsave.SIZE)
+    raw[:512] = st.to_fxsave()
+    return Xsave(raw)
+
+
+def _fpu_from_state(st: X86State) -> Fpu:
+    return Fpu(
+        fpr=[bytes(r).ljust(16, b"\0") for r in st.st],
+        fcw=st.fcw, fsw=st.fsw, ftwx=st.ftw, last_opcode=st.fop, last_ip=st.fip,
+        last_dp=st.fdp, xmm=list(st.xmm), mxcsr=st.mxcsr,
+    )  # fmt: skip
