@@ -173,7 +173,9 @@ class X86State:
         self.xmm = [bytes(area[160 + 16 * i : 176 + 16 * i]) for i in range(16)]
 
     # -- comparison --------------------------------------------------------------
-    def diff(self, other: X86State, ignore: frozenset[str] = frozenset()) -> list[tuple[str, object, object]]:
+    def diff(
+        self, other: X86State, ignore: frozenset[str] = frozenset()
+    ) -> list[tuple[str, object, object]]:
         """Differences as (name, ours, theirs), flattened (e.g. 'rax', 'cs.base', 'xmm3')."""
         out: list[tuple[str, object, object]] = []
         for f in fields(self):
@@ -192,7 +194,11 @@ class X86State:
                     if getattr(a, sub) != getattr(b, sub):
                         out.append((f"{name}.{sub}", getattr(a, sub), getattr(b, sub)))
             elif name in ("st", "xmm"):
-                out += [(f"{name}{i}", x, y) for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+                out += [
+                    (f"{name}{i}", x, y)
+                    for i, (x, y) in enumerate(zip(a, b, strict=True))
+                    if x != y
+                ]
             elif name == "msrs":
                 for k in sorted(set(a) | set(b)):
                     if a.get(k) != b.get(k):
