@@ -30,6 +30,8 @@ struct tss64 {
     uint64_t ist[7];
     uint64_t reserved2;
     uint16_t reserved3, iomap_base;
+    uint8_t iomap[65536 / 8]; /* one bit per port: 0 lets ring 3 use it */
+    uint8_t iomap_end;        /* the architecture reads one byte past the map: all ones */
 } __attribute__((packed));
 
 struct dtr {
@@ -101,7 +103,10 @@ static void setup_tss(void)
     __asm__ volatile("sgdt %0" : "=m"(g));
     tss.rsp[0] = (uint64_t)sdk_kernel_stack_top;
     tss.ist[0] = (uint64_t)sdk_ist1_stack_top;
-    tss.iomap_base = sizeof(tss); /* no I/O bitmap: IOPL 3 grants ring 3 every port */
+    /* IOPL 3 grants ring 3 every port on hardware virtualisation and in emulators, but
+     * PVM ignores IOPL in ring 3 and consults only this bitmap: it grants every port too. */
+    tss.iomap_base = __builtin_offsetof(struct tss64, iomap);
+    tss.iomap_end = 0xFF;
     uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
     volatile uint64_t *slot = (volatile uint64_t *)(g.base + TSS_SEL);
     slot[0] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89UL << 40) |
