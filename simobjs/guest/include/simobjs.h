@@ -111,8 +111,9 @@ void sdk_timer_start(uint32_t hz);
 void sdk_timer_stop(void);
 uint64_t sdk_timer_ticks(void);
 
-/* Wait for the next interrupt from ring 3: `int $0x80` into ring 0, which does
- * `sti; hlt` and returns after the interrupt was handled. An interrupt that is
+/* Wait for the next interrupt from ring 3: a HLT, which faults in ring 3 (#GP); the
+ * ring-0 handler sees the HLT, does `sti; hlt` and returns past it after the
+ * interrupt was handled. An interrupt that is
  * already pending is taken at once, so callers loop on a condition. */
 void sdk_wait_for_interrupt(void);
 

@@ -105,7 +105,6 @@ sdk_isr\v:
     STUB_NOERR 45
     STUB_NOERR 46
     STUB_NOERR 47
-    STUB_NOERR 128
 
 /* Saves the GPRs (the frame is struct sdk_trap_frame), calls sdk_trap(frame). The stack is
  * 16-byte aligned at the call: the CPU aligns before its 5-qword push, plus 2 + 15 qwords here. */

@@ -1,6 +1,6 @@
 /*
  * The ring-0 part: IDT, TSS, 8259 setup, the trap handler (exceptions, IRQs,
- * the `int $0x80` wait service), then the drop to ring 3.
+ * the ring-3 HLT wait service), then the drop to ring 3.
  * Compiled with -mgeneral-regs-only: CPL-0 code must not touch x87/SSE state.
  */
 #include "simobjs.h"
@@ -8,8 +8,8 @@
 #define KERNEL_CS 0x08
 #define TSS_SEL 0x28
 #define VEC_IRQ0 0x20
-#define VEC_SYSCALL 0x80
-#define SYS_WAIT 0
+#define VEC_GP 13
+#define OPCODE_HLT 0xF4
 
 struct sdk_trap_frame {
     uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
@@ -58,7 +58,6 @@ STUBS8(16, 17, 18, 19, 20, 21, 22, 23)
 STUBS8(24, 25, 26, 27, 28, 29, 30, 31)
 STUBS8(32, 33, 34, 35, 36, 37, 38, 39)
 STUBS8(40, 41, 42, 43, 44, 45, 46, 47)
-DECL_STUB(128)
 
 static void (*const stubs[48])(void) = {
     sdk_isr0,  sdk_isr1,  sdk_isr2,  sdk_isr3,  sdk_isr4,  sdk_isr5,  sdk_isr6,  sdk_isr7,
@@ -91,7 +90,6 @@ static void setup_idt(void)
 {
     for (int v = 0; v < 48; v++)
         set_gate(v, stubs[v], 0, v == 8 ? 1 : 0); /* #DF on its own IST stack */
-    set_gate(VEC_SYSCALL, sdk_isr128, 3, 0);     /* callable from ring 3 */
     struct dtr d = {sizeof(idt) - 1, (uint64_t)idt};
     __asm__ volatile("lidt %0" : : "m"(d));
 }
@@ -160,14 +158,24 @@ static void handle_irq(unsigned irq)
     outb(0x20, 0x20);
 }
 
+/* Ring 3 waits by executing HLT, which is privileged there: the #GP it raises is the
+ * request. This needs no software-interrupt gate, which some hosts do not deliver from
+ * ring 3 (PVM turns `int n` in ring 3 into #UD). The IRQ nests on this stack. */
+static int wait_requested(const struct sdk_trap_frame *f)
+{
+    return f->vector == VEC_GP && f->error == 0 && (f->cs & 3) == 3 &&
+           *(const volatile uint8_t *)f->rip == OPCODE_HLT;
+}
+
 void sdk_trap(struct sdk_trap_frame *f)
 {
-    if (f->vector < 32)
+    if (wait_requested(f)) {
+        f->rip += 1;
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+    } else if (f->vector < 32)
         report_exception(f);
     else if (f->vector < 48)
         handle_irq(f->vector - VEC_IRQ0);
-    else if (f->vector == VEC_SYSCALL && f->rax == SYS_WAIT)
-        __asm__ volatile("sti; hlt; cli" ::: "memory"); /* the IRQ nests on this stack */
 }
 
 void sdk_kernel_main(void)
@@ -193,7 +201,7 @@ void sdk_finish(int rc)
 
 void sdk_wait_for_interrupt(void)
 {
-    __asm__ volatile("int $0x80" : : "a"((uint64_t)SYS_WAIT) : "memory");
+    __asm__ volatile("hlt" ::: "memory"); /* trapped and served in ring 0: see sdk_trap */
 }
 
 void sdk_timer_start(uint32_t hz)
