@@ -125,7 +125,8 @@ class I8259(BasicPioDevice):
             self._update()
             return self.vector_offset + 7
         bit = 1 << line
-        self.irr &= ~bit
+        if self.edge_triggered or not self.pin_states & bit:
+            self.irr &= ~bit  # a level-triggered line still high stays requested
         if not self.auto_eoi:
             self.isr |= bit
         elif self.rotate_auto_eoi:

@@ -161,6 +161,7 @@ class Counter:
         section["null_count"] = self.null_count
         section["write_low"] = -1 if self.write_low is None else self.write_low
         section["latched"] = list(self.latched)
+        section["status_latched"] = -1 if self.status_latched is None else self.status_latched
         section["event_when"] = self.event.when() if self.event.scheduled() else -1
 
     def unserialize(self, section) -> None:
@@ -174,6 +175,8 @@ class Counter:
         low = section.get_int("write_low")
         self.write_low = None if low < 0 else low
         self.latched = [int(x) for x in section.get_ints("latched")]
+        status = section.get_int("status_latched")
+        self.status_latched = None if status < 0 else status
         when = section.get_int("event_when")
         if self.event.scheduled():
             self.pit.deschedule(self.event)
