@@ -328,7 +328,11 @@ class EventQueue:
                     if keys[0] != key or interrupts:
                         break  # an earlier (tick, priority) was scheduled, or Ctrl-C
                 else:
-                    del buckets[pop(keys)]
+                    # An event may have peeked (nextTick drops empty buckets) and then
+                    # scheduled into this same (tick, priority): that is a new bucket,
+                    # to run next, not this exhausted one.
+                    if buckets.get(key) is bucket:
+                        del buckets[pop(keys)]
         except Exception as exc:
             try:
                 exc.sim_event = event

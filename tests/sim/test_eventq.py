@@ -185,3 +185,24 @@ def test_non_integer_tick_leaves_the_event_unscheduled():
     with pytest.raises(TypeError):
         q.schedule(ev, 10.5)
     assert not ev.scheduled() and q.empty()
+
+
+def test_an_event_scheduled_into_the_running_tie_after_a_peek_still_runs():
+    # The last event of a shared (tick, priority) bucket asks nextTick() (which drops
+    # the now-empty bucket) and then schedules a new event at that same (tick, priority):
+    # the new event must still run in this loop, and be deschedulable until it does.
+    q, log = EventQueue(), []
+    follow = _ev(log, "follow-up")
+
+    def last():
+        log.append("last")
+        q.nextTick()
+        q.schedule(follow, q.curTick())
+
+    q.schedule(EventFunctionWrapper(last, "last"), 10)  # LIFO: runs after "first"
+    q.schedule(_ev(log, "first"), 10)
+    stop: list[int] = []
+    q.schedule(EventFunctionWrapper(lambda: stop.append(1), "stop"), 11)
+    q.run(stop)
+    assert log == ["first", "last", "follow-up"]
+    assert not follow.scheduled() and q.empty()
