@@ -435,7 +435,8 @@ class BaseKvmCPU(BaseCPU):
                 return self._serviced(self.doMMIOAccess, addr, data, length, write)
             case kx.HltExit():
                 self.numHalt += 1
-                self.thread.suspend()
+                if not self.interruptPendingAtHalt():
+                    self.thread.suspend()  # until an interrupt wakes it
                 return 0
             case kx.IntrExit():
                 return 0
@@ -494,6 +495,11 @@ class BaseKvmCPU(BaseCPU):
             self.kvmStateDirty = True
         except Exception:  # noqa: BLE001, S110 - best effort on the way to an error
             pass
+
+    def interruptPendingAtHalt(self) -> bool:
+        """An interrupt the halted guest takes at once is already waiting (its wakeup came
+        while the CPU was running, so suspending now would lose it)."""
+        return False
 
     def handleKvmExitIO(self, exit_: kx.IoExit) -> int:
         raise SimulationError(

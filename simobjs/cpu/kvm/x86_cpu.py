@@ -211,43 +211,40 @@ class X86KvmCPU(BaseKvmCPU):
         return BaseKvmCPU.kvmRun(self, 0)
 
     def _offer_interrupt(self) -> None:
+        """Inject what the interrupt controller has, or ask KVM for an interrupt window."""
         lapic = self.interrupts
         vcpu = self.vcpu
-        if lapic is None:
-            return
-        raw = getattr(lapic, "checkInterruptsRaw", None) or lapic.checkInterrupts
-        if not raw():
+        if lapic is None or not lapic.checkInterrupts():
             vcpu.request_interrupt_window = False
             return
-        unmaskable = getattr(lapic, "hasPendingUnmaskable", None)
-        if unmaskable is not None and unmaskable():
-            self.deliverInterrupts()
+        if _nmi_pending(lapic):
+            lapic.getInterrupt()  # the NMI is taken whatever RFLAGS.IF says
+            self.numInterrupts += 1
+            vcpu.nmi()
         elif vcpu.ready_for_interrupt_injection:
-            if lapic.checkInterrupts():
-                self.deliverInterrupts()
-            else:
-                vcpu.request_interrupt_window = True
+            self.deliverInterrupts()
         else:
             vcpu.request_interrupt_window = True
 
     def deliverInterrupts(self) -> None:
+        """Take the highest interrupt from the controller (INTA) and inject its vector."""
         lapic = self.interrupts
-        intr = lapic.getInterrupt()
+        vector = _vector_of(lapic.getInterrupt())
         update = getattr(lapic, "updateIntrInfo", None)
         if update is not None:
             update()
-        kind = type(intr).__name__.lower()
-        if "nonmaskable" in kind or kind in ("nmi", "nmiinterrupt"):
-            self.numInterrupts += 1
-            self.vcpu.nmi()
-            return
-        vector = _vector_of(intr)
         if vector is None:
-            raise SimulationError(f"KVM: Unknown interrupt type {type(intr).__name__}", self.name())
+            raise SimulationError("KVM: the interrupt controller gave no vector", self.name())
         if debug.flags.KvmInt:
             debug.dprintf(self, "Delivering interrupt: %#x", vector)
         self.numInterrupts += 1
         self.vcpu.interrupt(vector)
+
+    def interruptPendingAtHalt(self) -> bool:
+        lapic = self.interrupts
+        if lapic is None or not lapic.checkInterrupts():
+            return False
+        return _nmi_pending(lapic) or self.vcpu.ready_for_interrupt_injection
 
     def handleKvmExitIRQWindowOpen(self) -> int:
         return 0  # caught by the next kvmRun's interrupt check
@@ -364,6 +361,11 @@ class X86KvmCPU(BaseKvmCPU):
 
     def _isa_section(self, section):
         return section.cp.section(f"{self.name()}.isa")
+
+
+def _nmi_pending(controller) -> bool:
+    pending = getattr(controller, "hasPendingNmi", None)
+    return bool(pending is not None and pending())
 
 
 def _vector_of(intr) -> int | None:

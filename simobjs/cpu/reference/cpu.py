@@ -181,7 +181,12 @@ class X86AtomicSimpleCPU(BaseCPU):
                 self.write_reg("rax", int(result))
         self.countInsts(n)
         if halt and self.thread.status() == Status.Active:
-            self.thread.suspend()
+            if self.engine is not None and self._wakes_at_once(self.engine):
+                # raised between the slice and now: its wakeup found the thread active
+                if not self.tickEvent.scheduled():
+                    self.schedule(self.tickEvent, self.clockEdge(1))
+            else:
+                self.thread.suspend()
 
     def _offer_interrupt(self, eng: ReferenceEngine) -> bool:
         """Deliver a pending interrupt if the guest takes it now; True if one is blocked."""
