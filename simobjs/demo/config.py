@@ -31,7 +31,8 @@ def build_system(guest: str, cpu: str = "kvm", switch_to: str | None = None) -> 
     )
 
     kinds = {cpu} | ({switch_to} if switch_to else set())
-    mode = "atomic_noncaching" if "kvm" in kinds else "atomic"
+    # the running CPU's memory mode; m5.switchCpus changes it at each switch (gem5's way)
+    mode = "atomic_noncaching" if cpu == "kvm" else "atomic"
     system = System(mem_mode=mode)
     system.clk_domain = SrcClockDomain(clock="2GHz", voltage_domain=VoltageDomain())
     system.mem_ranges = [AddrRange("128MiB")]
