@@ -37,6 +37,7 @@ typedef unsigned long uintptr_t;
 /* m5op function numbers (gem5's include/gem5/asm/generic/m5ops.h) */
 #define M5OP_EXIT 0x21
 #define M5OP_FAIL 0x22
+#define M5OP_SUM 0x23
 #define M5OP_RESET_STATS 0x40
 #define M5OP_DUMP_STATS 0x41
 #define M5OP_CHECKPOINT 0x43
@@ -68,6 +69,20 @@ static inline void m5_checkpoint(uint64_t ns_delay, uint64_t ns_period)
     sdk_m5op(M5OP_CHECKPOINT, ns_delay, ns_period);
 }
 static inline void m5_switch_cpu(void) { sdk_m5op(M5OP_SWITCH_CPU, 0, 0); }
+
+/* gem5's m5_sum: the simulator adds its six arguments (a test of argument passing). */
+static inline uint64_t m5_sum(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, uint64_t f)
+{
+    uint64_t ret;
+    volatile uint64_t *addr = (volatile uint64_t *)(SIMOBJS_M5OPS_BASE + ((uint64_t)M5OP_SUM << 8));
+    register uint64_t r8 __asm__("r8") = e;
+    register uint64_t r9 __asm__("r9") = f;
+    __asm__ volatile("movq (%7), %0"
+                     : "=a"(ret)
+                     : "D"(a), "S"(b), "d"(c), "c"(d), "r"(r8), "r"(r9), "r"(addr)
+                     : "memory");
+    return ret;
+}
 static inline void m5_work_begin(uint64_t workid, uint64_t threadid)
 {
     sdk_m5op(M5OP_WORK_BEGIN, workid, threadid);
