@@ -1,0 +1,159 @@
+"""Run example guests on the demo's PC (simobjs.demo.config) and collect what
+the end-to-end tests compare: the guest's output, the exit causes, a hash of
+guest RAM at the end, the stats, and how many CPU switches happened."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import m5
+from simobjs.demo.config import build_system
+from simobjs.guest import build
+from simobjs.sim import core
+
+EXAMPLES = build.example_names()
+# Guests whose memory at the end does not depend on timing (the timer guest's
+# tick counter and interrupt frames do).
+DETERMINISTIC = [n for n in EXAMPLES if n != "timer"]
+RANDOM_SWITCH = "random switch"
+
+
+@dataclass
+class Run:
+    output: str
+    causes: list[str]
+    code: int
+    ticks: int
+    mem_hash: str
+    switches: int = 0
+    checkpoints: list[str] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+    extra: Any = None
+
+
+GUESTS = Path(__file__).resolve().parent / "guests"
+
+
+def guest(name: str) -> str:
+    """The ELF of example `name`, of test guest `guests/<name>.c`, or `name` if it is a path."""
+    if name in EXAMPLES:
+        return str(build.example_guest(name))
+    source = GUESTS / f"{name}.c"
+    if source.is_file():
+        return str(build.build_guest([source], f"test-{name}"))
+    return name
+
+
+def expected(name: str) -> str:
+    return build.expected_output(name)
+
+
+def ram_hash(sim) -> str:
+    h = hashlib.sha256()
+    for ram in sim.model("system").rams():
+        h.update(ram.read(ram.start, ram.size))
+    return h.hexdigest()
+
+
+def run(
+    name: str,
+    cpu: str = "kvm",
+    switch_to: str | None = None,
+    outdir: str | None = None,
+    random_switch_every: int = 0,
+    seed: int = 0,
+    checkpoint_at: str | None = None,
+    restore: str | None = None,
+    configure=None,
+    between=None,
+    at_end=None,
+) -> Run:
+    """Run guest `name` (see guest()) to its end on `cpu`.
+
+    switch_to: a switched-out CPU of that kind; the guest's m5_switch_cpu() points
+    switch to it and back. random_switch_every: also switch at random simulated
+    times, each at most that many ticks after the last stop. checkpoint_at: a
+    directory pattern for m5.checkpoint at the guest's checkpoint exits.
+    restore: a checkpoint directory to start from. configure(root) may change the
+    declarations; between(sim, event) runs after every simulate() that does not end;
+    at_end(sim) runs before the simulation is closed, its result goes to Run.extra.
+    """
+    root = build_system(guest(name), cpu=cpu, switch_to=switch_to)
+    root.system.terminal.outfile = "none"
+    if configure is not None:
+        configure(root)
+    sim = core.instantiate(root, ckpt_dir=restore, outdir=outdir)
+    system = root.system
+    running, spare = system.cpu, (system.switch_cpus[0] if switch_to else None)
+    rnd = random.Random(seed)
+    result = Run("", [], 0, 0, "")
+
+    def arm() -> None:
+        if random_switch_every:
+            delay = rnd.randrange(1, random_switch_every + 1)
+            sim.scheduleTickExitAbsolute(sim.curTick() + delay, RANDOM_SWITCH)
+
+    arm()
+    try:
+        while True:
+            event = sim.simulate()
+            cause = event.getCause()
+            result.causes.append(cause)
+            if cause in ("switchcpu", RANDOM_SWITCH):
+                if spare is not None:
+                    m5.switchCpus(system, [(running, spare)], verbose=False)
+                    running, spare = spare, running
+                    result.switches += 1
+                if cause == RANDOM_SWITCH:
+                    arm()
+            elif cause == "checkpoint":
+                if checkpoint_at is not None:
+                    result.checkpoints.append(sim.checkpoint(checkpoint_at))
+            else:
+                result.code = event.getCode()
+                break
+            if between is not None:
+                between(sim, event)
+        for ev in list(sim.tick_exits):
+            if ev.scheduled():
+                sim.eventq.deschedule(ev)
+        result.output = sim.model("system.terminal").text()
+        result.ticks = sim.curTick()
+        result.mem_hash = ram_hash(sim)
+        result.stats = stat_values(sim)
+        if at_end is not None:
+            result.extra = at_end(sim)
+    finally:
+        sim.close()
+    return result
+
+
+def symbol(elf: str, name: str) -> int:
+    """The address of symbol `name` in an ELF file."""
+    from elftools.elf.elffile import ELFFile
+
+    with open(elf, "rb") as f:
+        (sym,) = ELFFile(f).get_section_by_name(".symtab").get_symbol_by_name(name)
+        return sym["st_value"]
+
+
+def read_u64(sim, addr: int) -> int:
+    ram = sim.model("system").guest_ram_at(addr, 8)
+    return int.from_bytes(ram.read(addr, 8), "little")
+
+
+def stat_values(sim) -> dict[str, Any]:
+    """Every stat's values by full name (what stats.txt would print now)."""
+    from simobjs.sim import stats
+
+    sim.stats.root.prepare()
+    out: dict[str, Any] = {}
+    for owner in sim.stats.owners():
+        for stat in stats.stats_of(owner):
+            values = stat.values()
+            out[stat.fullName()] = values[0] if len(values) == 1 else values
+    return out
