@@ -9,7 +9,7 @@ from kvm import CpuidEntry, Fpu, KvmError
 from kvm import exits as kx
 from simobjs.arch.x86 import x86IOAddress
 from simobjs.arch.x86.serialize import serialize_thread, unserialize_thread
-from simobjs.arch.x86.state import CARRIED_MSRS, GPR_NAMES, MSR_TSC, X86State
+from simobjs.arch.x86.state import CARRIED_MSRS, GPR_NAMES, MSR_TSC, RFLAGS_IF, X86State
 from simobjs.cpu.kvm.base import BaseKvmCPU, KvmStatus
 from simobjs.cpu.kvm.dump import format_dump
 from simobjs.cpu.kvm.host import notice
@@ -47,6 +47,7 @@ class X86KvmCPU(BaseKvmCPU):
         self._has_events = False
         self._set_events = False
         self.pciConfigAddress = 0
+        self._state_written = False  # the state was written after the last KVM_RUN
 
     # -- lifecycle -------------------------------------------------------------------
     def startup(self) -> None:
@@ -125,6 +126,7 @@ class X86KvmCPU(BaseKvmCPU):
         if debug.flags.KvmContext:
             debug.dprintf(self, "X86KvmCPU::updateKvmState")
         v = self.vcpu
+        self._state_written = True
         k = from_x86_state(self._state, self._template)
         # Segments first: PVM recomputes RFLAGS.IOPL when the CPL changes, so
         # KVM_SET_REGS must come after KVM_SET_SREGS.
@@ -202,7 +204,9 @@ class X86KvmCPU(BaseKvmCPU):
             self._offer_interrupt()
             if self._status == KvmStatus.Idle:
                 return 0
-        return super().kvmRun(ticks)
+        executed = super().kvmRun(ticks)
+        self._state_written = False  # kvm_run describes this exit now
+        return executed
 
     def kvmRunDrain(self) -> int:
         if not self.archIsDrained():
@@ -221,10 +225,21 @@ class X86KvmCPU(BaseKvmCPU):
             lapic.getInterrupt()  # the NMI is taken whatever RFLAGS.IF says
             self.numInterrupts += 1
             vcpu.nmi()
-        elif vcpu.ready_for_interrupt_injection:
+        elif self._can_inject():
             self.deliverInterrupts()
         else:
             vcpu.request_interrupt_window = True
+
+    def _can_inject(self) -> bool:
+        """May an interrupt be injected now? After a KVM_RUN, KVM says so in kvm_run; after
+        the state was written (a CPU switch, a restore) kvm_run still describes an older
+        exit, so the state decides. (Waiting for an interrupt window instead is not safe:
+        where KVM reports the window late, as PVM does for emulated ring-0 code, a guest
+        woken after `sti; hlt` runs on into `cli` and misses the interrupt.)"""
+        if self._state_written:
+            st = self._state
+            return bool(st.rflags & RFLAGS_IF) and not st.interrupt_shadow
+        return self.vcpu.ready_for_interrupt_injection
 
     def deliverInterrupts(self) -> None:
         """Take the highest interrupt from the controller (INTA) and inject its vector."""
