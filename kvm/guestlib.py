@@ -29,7 +29,12 @@ RFLAGS_FIXED, RFLAGS_IF, RFLAGS_IOPL3 = 0x2, 0x200, 0x3000
 PTE_P, PTE_RW, PTE_US, PTE_PS = 1, 2, 4, 0x80
 
 PML4_AT, PDPT_AT, PD_AT = 0x1000, 0x2000, 0x3000  # four PDs: 0x3000..0x6fff (4 GiB)
-GDT_AT, TSS_AT, IDT_AT = 0x7000, 0x7100, 0x8000
+GDT_AT, TSS_AT, IDT_AT = 0x7000, 0x7100, 0xA000
+# The TSS carries an I/O permission bitmap granting every port to ring 3: PVM hosts
+# ignore RFLAGS.IOPL in ring 3 and consult only the bitmap (104-byte TSS, 8 KiB of map,
+# the all-ones byte the architecture reads past its end).
+TSS_IOMAP = 104
+TSS_LIMIT = TSS_IOMAP + 65536 // 8
 CODE_AT = 0x10000
 SEL_CODE0, SEL_DATA0, SEL_DATA3, SEL_CODE3, SEL_TSS = 0x08, 0x10, 0x1B, 0x23, 0x28
 MIB = 1 << 20
@@ -125,7 +130,7 @@ def long_mode_sregs(base: Sregs, cpl: int) -> Sregs:
     s.cs, s.ds, s.es, s.ss = code, data, data, data
     s.fs = Segment(selector=0, limit=0xFFFF, type=3, present=1, s=1, dpl=cpl)
     s.gs = Segment(selector=0, limit=0xFFFF, type=3, present=1, s=1, dpl=cpl)
-    s.tr = Segment(base=TSS_AT, limit=103, selector=SEL_TSS, type=0xB, present=1)
+    s.tr = Segment(base=TSS_AT, limit=TSS_LIMIT, selector=SEL_TSS, type=0xB, present=1)
     s.ldt = Segment(selector=0, limit=0xFFFF, type=2, present=1, unusable=0)
     s.gdt = DTable(GDT_AT, 7 * 8 - 1)
     s.idt = DTable(IDT_AT, 0)
@@ -144,13 +149,16 @@ def write_tables(ram: GuestRam, stack_top: int) -> None:
     pds = struct.pack("<2048Q", *((i << 21) | flags | PTE_PS for i in range(2048)))
     ram.write(PD_AT, pds)
     tss_lo = (
-        103
+        (TSS_LIMIT & 0xFFFF)
         | (TSS_AT & 0xFFFFFF) << 16
         | 0x89 << 40  # present, 64-bit available TSS
+        | (TSS_LIMIT >> 16) << 48
         | ((TSS_AT >> 24) & 0xFF) << 56
     )
     ram.write(GDT_AT, struct.pack("<7Q", *_GDT, tss_lo, TSS_AT >> 32))
     ram.write(TSS_AT + 4, struct.pack("<Q", stack_top))  # RSP0 for interrupts from CPL 3
+    ram.write(TSS_AT + 102, struct.pack("<H", TSS_IOMAP))
+    ram.write(TSS_AT + TSS_IOMAP, bytes(65536 // 8) + b"\xff")
 
 
 def idt_gate(handler: int, selector: int = SEL_CODE0, dpl: int = 0) -> bytes:

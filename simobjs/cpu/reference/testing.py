@@ -30,6 +30,7 @@ from kvm.guestlib import (
     SEL_DATA3,
     SEL_TSS,
     TSS_AT,
+    TSS_LIMIT,
     assemble,
     idt_gate,
     write_tables,
@@ -56,7 +57,7 @@ def long_mode_state(
     st.seg.update(cs=code, ds=data, es=data, ss=data)
     for name in ("fs", "gs"):
         st.seg[name] = Segment(selector=0, limit=0xFFFF, type=3, present=1, s=1, dpl=cpl)
-    st.seg["tr"] = Segment(selector=SEL_TSS, base=TSS_AT, limit=103, type=0xB, present=1)
+    st.seg["tr"] = Segment(selector=SEL_TSS, base=TSS_AT, limit=TSS_LIMIT, type=0xB, present=1)
     st.seg["ldt"] = Segment(selector=0, limit=0xFFFF, type=2, present=1)
     st.gdt = DescriptorTable(GDT_AT, 7 * 8 - 1)
     st.idt = DescriptorTable(IDT_AT, 256 * 16 - 1 if idt else 0)
