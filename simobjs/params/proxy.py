@@ -74,6 +74,11 @@ class BaseProxy:
     def find(self, obj: Any, ctx: Any, base: Any, pdesc: Any) -> tuple[Any, bool]:
         raise NotImplementedError
 
+    def hint(self, base: Any, pdesc: Any) -> str:
+        """What to change when this proxy finds nothing (follows gem5's message)."""
+        where = f"{base.path()} or its parents" if self._search_up else base.path()
+        return f"nothing in {where} matches; set the param or add what it refers to"
+
     def unproxy(self, base: Any, pdesc: Any, ctx: Any) -> Any:
         """The value this proxy stands for, seen from `base`, converted by `pdesc`."""
         result, done = None, False
@@ -87,11 +92,14 @@ class BaseProxy:
                     break
                 result, done = self.find(obj, ctx, base, pdesc)
         if not done:
+            param = getattr(pdesc, "name", None)
             raise ConfigAttributeError(
                 Problem(
                     base.path(),
-                    f"Can't resolve proxy '{self.path()}' of type '{pdesc.ptype_name}' from '{base.path()}'",
-                    param=getattr(pdesc, "name", None),
+                    f"Can't resolve proxy '{self.path()}' of type '{pdesc.ptype_name}' from "
+                    f"'{base.path()}'"
+                    + (f" (param {param}: {self.hint(base, pdesc)})" if param else ""),
+                    param=param,
                     verbatim=True,
                 )
             )
@@ -173,6 +181,23 @@ class AnyProxy(BaseProxy):
     def find(self, obj: Any, ctx: Any, base: Any, pdesc: Any) -> tuple[Any, bool]:
         found = ctx.find_any(obj, pdesc.ptype, exclude=None if obj is base else base)
         return found, found is not None
+
+    def hint(self, base: Any, pdesc: Any) -> str:
+        kind = pdesc.ptype_name
+        return (
+            f"no {kind} is a child of {base.path()} or of its parents: add one, "
+            f"e.g. system.{_snake(kind)} = {kind}()"
+        )
+
+
+def _snake(name: str) -> str:
+    """KvmVM -> kvm_vm, SrcClockDomain -> src_clock_domain (an example child name)."""
+    out = ""
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and (not name[i - 1].isupper() or name[i + 1 : i + 2].islower()):
+            out += "_"
+        out += ch.lower()
+    return out
 
 
 class AllProxy(BaseProxy):

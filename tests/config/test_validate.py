@@ -40,7 +40,10 @@ def test_everything_wrong_at_once():
     text = [str(p) for p in e.value.problems]
     assert "root.full_system without default or user set value" in text
     assert "system.uart.pio_addr without default or user set value" in text
-    assert "Can't resolve proxy 'any' of type 'KvmVM' from 'system.cpu'" in text
+    assert (
+        "Can't resolve proxy 'any' of type 'KvmVM' from 'system.cpu' (param kvmVM: no KvmVM is "
+        "a child of system.cpu or of its parents: add one, e.g. system.kvm_vm = KvmVM())"
+    ) in text
     assert any(t.startswith("system.mem.port: port 'port' is not connected") for t in text)
     assert any(
         t.startswith("system.cpu.dcache_port: port 'dcache_port' is not connected") for t in text
