@@ -20,6 +20,7 @@ EXAMPLES = build.example_names()
 # tick counter and interrupt frames do).
 DETERMINISTIC = [n for n in EXAMPLES if n != "timer"]
 RANDOM_SWITCH = "random switch"
+DRAIN = "drain now"
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Run:
     ticks: int
     mem_hash: str
     switches: int = 0
+    drains: int = 0
     checkpoints: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
     extra: Any = None
@@ -66,9 +68,11 @@ def run(
     outdir: str | None = None,
     random_switch_every: int = 0,
     seed: int = 0,
+    drain_every: int = 0,
     checkpoint_at: str | None = None,
     restore: str | None = None,
     configure=None,
+    prepare=None,
     between=None,
     at_end=None,
 ) -> Run:
@@ -76,10 +80,11 @@ def run(
 
     switch_to: a switched-out CPU of that kind; the guest's m5_switch_cpu() points
     switch to it and back. random_switch_every: also switch at random simulated
-    times, each at most that many ticks after the last stop. checkpoint_at: a
+    times, each at most that many ticks after the last stop. drain_every: drain the
+    whole system every that many ticks (m5.drain(), then go on). checkpoint_at: a
     directory pattern for m5.checkpoint at the guest's checkpoint exits.
     restore: a checkpoint directory to start from. configure(root) may change the
-    declarations; between(sim, event) runs after every simulate() that does not end;
+    declarations; prepare(sim) runs before the first simulate(); between(sim, event) runs after every simulate() that does not end;
     at_end(sim) runs before the simulation is closed, its result goes to Run.extra.
     """
     root = build_system(guest(name), cpu=cpu, switch_to=switch_to)
@@ -87,6 +92,8 @@ def run(
     if configure is not None:
         configure(root)
     sim = core.instantiate(root, ckpt_dir=restore, outdir=outdir)
+    if prepare is not None:
+        prepare(sim)
     system = root.system
     running, spare = system.cpu, (system.switch_cpus[0] if switch_to else None)
     rnd = random.Random(seed)
@@ -98,6 +105,8 @@ def run(
             sim.scheduleTickExitAbsolute(sim.curTick() + delay, RANDOM_SWITCH)
 
     arm()
+    if drain_every:
+        sim.scheduleTickExitFromCurrent(drain_every, DRAIN)
     try:
         while True:
             event = sim.simulate()
@@ -110,6 +119,10 @@ def run(
                     result.switches += 1
                 if cause == RANDOM_SWITCH:
                     arm()
+            elif cause == DRAIN:
+                sim.drain()
+                result.drains += 1
+                sim.scheduleTickExitFromCurrent(drain_every, DRAIN)
             elif cause == "checkpoint":
                 if checkpoint_at is not None:
                     result.checkpoints.append(sim.checkpoint(checkpoint_at))
