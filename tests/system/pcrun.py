@@ -140,6 +140,7 @@ def run(
         result.stats = stat_values(sim)
         if at_end is not None:
             result.extra = at_end(sim)
+        sim.finalize()  # the exit-path stats dump, as the command does
     finally:
         sim.close()
     return result
