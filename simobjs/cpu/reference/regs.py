@@ -30,6 +30,7 @@ _SCALARS = (
     ("mxcsr", X.UC_X86_REG_MXCSR),
 )  # fmt: skip
 ALL_SEGS = SEG_ORDER + ("ldt", "tr")
+TSS64_AVAILABLE, TSS64_BUSY = 0x9, 0xB
 
 
 @dataclass
@@ -154,6 +155,11 @@ def save(eng: ReferenceEngine) -> X86State:
         else:
             unusable = 0 if (cache[3] >> 15) & 1 else 1
         st.seg[name] = cache_seg(cache, unusable)
+    tr = st.seg["tr"]
+    if tr.type == TSS64_AVAILABLE and tr.present and not tr.s:
+        # QEMU's LTR fills TR's cache before it marks the descriptor busy; the loaded TR of
+        # the architecture (and of KVM) is the busy TSS.
+        tr.type = TSS64_BUSY
     shadow = blob.u32(eng.layout.hflags) & HF_INHIBIT_IRQ
     st.interrupt_shadow = (carry.interrupt_shadow or 1) if shadow else 0
     st.apic_base, st.xcr0, st.tsc = carry.apic_base, carry.xcr0, carry.tsc
