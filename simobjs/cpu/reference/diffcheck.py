@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from simobjs.arch.x86.cpuid import reference_compatible_cpuid
-from simobjs.arch.x86.state import CARRIED_MSRS, MSR_TSC, X86State
+from simobjs.arch.x86.state import CARRIED_MSRS, MSR_TSC, RFLAGS_IOPL, X86State
 from simobjs.cpu.reference.engine import IO_SPACE, ReferenceEngine, StopInfo
 from simobjs.mem.guest_ram import GuestRam
 
@@ -53,7 +53,23 @@ def _mask_tsc(st: X86State) -> None:
     st.tsc = 0
 
 
+@_gap(
+    "pvm-iopl",
+    "PVM hosts keep no RFLAGS.IOPL for ring 3 (it reads back 0; ring-3 port "
+    "access goes by the TSS I/O bitmap): a host gap, masked only on such hosts",
+)
+def _mask_iopl(st: X86State) -> None:
+    st.rflags &= ~RFLAGS_IOPL
+
+
 DEFAULT_MASKS = ("x87-status-flags", "mxcsr-flags", "fip-fdp", "tsc")
+
+
+def default_masks() -> tuple[str, ...]:
+    """The Unicorn gaps, plus this host's KVM gaps (PVM's IOPL) where it has them."""
+    from simobjs.cpu.kvm.host import cpl0_emulated
+
+    return DEFAULT_MASKS + (("pvm-iopl",) if cpl0_emulated() else ())
 
 
 @dataclass(frozen=True)
@@ -83,6 +99,8 @@ class DiffReport:
     last_insn: str
     differences: list[Difference] = field(default_factory=list)
     memory: list[tuple[int, int, int]] = field(default_factory=list)  # (addr, kvm, reference)
+    kvm_state: X86State | None = field(default=None, repr=False)  # where KVM stopped
+    kvm_image: bytes | None = field(default=None, repr=False)  # KVM's RAM at the end
 
     @property
     def ok(self) -> bool:
@@ -153,10 +171,18 @@ def disassemble(engine: ReferenceEngine, address: int) -> str:
     return f"{address:#x}: <undecodable {code[:4].hex()}>"
 
 
-class _FirstIo:
-    """I/O callbacks that answer reads with `value` and stop at the first access."""
+Answer = int | Callable[[int, int], int]  # a read's value, or f(address, size) -> value
 
-    def __init__(self, value: int) -> None:
+
+def _answer(io_value: Answer, addr: int, size: int) -> int:
+    value = io_value(addr, size) if callable(io_value) else io_value
+    return value & ((1 << (8 * size)) - 1)
+
+
+class _FirstIo:
+    """I/O callbacks that answer reads (see Answer) and stop at the first access."""
+
+    def __init__(self, value: Answer) -> None:
         self.value = value
         self.engine: ReferenceEngine | None = None
         self.accesses: list[tuple] = []
@@ -164,7 +190,7 @@ class _FirstIo:
     def read(self, addr: int, size: int) -> int:
         self.accesses.append(("read", addr, size))
         self.engine.request_stop()
-        return self.value & ((1 << (8 * size)) - 1)
+        return _answer(self.value, addr, size)
 
     def write(self, addr: int, size: int, value: int) -> None:
         self.accesses.append(("write", addr, size, value))
@@ -172,7 +198,7 @@ class _FirstIo:
 
 
 def run_reference(
-    state: X86State, image: bytes, ram_start: int = 0, io_value: int = 0, max_insts: int = 10**8
+    state: X86State, image: bytes, ram_start: int = 0, io_value: Answer = 0, max_insts: int = 10**8
 ) -> tuple[X86State, GuestRam, StopInfo, ReferenceEngine]:
     """The engine's side of a stretch, on a fresh copy of RAM (caller closes both)."""
     ram = GuestRam(ram_start, len(image), name="diffcheck-reference")
@@ -185,7 +211,7 @@ def run_reference(
     return eng.save_state(), ram, stop, eng
 
 
-def run_kvm(state: X86State, image: bytes, ram_start: int = 0, io_value: int = 0):
+def run_kvm(state: X86State, image: bytes, ram_start: int = 0, io_value: Answer = 0):
     """KVM's side: enter once, stop at the first I/O exit (completed) or HLT.
 
     Returns (final state, RAM copy, exit description, the state KVM started from);
@@ -216,13 +242,14 @@ def run_kvm(state: X86State, image: bytes, ram_start: int = 0, io_value: int = 0
             exit_ = vcpu.run()
             desc = type(exit_).__name__
             is_pio = isinstance(exit_, IoExit)
-            if vcpu.pending_read:
-                n = exit_.size * exit_.count if is_pio else exit_.length
-                data = (io_value & ((1 << (8 * n)) - 1)).to_bytes(n, "little")
-                (vcpu.complete_io_in if is_pio else vcpu.complete_mmio_read)(data)
             if is_pio or isinstance(exit_, MmioExit):
                 addr = IO_SPACE | exit_.port if is_pio else exit_.phys_addr
                 desc = f"{desc} at {addr:#x}"
+            if vcpu.pending_read:
+                n = exit_.size * exit_.count if is_pio else exit_.length
+                data = _answer(io_value, addr, n).to_bytes(n, "little")
+                (vcpu.complete_io_in if is_pio else vcpu.complete_mmio_read)(data)
+            if is_pio or isinstance(exit_, MmioExit):
                 vcpu.run_immediate_exit()  # the I/O is complete only after re-entry
             final = _to_state(vcpu)
             vcpu.close()
@@ -253,14 +280,18 @@ def check_stretch(
     state: X86State,
     image: bytes,
     ram_start: int = 0,
-    io_value: int = 0,
-    masks: tuple[str, ...] = DEFAULT_MASKS,
+    io_value: Answer = 0,
+    masks: tuple[str, ...] | None = None,
     tamper: Callable[[X86State], None] | None = None,
 ) -> DiffReport:
-    """Run one stretch on both sides and compare. `tamper` edits the reference's
-    final state before the comparison (to check that the checker sees a change)."""
+    """Run one stretch on both sides and compare (masks: default_masks() if None).
+    `tamper` edits the reference's final state before the comparison (to check that
+    the checker sees a change)."""
+    if masks is None:
+        masks = default_masks()
     kvm_final, kvm_ram, kvm_exit, started = run_kvm(state, image, ram_start, io_value)
     try:
+        kvm_image = bytes(kvm_ram.view)
         # the engine starts from exactly what KVM started from (after KVM's fix-ups)
         ref_final, ref_ram, stop, eng = run_reference(started, image, ram_start, io_value)
         try:
@@ -272,6 +303,7 @@ def check_stretch(
                 start_rip=started.rip, end_rip=ref_final.rip, last_insn=last,
                 differences=compare(kvm_final, ref_final, masks),
                 memory=compare_memory(kvm_ram.view, ref_ram.view, ram_start),
+                kvm_state=kvm_final, kvm_image=kvm_image,
             )  # fmt: skip
         finally:
             eng.close()
@@ -279,3 +311,52 @@ def check_stretch(
     finally:
         kvm_ram.close()
     return report
+
+
+def pc_answer(addr: int, size: int) -> int:
+    """What the demo PC's devices answer to the reads the guest SDK makes: the UART's
+    line status says "transmitter empty", the 8259 masks read as the SDK set them, all
+    else (and every m5op) reads 0."""
+    if addr == IO_SPACE | 0x3FD:
+        return 0x60  # LSR: THRE | TEMT
+    if addr in (IO_SPACE | 0x21, IO_SPACE | 0xA1):
+        return 0xFB if addr & 0xFF == 0x21 else 0xFF
+    return 0
+
+
+def walk(
+    state: X86State,
+    image: bytes,
+    ram_start: int = 0,
+    io_value: Answer = pc_answer,
+    stop_at: Callable[[str], bool] | None = None,
+    max_stretches: int = 200,
+    masks: tuple[str, ...] | None = None,
+):
+    """Check a program stretch by stretch, each from where KVM ended the last one (state
+    and memory), until a difference, a HLT, `stop_at(kvm exit description)` or
+    `max_stretches`. Yields one DiffReport per stretch."""
+    for _ in range(max_stretches):
+        report = check_stretch(state, image, ram_start, io_value, masks)
+        yield report
+        if not report.ok or "Mmio" not in report.kvm_exit and "Io" not in report.kvm_exit:
+            return
+        if stop_at is not None and stop_at(report.kvm_exit):
+            return
+        state, image = report.kvm_state, report.kvm_image
+
+
+def walk_elf(path: str, ram_size: int = 16 << 20, **kw):
+    """walk() from the boot state X86BareMetalWorkload gives the static ELF at `path`,
+    up to its m5_exit (m5ops at 0xFFFF0000)."""
+    from simobjs.arch.x86 import loader
+
+    ram = GuestRam(0, ram_size, name="diffcheck-image")
+    try:
+        boot = loader.load(path, ram)
+        image = bytes(ram.view)
+    finally:
+        ram.close()
+    exit_op = f"{0xFFFF0000 + (0x21 << 8):#x}"
+    kw.setdefault("stop_at", lambda desc: desc.endswith(exit_op))
+    yield from walk(boot.state, image, 0, **kw)
