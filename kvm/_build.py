@@ -27,6 +27,7 @@ SOURCE = r"""
 #include <sys/syscall.h>
 #include <linux/kvm.h>
 #include <linux/perf_event.h>
+#include <x86intrin.h>
 
 #ifndef sigev_notify_thread_id
 #define sigev_notify_thread_id _sigev_un._tid
@@ -99,6 +100,45 @@ static int so_ioctl_int(int fd, unsigned long request, unsigned long arg)
 static int so_kvm_run(int fd)
 {
     return ioctl(fd, KVM_RUN, 0) < 0 ? -errno : 0;
+}
+
+static unsigned long long so_rdtsc(void)
+{
+    return __rdtsc();
+}
+
+/* One timer-bounded KVM_RUN, all in C: arm the one-shot timer (if ns > 0; a timer_t
+ * may be 0, so the pointer says nothing), read the TSC,
+ * enter, read the TSC, disarm, and consume a kick signal `signo` that arrived after the
+ * exit (it is blocked in this thread outside KVM_RUN). tsc[0], tsc[1] get the TSC
+ * around the ioctl. Returns 0 or -errno of KVM_RUN (or of timer_settime). */
+static int so_kvm_run_bounded(int fd, void *timer, long long ns, int signo,
+                              unsigned long long *tsc)
+{
+    struct itimerspec ts;
+    memset(&ts, 0, sizeof ts);
+    if (ns > 0) {
+        ts.it_value.tv_sec = ns / 1000000000LL;
+        ts.it_value.tv_nsec = ns % 1000000000LL;
+        if (timer_settime((timer_t)timer, 0, &ts, NULL) < 0)
+            return -errno;
+    }
+    tsc[0] = __rdtsc();
+    int r = ioctl(fd, KVM_RUN, 0) < 0 ? -errno : 0;
+    tsc[1] = __rdtsc();
+    if (ns > 0) {
+        memset(&ts, 0, sizeof ts);
+        timer_settime((timer_t)timer, 0, &ts, NULL);
+    }
+    if (signo > 0) {
+        sigset_t set;
+        struct timespec zero = {0, 0};
+        sigemptyset(&set);
+        sigaddset(&set, signo);
+        while (sigtimedwait(&set, NULL, &zero) > 0)
+            ;
+    }
+    return r;
 }
 
 static int so_get_dirty_log(int fd, unsigned int slot, void *bitmap)

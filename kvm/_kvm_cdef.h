@@ -286,6 +286,9 @@ struct kvm_coalesced_mmio_zone {
 int so_ioctl(int fd, unsigned long request, void *arg);
 int so_ioctl_int(int fd, unsigned long request, unsigned long arg);
 int so_kvm_run(int fd);
+int so_kvm_run_bounded(int fd, void *timer, long long ns, int signo,
+                       unsigned long long *tsc);
+unsigned long long so_rdtsc(void);
 int so_get_dirty_log(int fd, unsigned int slot, void *bitmap);
 int so_coalesced_zone(int fd, unsigned long request, unsigned long long addr,
                       unsigned int size, int pio);

@@ -56,6 +56,8 @@ GUESTDBG_USE_HW_BP = lib.KVM_GUESTDBG_USE_HW_BP
 PAGE_SIZE = mmap.PAGESIZE
 _EINTR = -errno.EINTR
 _run_ioctl = lib.so_kvm_run
+_run_bounded = lib.so_kvm_run_bounded
+host_tsc = lib.so_rdtsc  # the host's time-stamp counter (rdtsc)
 
 
 def _layout(fields: list[tuple[int, str]]) -> tuple[int, struct.Struct]:
@@ -124,6 +126,8 @@ class Vcpu:
         # Word view used only for exit_reason, which lies inside page 0 of the mapping.
         self._words = memoryview(self._mm).cast("I")
         self._pending: tuple[int, int] | None = None
+        self._tsc = ffi.new("unsigned long long[2]")
+        self.run_cycles = 0  # TSC cycles of the last run_bounded()
         self.has_ring = (
             vm.kvm.check_extension(lib.KVM_CAP_COALESCED_MMIO) > 0 and _RING_AT + PAGE_SIZE <= size
         )
@@ -140,6 +144,19 @@ class Vcpu:
     def run(self) -> Exit:
         """KVM_RUN once and decode why it returned. EINTR becomes IntrExit."""
         r = _run_ioctl(self.fd)
+        if r:
+            if r == _EINTR:
+                return INTR
+            raise KvmError("KVM_RUN", -r)
+        return self.decode()
+
+    def run_bounded(self, timer, ns: int, signo: int) -> Exit:
+        """KVM_RUN bounded by the one-shot POSIX `timer` (a timer_t from
+        kvm.timers) armed for `ns` nanoseconds, in one C call that also disarms it and
+        consumes a late `signo`. `run_cycles` gets the TSC cycles the run took."""
+        tsc = self._tsc
+        r = _run_bounded(self.fd, timer, ns, signo, tsc)
+        self.run_cycles = tsc[1] - tsc[0]
         if r:
             if r == _EINTR:
                 return INTR

@@ -108,3 +108,18 @@ def test_perf_timer_reports_missing_pmu_cleanly():
     else:
         assert t.resolution_ns > 0
         t.close()
+
+
+@pytest.mark.kvm
+def test_one_call_bounded_run_counts_cycles_and_leaves_nothing_pending(make_guest, timer):
+    g = make_guest("1: inc %rax\n jmp 1b")
+    timer.attach(g.vcpu)
+    assert timer.run(g.vcpu, 2_000_000) is INTR  # only the timer ends a spinning guest
+    assert g.vcpu.run_cycles > 0
+    assert not timer.discard_pending()  # the late kick was consumed in the same call
+    out = make_guest("mov $1, %al\n out %al, $0x10\n 1: jmp 1b")
+    timer.attach(out.vcpu)
+    e = timer.run(out.vcpu, 5_000_000)
+    assert e.port == 0x10
+    time.sleep(0.01)  # past the deadline: a timer left armed would have fired by now
+    assert not timer.discard_pending()
