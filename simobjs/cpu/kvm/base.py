@@ -28,6 +28,7 @@ from simobjs.sim.model import Model, Params
 
 NS = 1000  # ticks per nanosecond (1 tick = 1 ps)
 MIN_HOST_CYCLES = 1000  # gem5's floor on a timer-bounded run
+STEPS_PER_TICK = 64  # steps taken in one tick() at most: the event loop (Ctrl-C) runs between
 NOT_NOTED = "not available"
 MEM_MODE_FATAL = "The KVM-based CPUs requires the memory system to be in the 'noncaching' mode."
 
@@ -108,6 +109,7 @@ class BaseKvmCPU(BaseCPU):
         self._suspend_tick = 0
         self.runTimer = None
         self._timer_tid = -1
+        self._run_floor = 0  # timerResolution() of the current run timer
         self.counters: GuestCounters | None = None
         self.ctrInsts = 0
         self.tickEvent = EventFunctionWrapper(
@@ -218,6 +220,7 @@ class BaseKvmCPU(BaseCPU):
             self.runTimer = PosixKvmTimer(KICK_SIGNAL, host_freq_hz=self.hostFreqHz())
         self.runTimer.attach(self.vcpu)
         self._timer_tid = threading.get_native_id()
+        self._run_floor = self.timerResolution()
         if self.pmu_available and self.counters is None:
             try:
                 self.counters = GuestCounters(prefer_hardware=True)
@@ -258,6 +261,14 @@ class BaseKvmCPU(BaseCPU):
 
     def getHostCycles(self) -> int:
         raise NotImplementedError
+
+    @property
+    def fastRun(self) -> bool:
+        """Can one C call bound a run and count its host cycles? (A POSIX run timer, and
+        host cycles that are the TSC, which that call reads around KVM_RUN.)"""
+        return self.hostCyclesAreTsc and isinstance(self.runTimer, PosixKvmTimer)
+
+    hostCyclesAreTsc = False
 
     # -- thread contexts ----------------------------------------------------------------
     def activateContext(self, tid: int = 0) -> None:
@@ -326,6 +337,23 @@ class BaseKvmCPU(BaseCPU):
 
     # -- the tick ----------------------------------------------------------------------
     def tick(self) -> None:
+        """The seed's tick: run the guest, or service its last exit. While nothing else
+        is due before the next step's time, that step is taken in this same call (time
+        moved to it first): the same steps at the same ticks, without a trip through the
+        event queue per exit."""
+        eventq = self.eventq
+        for _ in range(STEPS_PER_TICK):
+            delay = self._step()
+            if self._status == KvmStatus.Idle:
+                return
+            when = self.clockEdge(self.ticksToCycles(delay))
+            if when >= eventq.nextTick():
+                break
+            eventq.setCurTick(when)  # nothing is due in between (not even now)
+        self.schedule(self.tickEvent, when)
+
+    def _step(self) -> int:
+        """One step of the seed's tick(); returns the ticks it took."""
         status = self._status
         delay = 0
         if status == KvmStatus.RunningService:
@@ -342,7 +370,7 @@ class BaseKvmCPU(BaseCPU):
             else:
                 delay = self.kvmRun(ticks_to_execute)
             if self._status == KvmStatus.Idle:
-                return
+                return 0
             self.kvmStateDirty = True
             if self._last_exit is not kx.INTR:
                 self._status = KvmStatus.RunningService
@@ -357,8 +385,7 @@ class BaseKvmCPU(BaseCPU):
             raise SimulationError(
                 f"BaseKvmCPU entered tick() in an illegal state ({status})", self.name()
             )
-        if self._status != KvmStatus.Idle:
-            self.schedule(self.tickEvent, self.clockEdge(self.ticksToCycles(delay)))
+        return delay
 
     def kvmRunDrain(self) -> int:
         """Complete the pending I/O and exit at once."""
@@ -374,24 +401,29 @@ class BaseKvmCPU(BaseCPU):
             self._last_exit = vcpu.run_immediate_exit()
             executed = self.clockPeriod()
         else:
-            floor = self.timerResolution()
+            floor = self._run_floor or self.timerResolution()
             if ticks < floor:
                 ticks = floor
             timer = self.runTimer
-            base_cycles = self.getHostCycles()
             counters = self.counters
-            if counters is not None:
-                base = counters.read()
-                counters.start()
-            timer.arm(self.hostNs(ticks))
-            self._last_exit = vcpu.run()
-            timer.disarm()
-            if counters is not None:
-                counters.stop()
-            timer.discard_pending()
-            cycles = self.getHostCycles() - base_cycles
+            if counters is None and self.fastRun:
+                # arm, enter, disarm, drop a late kick and read the cycle counter in C
+                self._last_exit = timer.run(vcpu, self.hostNs(ticks))
+                cycles = vcpu.run_cycles
+            else:
+                base_cycles = self.getHostCycles()
+                if counters is not None:
+                    base = counters.read()
+                    counters.start()
+                timer.arm(self.hostNs(ticks))
+                self._last_exit = vcpu.run()
+                timer.disarm()
+                if counters is not None:
+                    counters.stop()
+                timer.discard_pending()
+                cycles = self.getHostCycles() - base_cycles
             executed = self.ticksFromHostCycles(cycles)
-            self.numCycles += int(cycles * self.hostFactor)
+            self.numCycles._value += int(cycles * self.hostFactor)
             if counters is not None:
                 insts = counters.read().instructions - base.instructions
                 self.ctrInsts += insts
@@ -399,8 +431,10 @@ class BaseKvmCPU(BaseCPU):
             if debug.flags.KvmRun:
                 debug.dprintf(self, "KVM: Executed %d host cycles (%d ticks), exit %s",
                               cycles, executed, type(self._last_exit).__name__)  # fmt: skip
-        self.numVMExits += 1
-        return executed + self.flushCoalescedMMIO()
+        self.numVMExits._value += 1  # (the hot path: a plain add, not Scalar.__iadd__)
+        if self.useCoalescedMMIO:
+            executed += self.flushCoalescedMMIO()
+        return executed
 
     def flushCoalescedMMIO(self) -> int:
         if not self.useCoalescedMMIO:
@@ -424,7 +458,7 @@ class BaseKvmCPU(BaseCPU):
         match exit_:
             case kx.IoExit():
                 self._status = KvmStatus.RunningServiceCompletion
-                self.numIO += 1
+                self.numIO._value += 1
                 return self._serviced(self.handleKvmExitIO, exit_)
             case kx.MmioExit(phys_addr=addr, data=data, length=length, is_write=write):
                 self._status = KvmStatus.RunningServiceCompletion
