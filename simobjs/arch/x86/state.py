@@ -6,7 +6,6 @@ X86State; switching CPUs is "old CPU writes it, new CPU reads it".
 
 from __future__ import annotations
 
-import copy
 import struct
 from dataclasses import dataclass, field, fields
 
@@ -95,6 +94,13 @@ class DescriptorTable:
     limit: int = 0
 
 
+def _copy_plain(obj):
+    """A copy of a dataclass instance whose fields are all immutable."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    return new
+
+
 def _segments() -> dict[str, Segment]:
     return {name: Segment() for name in SEGMENT_NAMES}
 
@@ -148,7 +154,19 @@ class X86State:
         return self.seg["cs"].dpl if self.cr0 & 1 else 0
 
     def copy(self) -> X86State:
-        return copy.deepcopy(self)
+        """A deep copy (every field holds ints, bytes, tuples, or containers of them),
+        made field by field: copy.deepcopy costs ~30x more, on every CPU switch."""
+        new = object.__new__(X86State)
+        d = new.__dict__
+        d.update(self.__dict__)
+        d["gprs"] = list(self.gprs)
+        d["seg"] = {name: _copy_plain(s) for name, s in self.seg.items()}
+        d["gdt"] = _copy_plain(self.gdt)
+        d["idt"] = _copy_plain(self.idt)
+        d["msrs"] = dict(self.msrs)
+        d["st"] = list(self.st)
+        d["xmm"] = list(self.xmm)
+        return new
 
     # -- FXSAVE (512 bytes: the legacy region of XSAVE) ---------------------------
     _FX_HEAD = struct.Struct("<HHBxHQQII")  # fcw fsw ftw fop fip fdp mxcsr mxcsr_mask
