@@ -140,7 +140,8 @@ class X86AtomicSimpleCPU(BaseCPU):
         period = self.clockPeriod()
         nxt = self.eventq.nextTick()
         now = self.curTick()
-        budget = MAX_SLICE if nxt is None or nxt <= now else max(1, (nxt - now) // period)
+        # an event due now (after this tick in the queue's order) runs before any instruction
+        budget = 0 if nxt <= now else min(MAX_SLICE, max(1, (nxt - now) // period))
         budget = min(budget, BLOCKED_IRQ_SLICE if blocked else MAX_SLICE)
         until_event = self.instsUntilNextEvent()
         if until_event is not None:
