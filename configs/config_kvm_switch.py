@@ -1,50 +1,28 @@
-"""A gem5-style configuration with the PC interrupt path and a switch CPU:
-a KVM CPU runs the guest, an X86AtomicSimpleCPU (switched out) can take over,
-and the 8254 timer drives the 8259 PIC, whose output feeds LAPIC LINT0.
+"""A gem5-style configuration with switch CPUs, as configs/common/Simulation.py
+builds them: the PC of kvm_hello.py runs the guest on an X86KvmCPU, and a
+switched-out X86AtomicSimpleCPU (same cpu_id, system, ISA and clock) takes over at
+every m5_switch_cpu() of the guest, and hands back at the next.
 
-`build()` returns the Root; run it with the simobjs command.
+    simobjs configs/config_kvm_switch.py [--guest ELF]   (default: the switch example)
+
+`build()` returns the Root.
 """
 
 import argparse
 import os
+import sys
 
 import m5
 from m5.objects import *
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kvm_hello  # noqa: E402 - the PC this script extends
 
 
-def build(guest=None, switch_cpus=True):
-    system = System(mem_mode="atomic_noncaching")
-    system.clk_domain = SrcClockDomain(clock="2GHz", voltage_domain=VoltageDomain())
-    system.mem_ranges = [AddrRange("256MiB")]
-    system.membus = SystemXBar()
-    system.system_port = system.membus.cpu_side_ports
-    system.mem_ctrl = SimpleMemory(range=system.mem_ranges[0], port=system.membus.mem_side_ports)
-    system.kvm_vm = KvmVM()
-
-    system.cpu = X86KvmCPU(cpu_id=0)
-    system.cpu.createThreads()
-    system.cpu.createInterruptController()
-    system.cpu.icache_port = system.membus.cpu_side_ports
-    system.cpu.dcache_port = system.membus.cpu_side_ports
-
-    system.pic = I8259(pio_addr=x86IOAddress(0x20), mode="I8259Single")
-    system.pic.pio = system.membus.mem_side_ports
-    system.pit = I8254(pio_addr=x86IOAddress(0x40))
-    system.pit.pio = system.membus.mem_side_ports
-    system.pit.int_pin = system.pic.inputs
-    system.cpu.interrupts[0].lint0 = system.pic.output
-
-    system.terminal = Terminal(outfile="stdout")
-    system.uart = Uart8250(pio_addr=x86IOAddress(0x3F8), pio=system.membus.mem_side_ports)
-    system.workload = X86BareMetalWorkload(
-        object_file=guest or os.path.join(HERE, "..", "examples", "guests", "hello.elf")
-    )
-    root = Root(full_system=True, system=system)
-
+def build(guest, switch_cpus=True):
+    root = kvm_hello.build(guest, outfile="stdout")
+    system = root.system
     if switch_cpus:
-        # As configs/common/Simulation.py builds them: same id, system, ISA.
         cpu = X86AtomicSimpleCPU(switched_out=True, cpu_id=0)
         cpu.system = system
         cpu.workload = system.cpu.workload
@@ -55,11 +33,26 @@ def build(guest=None, switch_cpus=True):
     return root
 
 
-if __name__ == "__m5_main__" or __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--guest", default=None)
-    args = parser.parse_args()
-    root = build(args.guest)
+def run(root):
+    system = root.system
+    running, spare = system.cpu, system.switch_cpus[0]
     m5.instantiate()
-    event = m5.simulate()
+    while True:
+        event = m5.simulate()
+        if event.getCause() != "switchcpu":
+            break
+        m5.switchCpus(system, [(running, spare)])
+        running, spare = spare, running
+        print(f"now running on {running.path()} ({type(running).__name__})")
     print(f"Exiting @ tick {m5.curTick()} because {event.getCause()}")
+
+
+if __name__ == "__m5_main__" or __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--guest", help="a static x86-64 ELF (default: the switch example)")
+    args = parser.parse_args()
+    if args.guest is None:
+        from simobjs.guest import example_guest
+
+        args.guest = example_guest("switch")
+    run(build(args.guest))

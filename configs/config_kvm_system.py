@@ -1,7 +1,10 @@
-"""A gem5-style configuration: a KVM x86 system with a UART on COM1.
+"""A gem5-style configuration: a KVM x86 system with a UART on COM1, with one or
+more X86KvmCPUs (the config layer's showcase: see its config.ini with
+`simobjs --config-only configs/config_kvm_system.py --cpus 2`).
 
-Run with the simobjs command (or import it and call `build(num_cpus)` to get
-the Root without simulating).
+It has no interrupt controllers or timer, which the guest SDK programs at boot:
+to run the example guests, use configs/kvm_hello.py. `build(num_cpus)` returns
+the Root without simulating.
 """
 
 import argparse

@@ -1,0 +1,46 @@
+"""The gem5-style scripts in configs/ run through the simobjs command."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.kvm
+
+
+def simobjs(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "simobjs.cli", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_kvm_hello_runs_the_hello_guest_on_kvm(tmp_path):
+    out = simobjs(str(ROOT / "configs" / "kvm_hello.py"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Hello from a simobjs guest!\nrunning at CPL 3\n" in out.stdout
+    assert re.search(r"^Exiting @ tick \d+ because m5_exit instruction encountered$",
+                     out.stdout, re.M)  # fmt: skip
+    m5out = tmp_path / "m5out"
+    for name in ("config.ini", "config.json", "stats.txt", "system.terminal"):
+        assert (m5out / name).is_file(), name
+    assert "type=X86KvmCPU" in (m5out / "config.ini").read_text()
+    stats = (m5out / "stats.txt").read_text()
+    assert re.search(r"^system\.cpu\.numIO +[1-9]\d* ", stats, re.M)
+    assert (
+        m5out / "system.terminal"
+    ).read_text() == "Hello from a simobjs guest!\nrunning at CPL 3\n"
+
+
+def test_the_switch_config_hands_the_guest_over_and_back(tmp_path):
+    out = simobjs(str(ROOT / "configs" / "config_kvm_switch.py"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("switching cpus") == 2
+    assert "now running on system.switch_cpus (X86AtomicSimpleCPU)" in out.stdout
+    assert "now running on system.cpu (X86KvmCPU)" in out.stdout
+    assert "switch: done" in out.stdout
