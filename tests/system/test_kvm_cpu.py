@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from pcrun import guest, read_u64, run, symbol
+from pcrun import expected, guest, read_u64, run, symbol
 
 from simobjs.dev.pit import PIT_HZ
 from simobjs.guest import build
@@ -106,3 +106,22 @@ def test_drains_every_few_milliseconds_lose_no_io(name):
     assert drained.stats["system.cpu.numMMIO"] == plain.stats["system.cpu.numMMIO"]
     # some drains found an I/O instruction half done and completed it without running on
     assert drained.stats["system.cpu.numVMHalfEntries"] > 0
+
+
+def test_coalesced_uart_writes_give_the_same_output_with_fewer_exits():
+    def coalesce_thr(root):
+        from simobjs.arch.x86 import x86IOAddress
+        from simobjs.params import AddrRange
+
+        root.system.kvm_vm.coalescedMMIO = [AddrRange(x86IOAddress(0x3F8), size=1)]
+        root.system.cpu.useCoalescedMMIO = True
+
+    plain = run("uart_stress", cpu="kvm")
+    coalesced = run("uart_stress", cpu="kvm", configure=coalesce_thr)
+    assert coalesced.output == plain.output == expected("uart_stress")
+    s = coalesced.stats
+    # every THR write went through the ring instead of an exit of its own
+    assert s["system.cpu.numCoalescedMMIO"] > 0.9 * len(plain.output)
+    assert (
+        s["system.cpu.numIO"] + s["system.cpu.numCoalescedMMIO"] == plain.stats["system.cpu.numIO"]
+    )
