@@ -145,15 +145,17 @@ class X86KvmCPU(BaseKvmCPU):
         self._set_msrs(msrs)
         if self._has_xcrs and k.xcrs:
             v.set_xcrs(k.xcrs)
-        if self._set_events and k.events is not None:
+        events = k.events.encode() if k.events is not None else None
+        held = self._template.events if self._template is not None else None
+        if self._set_events and events is not None and (held is None or events != held.encode()):
             try:
-                v.set_vcpu_events(k.events.encode())
+                v.set_vcpu_events(events)
             except KvmError as e:
-                # PVM refuses KVM_SET_VCPU_EVENTS whatever it is given: carry on without it.
+                # PVM refuses KVM_SET_VCPU_EVENTS whatever it is given: carry on without it
                 self._set_events = False
-                notice(
-                    "events", f"warn: KVM: vCPU events (interrupt shadow, NMI) not restored: {e}"
-                )
+                notice("events", "warn: KVM: this host refuses KVM_SET_VCPU_EVENTS (PVM hosts "
+                       f"do: {e}); the thread's interrupt shadow, pending exception or NMI "
+                       "was not written into KVM")  # fmt: skip
 
     def _set_msrs(self, msrs: dict[int, int]) -> None:
         try:
