@@ -5,6 +5,9 @@ import os
 
 import pytest
 
+from simobjs.params.simobject import reset_for_tests
+from simobjs.sim import core, ticks
+
 
 def _kvm_problem() -> str | None:
     path = "/dev/kvm"
@@ -33,3 +36,15 @@ def _kvm_required():
     problem = _kvm_problem()
     if problem is not None:
         pytest.fail(f"SIMOBJS_REQUIRE_KVM=1 but KVM is unavailable: {problem}")
+
+
+@pytest.fixture
+def fresh_simulation():
+    """No Root, no simulation and no fixed clock before the test; none left after it."""
+    reset_for_tests()
+    yield
+    sim = core.current()
+    if sim is not None:
+        sim.close()
+    reset_for_tests()
+    ticks.unfixGlobalFrequency()

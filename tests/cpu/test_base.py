@@ -12,18 +12,9 @@ from simobjs.cpu.base import BaseCPU as BaseCPUModel  # noqa: E402
 from simobjs.cpu.base import InstCountQueue, Status  # noqa: E402
 from simobjs.errors import ConfigError, SimulationError  # noqa: E402
 from simobjs.params.simobject import reset_for_tests  # noqa: E402
-from simobjs.sim import core, ticks  # noqa: E402
+from simobjs.sim import core  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    reset_for_tests()
-    yield
-    sim = core.current()
-    if sim is not None:
-        sim.close()
-    reset_for_tests()
-    ticks.unfixGlobalFrequency()
+pytestmark = pytest.mark.usefixtures("fresh_simulation")
 
 
 def _one_cpu(tmp_path, **params):

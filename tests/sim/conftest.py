@@ -2,20 +2,13 @@
 
 import pytest
 
-from simobjs.params.simobject import reset_for_tests
-from simobjs.sim import core, debug, ticks
+from simobjs.sim import core, debug
 
 
 @pytest.fixture(autouse=True)
-def _fresh_kernel():
-    reset_for_tests()
+def _fresh_kernel(fresh_simulation):
     yield
-    sim = core.current()
-    if sim is not None:
-        sim.close()
     core._current = None
-    reset_for_tests()
-    ticks.unfixGlobalFrequency()
     debug.clear_flags()
     debug.set_file(None)
     debug.set_start(0)
