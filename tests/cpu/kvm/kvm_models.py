@@ -10,7 +10,6 @@ from kvm.guestlib import CODE_AT, assemble, long_mode_sregs, write_tables
 from kvm.state import Sregs
 from simobjs.arch.x86.state import Segment, X86State
 from simobjs.cpu.kvm.x86_state import KvmX86State, to_x86_state
-from simobjs.mem.guest_ram import GuestRam
 from simobjs.mem.port import ResponsePort
 from simobjs.objects.kvm import KvmVM, X86KvmCPU
 from simobjs.objects.mem import SimpleMemory
@@ -27,24 +26,11 @@ BOOM_PORT = 0x8000000000000000 | 0x66
 MMIO_BASE = 0xE0000000  # above RAM, below 4 GiB: guest accesses exit as MMIO
 
 
-class RamModel(Model):
-    def __init__(self, params):
-        super().__init__(params)
-        rng = params.range
-        self.ram = GuestRam(rng.start, rng.size(), self.name())
-        self.port = ResponsePort("port", self, lambda pkt: 0, lambda: [rng])
-
-    def getPort(self, name, index=-1):
-        return self.port
-
-    def close(self):
-        self.ram.close()
-
-
 class KvmTestMemory(SimpleMemory):
     type = "KvmTestMemory"
-    _model = "kvm_models:RamModel"
-    port = ResponsePortDecl("memory side", required=False)
+    port = ResponsePortDecl(
+        "memory side (unconnected: the CPU talks to the device)", required=False
+    )
 
 
 class DeviceModel(Model):

@@ -5,7 +5,6 @@ pending vector the test sets."""
 from __future__ import annotations
 
 from simobjs.cpu.reference.testing import CODE_AT, assemble, long_mode_state, write_tables
-from simobjs.mem.guest_ram import GuestRam
 from simobjs.mem.port import ResponsePort
 from simobjs.objects.cpu import BaseInterrupts
 from simobjs.objects.mem import SimpleMemory
@@ -22,24 +21,11 @@ UART = 0x8000000000000000 | 0x3F8
 EXIT_PORT = 0x8000000000000000 | 0x10
 
 
-class RamModel(Model):
-    def __init__(self, params):
-        super().__init__(params)
-        rng = params.range
-        self.ram = GuestRam(rng.start, rng.size(), self.name())
-        self.port = ResponsePort("port", self, lambda pkt: 0, lambda: [rng])
-
-    def getPort(self, name, index=-1):
-        return self.port
-
-    def close(self):
-        self.ram.close()
-
-
 class RefTestMemory(SimpleMemory):
     type = "RefTestMemory"
-    _model = "ref_models:RamModel"
-    port = ResponsePortDecl("memory side", required=False)
+    port = ResponsePortDecl(
+        "memory side (unconnected: the CPU talks to the device)", required=False
+    )
 
 
 class DeviceModel(Model):
