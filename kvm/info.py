@@ -179,9 +179,14 @@ def collect_info(measure: bool = True, path: str = "/dev/kvm") -> dict[str, Any]
             pmu={
                 "available": pmu_ok,
                 "reason": pmu_reason,
-                "fallback": None if pmu_ok else "task-clock (guest time); no instruction count",
+                "fallback": None
+                if pmu_ok
+                else "time from the TSC (or the task clock); no instruction count",
             },
         )
+        if caps.get("get_tsc_khz"):
+            with Guest(SPIN, kvm=kvm) as g:
+                info["tsc_khz"] = g.vcpu.get_tsc_khz()
         with PosixKvmTimer() as timer:
             info["timer"] = {
                 "kind": "posix",
@@ -218,6 +223,11 @@ def format_info(info: dict[str, Any]) -> str:
     lines.append(f"  {pmu['reason']}")
     if pmu["fallback"]:
         lines.append(f"  fallback: {pmu['fallback']}")
+    if info.get("tsc_khz"):
+        lines.append(
+            f"Guest TSC: {info['tsc_khz'] / 1000:.0f} MHz (KVM_GET_TSC_KHZ): the rate of the host "
+            "cycles a KVM CPU counts (its hostFreq is 2 GHz unless set)"
+        )
     t = info["timer"]
     lines.append(
         f"Run timer: {t['kind']}, clock resolution {t['clock_resolution_ns']} ns, "

@@ -40,12 +40,12 @@ def explain(err: int) -> str:
     if err in (errno.ENOENT, errno.EOPNOTSUPP, errno.ENODEV):
         return (
             "the host has no such hardware event (no PMU exposed, e.g. kvm enable_pmu=N "
-            "or a nested host); run with usePerf=False or use the task-clock fallback"
+            "or a nested host)"
         )
     if err in (errno.EACCES, errno.EPERM):
         return (
             f"not permitted (kernel.perf_event_paranoid = {_paranoid()}); lower it "
-            "(sysctl kernel.perf_event_paranoid=1) or run with usePerf=False"
+            "(sysctl kernel.perf_event_paranoid=1), or count without hardware events"
         )
     return os.strerror(err)
 
