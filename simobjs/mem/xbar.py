@@ -26,6 +26,9 @@ def _describe(addr: int) -> str:
     return f"{addr:#x}"
 
 
+ROUTE_CACHE_SIZE = 4096  # (address, size) pairs remembered: device registers, not RAM
+
+
 class XBar(ClockedModel):
     """A non-blocking atomic crossbar; both gem5 flavours share this model."""
 
@@ -39,6 +42,7 @@ class XBar(ClockedModel):
         self._starts: list[int] = []
         self._routes: list[tuple[int, int, RequestPort]] = []  # (start, end, port), sorted
         self._built = False
+        self._route_cache: dict[tuple[int, int], RequestPort] = {}  # (addr, size) -> port
         self._warned: set[tuple[int, str]] = set()
 
     # -- ports -------------------------------------------------------------------------
@@ -54,6 +58,7 @@ class XBar(ClockedModel):
             if idx not in self.mem_side_ports:
                 self.mem_side_ports[idx] = RequestPort("mem_side_ports", self, idx)
                 self._built = False
+                self._route_cache.clear()
             return self.mem_side_ports[idx]
         if name == "default":
             return self.default
@@ -92,6 +97,7 @@ class XBar(ClockedModel):
             raise ConfigError(problems)
         self._routes = entries
         self._starts = [e[0] for e in entries]
+        self._route_cache.clear()
         self._built = True
 
     def getAddrRanges(self) -> list[AddrRange]:
@@ -122,7 +128,12 @@ class XBar(ClockedModel):
 
     # -- packets -----------------------------------------------------------------------
     def recvAtomic(self, pkt: Packet) -> int:
-        port = self.route(pkt.addr, pkt.size)
+        key = (pkt.addr, pkt.size)
+        port = self._route_cache.get(key)
+        if port is None:
+            port = self.route(pkt.addr, pkt.size)
+            if port is not None and len(self._route_cache) < ROUTE_CACHE_SIZE:
+                self._route_cache[key] = port  # device registers are hit again and again
         if port is not None:
             if debug.flags.XBar:
                 debug.dprintf(self, "%s %#x size %d -> %s", pkt.cmd.value, pkt.addr, pkt.size,

@@ -110,6 +110,7 @@ class BaseKvmCPU(BaseCPU):
         self.runTimer = None
         self._timer_tid = -1
         self._run_floor = 0  # timerResolution() of the current run timer
+        self._fast_run = False  # fastRun() with the current run timer
         self.counters: GuestCounters | None = None
         self.ctrInsts = 0
         self.tickEvent = EventFunctionWrapper(
@@ -221,6 +222,7 @@ class BaseKvmCPU(BaseCPU):
         self.runTimer.attach(self.vcpu)
         self._timer_tid = threading.get_native_id()
         self._run_floor = self.timerResolution()
+        self._fast_run = self.fastRun()
         if self.pmu_available and self.counters is None:
             try:
                 self.counters = GuestCounters(prefer_hardware=True)
@@ -262,7 +264,6 @@ class BaseKvmCPU(BaseCPU):
     def getHostCycles(self) -> int:
         raise NotImplementedError
 
-    @property
     def fastRun(self) -> bool:
         """Can one C call bound a run and count its host cycles? (A POSIX run timer, and
         host cycles that are the TSC, which that call reads around KVM_RUN.)"""
@@ -406,7 +407,7 @@ class BaseKvmCPU(BaseCPU):
                 ticks = floor
             timer = self.runTimer
             counters = self.counters
-            if counters is None and self.fastRun:
+            if counters is None and self._fast_run:
                 # arm, enter, disarm, drop a late kick and read the cycle counter in C
                 self._last_exit = timer.run(vcpu, self.hostNs(ticks))
                 cycles = vcpu.run_cycles

@@ -49,6 +49,7 @@ class X86KvmCPU(BaseKvmCPU):
         self._set_events = False
         self.pciConfigAddress = 0
         self._state_written = False  # the state was written after the last KVM_RUN
+        self._window_requested = False  # what kvm_run.request_interrupt_window holds
 
     # -- lifecycle -------------------------------------------------------------------
     def startup(self) -> None:
@@ -218,7 +219,7 @@ class X86KvmCPU(BaseKvmCPU):
 
     def kvmRunDrain(self) -> int:
         if not self.archIsDrained():
-            self.vcpu.request_interrupt_window = True
+            self.vcpu.request_interrupt_window = self._window_requested = True
             return BaseKvmCPU.kvmRun(self, DRAIN_RUN_TICKS)
         return BaseKvmCPU.kvmRun(self, 0)
 
@@ -227,7 +228,8 @@ class X86KvmCPU(BaseKvmCPU):
         lapic = self.interrupts
         vcpu = self.vcpu
         if lapic is None or not lapic.checkInterrupts():
-            vcpu.request_interrupt_window = False
+            if self._window_requested:
+                vcpu.request_interrupt_window = self._window_requested = False
             return
         if _nmi_pending(lapic):
             lapic.getInterrupt()  # the NMI is taken whatever RFLAGS.IF says
@@ -236,7 +238,7 @@ class X86KvmCPU(BaseKvmCPU):
         elif self._can_inject():
             self.deliverInterrupts()
         else:
-            vcpu.request_interrupt_window = True
+            vcpu.request_interrupt_window = self._window_requested = True
 
     def _can_inject(self) -> bool:
         """May an interrupt be injected now? After a KVM_RUN, KVM says so in kvm_run; after
