@@ -125,3 +125,16 @@ def test_coalesced_uart_writes_give_the_same_output_with_fewer_exits():
     assert (
         s["system.cpu.numIO"] + s["system.cpu.numCoalescedMMIO"] == plain.stats["system.cpu.numIO"]
     )
+
+
+def test_the_fpu_interface_carries_x87_and_sse_state_across_switches():
+    """useXSave=False: KVM_GET/SET_FPU instead of XSAVE, still exact across switches."""
+
+    def no_xsave(root):
+        root.system.cpu.useXSave = False
+
+    ref = run("fpu", cpu="reference")
+    r = run("fpu", cpu="kvm", switch_to="reference", configure=no_xsave,
+            random_switch_every=max(ref.ticks // 100, 1000), seed=3)  # fmt: skip
+    assert r.output == expected("fpu") and r.switches >= 50
+    assert r.mem_hash == ref.mem_hash
