@@ -116,6 +116,8 @@ class Simulation:
         self.need_startup = True
         self.restored_from: str | None = None
         self._interrupts: list[int] = []
+        # called on Ctrl-C (in the main thread, between bytecodes): models add a kick
+        self.interrupt_hooks: list[Any] = []
         self._limit_event: GlobalSimLoopExitEvent | None = None
         self.tick_exits: list[GlobalSimLoopExitEvent] = []
         self._finalized = False
@@ -333,7 +335,7 @@ class Simulation:
         old_handler = None
         main = threading.current_thread() is threading.main_thread()
         if main:
-            old_handler = signal.signal(signal.SIGINT, lambda s, f: interrupts.append(s))
+            old_handler = signal.signal(signal.SIGINT, self._on_sigint)
         try:
             if debug.flags.Event:
                 self.eventq.run_traced(interrupts, self._trace_event)
@@ -355,6 +357,13 @@ class Simulation:
             raise SimulationError("the event queue ran empty: nothing left to simulate")
         interrupts.clear()
         return GlobalSimLoopExitEvent(CAUSE_INTERRUPT, 0)
+
+    def _on_sigint(self, signo: int, frame: Any) -> None:
+        """Ctrl-C: the event loop ends at the next event; models running guest code
+        outside it (a KVM CPU in KVM_RUN) are asked to come back now."""
+        self._interrupts.append(signo)
+        for kick in list(self.interrupt_hooks):
+            kick()
 
     def _trace_event(self, event: Any) -> None:
         debug.dprintf("eventq", "%s executed @ %d (pri %d)", event.description(), event.when(),

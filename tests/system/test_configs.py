@@ -44,3 +44,31 @@ def test_the_switch_config_hands_the_guest_over_and_back(tmp_path):
     assert "now running on system.switch_cpus (X86AtomicSimpleCPU)" in out.stdout
     assert "now running on system.cpu (X86KvmCPU)" in out.stdout
     assert "switch: done" in out.stdout
+
+
+def test_ctrl_c_stops_a_guest_that_never_exits(tmp_path):
+    """Ctrl-C while the KVM CPU is inside KVM_RUN (no event due for ages) ends
+    simulate() with gem5's cause, and the stats are written."""
+    import signal
+
+    from pcrun import guest
+
+    spin = guest("spin")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simobjs.cli", str(ROOT / "configs" / "kvm_hello.py"),
+         "--guest", spin],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        for line in proc.stdout:
+            if line == "spin: running\n":
+                break
+        else:
+            raise AssertionError(f"the guest never started: {proc.stderr.read()}")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "because user interrupt received" in out
+    assert "system.cpu.numExitSignal" in (tmp_path / "m5out" / "stats.txt").read_text()

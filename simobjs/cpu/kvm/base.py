@@ -202,6 +202,14 @@ class BaseKvmCPU(BaseCPU):
             )
         host.warn_host_limits()
         self.startupThread()
+        if self.sim is not None:
+            self.sim.interrupt_hooks.append(self.kick)
+
+    def kick(self) -> None:
+        """Leave KVM_RUN now, or at once on the next entry (Ctrl-C between the event
+        loop's check and the ioctl would otherwise wait for the slice's timer)."""
+        if self.vcpu is not None:
+            self.vcpu.immediate_exit = True
 
     def _inform(self, text: str) -> None:
         if debug.flags.Kvm:
@@ -243,6 +251,9 @@ class BaseKvmCPU(BaseCPU):
     def close(self) -> None:
         if self.tickEvent.scheduled():
             self.eventq.deschedule(self.tickEvent)
+        hooks = getattr(self.sim, "interrupt_hooks", [])
+        if self.kick in hooks:
+            hooks.remove(self.kick)
         self._close_timer()
         if self.counters is not None:
             self.counters.close()
@@ -348,8 +359,8 @@ class BaseKvmCPU(BaseCPU):
             if self._status == KvmStatus.Idle:
                 return
             when = self.clockEdge(self.ticksToCycles(delay))
-            if when >= eventq.nextTick():
-                break
+            if when >= eventq.nextTick() or self._last_exit is kx.INTR:
+                break  # something else is due, or a signal came (the timer, Ctrl-C)
             eventq.setCurTick(when)  # nothing is due in between (not even now)
         self.schedule(self.tickEvent, when)
 
@@ -411,6 +422,8 @@ class BaseKvmCPU(BaseCPU):
                 # arm, enter, disarm, drop a late kick and read the cycle counter in C
                 self._last_exit = timer.run(vcpu, self.hostNs(ticks))
                 cycles = vcpu.run_cycles
+                if self._last_exit is kx.INTR and vcpu.immediate_exit:
+                    vcpu.immediate_exit = False  # a kick(): it has done its work
             else:
                 base_cycles = self.getHostCycles()
                 if counters is not None:
@@ -423,6 +436,8 @@ class BaseKvmCPU(BaseCPU):
                     counters.stop()
                 timer.discard_pending()
                 cycles = self.getHostCycles() - base_cycles
+                if self._last_exit is kx.INTR and vcpu.immediate_exit:
+                    vcpu.immediate_exit = False
             executed = self.ticksFromHostCycles(cycles)
             self.numCycles._value += int(cycles * self.hostFactor)
             if counters is not None:
