@@ -422,8 +422,6 @@ class BaseKvmCPU(BaseCPU):
                 # arm, enter, disarm, drop a late kick and read the cycle counter in C
                 self._last_exit = timer.run(vcpu, self.hostNs(ticks))
                 cycles = vcpu.run_cycles
-                if self._last_exit is kx.INTR and vcpu.immediate_exit:
-                    vcpu.immediate_exit = False  # a kick(): it has done its work
             else:
                 base_cycles = self.getHostCycles()
                 if counters is not None:
@@ -436,8 +434,8 @@ class BaseKvmCPU(BaseCPU):
                     counters.stop()
                 timer.discard_pending()
                 cycles = self.getHostCycles() - base_cycles
-                if self._last_exit is kx.INTR and vcpu.immediate_exit:
-                    vcpu.immediate_exit = False
+            if self._last_exit is kx.INTR and vcpu.immediate_exit:
+                vcpu.immediate_exit = False  # a kick(): it has done its work
             executed = self.ticksFromHostCycles(cycles)
             self.numCycles._value += int(cycles * self.hostFactor)
             if counters is not None:
