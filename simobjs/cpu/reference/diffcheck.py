@@ -339,8 +339,9 @@ def walk(
     for _ in range(max_stretches):
         report = check_stretch(state, image, ram_start, io_value, masks)
         yield report
-        if not report.ok or "Mmio" not in report.kvm_exit and "Io" not in report.kvm_exit:
-            return
+        io_exit = report.kvm_exit.startswith(("IoExit", "MmioExit"))
+        if not report.ok or not io_exit:
+            return  # a difference, or a HLT / shutdown: nothing to continue from
         if stop_at is not None and stop_at(report.kvm_exit):
             return
         state, image = report.kvm_state, report.kvm_image
