@@ -19,7 +19,7 @@ from simobjs.errors import CheckpointError, ConfigError, PhaseError, Problem, Si
 from simobjs.sim import debug, ticks
 from simobjs.sim.drain import DrainManager, DrainState
 from simobjs.sim.eventq import EventQueue, MaxTick
-from simobjs.sim.model import Model, Params
+from simobjs.sim.model import Model, Params, innermost_model
 from simobjs.sim.sim_events import GlobalSimLoopExitEvent, SimLoopExit
 from simobjs.sim.stat_control import StatsControl
 
@@ -373,12 +373,7 @@ class Simulation:
         """The error with the path of the model that raised (innermost `self` that is a model)."""
         path = getattr(exc, "path", None)
         if path is None:
-            tb = exc.__traceback__
-            while tb is not None:
-                owner = tb.tb_frame.f_locals.get("self")
-                if isinstance(owner, Model):
-                    path = owner.name()
-                tb = tb.tb_next
+            path = innermost_model(exc)
         event = getattr(exc, "sim_event", None)
         if path is None and event is not None:
             owner = getattr(getattr(event, "callback", None), "__self__", None)

@@ -167,3 +167,16 @@ class ClockedModel(Model):
         from simobjs.sim import ticks
 
         return ticks.getFrequency() / self.clockPeriod()
+
+
+def innermost_model(exc: BaseException) -> str | None:
+    """The path of the innermost model (a `self` that is a Model) in `exc`'s traceback:
+    the device or CPU that raised."""
+    path = None
+    tb = exc.__traceback__
+    while tb is not None:
+        owner = tb.tb_frame.f_locals.get("self")
+        if isinstance(owner, Model):
+            path = owner.name()
+        tb = tb.tb_next
+    return path

@@ -24,7 +24,7 @@ from simobjs.errors import ConfigError, GuestFault, Problem, SimulationError
 from simobjs.sim import debug, stats
 from simobjs.sim.drain import DrainState
 from simobjs.sim.eventq import EventFunctionWrapper, Priority
-from simobjs.sim.model import Model, Params
+from simobjs.sim.model import Params, innermost_model
 
 NS = 1000  # ticks per nanosecond (1 tick = 1 ps)
 MIN_HOST_CYCLES = 1000  # gem5's floor on a timer-bounded run
@@ -60,18 +60,6 @@ def exit_reason(exit_: kx.Exit) -> int:
     if isinstance(exit_, kx.MsrExit):
         return lib.KVM_EXIT_X86_WRMSR if exit_.is_write else lib.KVM_EXIT_X86_RDMSR
     return _EXIT_REASON[type(exit_)]
-
-
-def _culprit(exc: BaseException) -> str | None:
-    """The path of the innermost model in `exc`'s traceback (the device that raised)."""
-    path = None
-    tb = exc.__traceback__
-    while tb is not None:
-        owner = tb.tb_frame.f_locals.get("self")
-        if isinstance(owner, Model):
-            path = owner.name()
-        tb = tb.tb_next
-    return path
 
 
 class BaseKvmCPU(BaseCPU):
@@ -521,7 +509,7 @@ class BaseKvmCPU(BaseCPU):
             raise
         except Exception as e:  # noqa: BLE001 - any device error ends the run, reported
             self._in_service = False
-            device = _culprit(e) or "a device"
+            device = innermost_model(e) or "a device"
             self._abandon_io()
             self.guestFault(f"{type(e).__name__} in {device} while handling "
                             f"{type(self._last_exit).__name__}: {e}", cause=e)  # fmt: skip
