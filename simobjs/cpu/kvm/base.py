@@ -99,6 +99,7 @@ class BaseKvmCPU(BaseCPU):
         self._timer_tid = -1
         self._run_floor = 0  # timerResolution() of the current run timer
         self._fast_run = False  # fastRun() with the current run timer
+        self._kicked = False  # kick() set kvm_run.immediate_exit
         self.counters: GuestCounters | None = None
         self.ctrInsts = 0
         self.tickEvent = EventFunctionWrapper(
@@ -197,7 +198,7 @@ class BaseKvmCPU(BaseCPU):
         """Leave KVM_RUN now, or at once on the next entry (Ctrl-C between the event
         loop's check and the ioctl would otherwise wait for the slice's timer)."""
         if self.vcpu is not None:
-            self.vcpu.immediate_exit = True
+            self.vcpu.immediate_exit = self._kicked = True
 
     def _inform(self, text: str) -> None:
         if debug.flags.Kvm:
@@ -342,18 +343,21 @@ class BaseKvmCPU(BaseCPU):
         moved to it first): the same steps at the same ticks, without a trip through the
         event queue per exit."""
         eventq = self.eventq
+        next_tick = eventq.nextTick()
         for _ in range(STEPS_PER_TICK):
-            delay = self._step()
+            delay = self._step(next_tick)
             if self._status == KvmStatus.Idle:
                 return
             when = self.clockEdge(self.ticksToCycles(delay))
-            if when >= eventq.nextTick() or self._last_exit is kx.INTR:
+            next_tick = eventq.nextTick()
+            if when >= next_tick or self._last_exit is kx.INTR:
                 break  # something else is due, or a signal came (the timer, Ctrl-C)
             eventq.setCurTick(when)  # nothing is due in between (not even now)
         self.schedule(self.tickEvent, when)
 
-    def _step(self) -> int:
-        """One step of the seed's tick(); returns the ticks it took."""
+    def _step(self, next_tick: int) -> int:
+        """One step of the seed's tick(), `next_tick` being when the next event is due;
+        returns the ticks it took."""
         status = self._status
         delay = 0
         if status == KvmStatus.RunningService:
@@ -361,7 +365,7 @@ class BaseKvmCPU(BaseCPU):
             if self.tryDrain():
                 self._status = KvmStatus.Idle
         elif status in (KvmStatus.Running, KvmStatus.RunningServiceCompletion):
-            ticks_to_execute = self.eventq.nextTick() - self.curTick()
+            ticks_to_execute = next_tick - self.eventq._cur_tick
             self.syncKvmState()
             if threading.get_native_id() != self._timer_tid:
                 self.startupThread()
@@ -422,8 +426,8 @@ class BaseKvmCPU(BaseCPU):
                     counters.stop()
                 timer.discard_pending()
                 cycles = self.getHostCycles() - base_cycles
-            if self._last_exit is kx.INTR and vcpu.immediate_exit:
-                vcpu.immediate_exit = False  # a kick(): it has done its work
+            if self._kicked and self._last_exit is kx.INTR:
+                vcpu.immediate_exit = self._kicked = False  # the kick has done its work
             executed = self.ticksFromHostCycles(cycles)
             self.numCycles._value += int(cycles * self.hostFactor)
             if counters is not None:
