@@ -216,6 +216,9 @@ class EventQueue:
 
     def nextTick(self) -> int:
         """When the next event is due (MaxTick if none)."""
+        keys = self._keys
+        if keys and self._buckets[keys[0]]:  # the first bucket holds an event: the usual case
+            return keys[0] >> 8
         return self._keys[0] >> 8 if self._top() is not None else MaxTick
 
     def events(self) -> list[Event]:

@@ -160,7 +160,7 @@ class ClockedModel(Model):
         return int(cycles) * self.clockPeriod()
 
     def ticksToCycles(self, ticks: int) -> int:
-        period = self.clockPeriod()
+        period = self._clock_period or self.clockPeriod()
         return -(-int(ticks) // period)
 
     def frequency(self) -> float:

@@ -352,7 +352,7 @@ class BaseKvmCPU(BaseCPU):
             next_tick = eventq.nextTick()
             if when >= next_tick or self._last_exit is kx.INTR:
                 break  # something else is due, or a signal came (the timer, Ctrl-C)
-            eventq.setCurTick(when)  # nothing is due in between (not even now)
+            eventq._cur_tick = when  # nothing is due in between (not even now)
         self.schedule(self.tickEvent, when)
 
     def _step(self, next_tick: int) -> int:
@@ -362,11 +362,12 @@ class BaseKvmCPU(BaseCPU):
         delay = 0
         if status == KvmStatus.RunningService:
             delay = self.handleKvmExit(self._last_exit)
-            if self.tryDrain():
+            if self._drain_requested and self.tryDrain():
                 self._status = KvmStatus.Idle
         elif status in (KvmStatus.Running, KvmStatus.RunningServiceCompletion):
             ticks_to_execute = next_tick - self.eventq._cur_tick
-            self.syncKvmState()
+            if self.threadContextDirty:
+                self.syncKvmState()
             if threading.get_native_id() != self._timer_tid:
                 self.startupThread()
             if self._drain_requested:
@@ -383,7 +384,7 @@ class BaseKvmCPU(BaseCPU):
                 self._status = KvmStatus.Running
             if self.alwaysSyncTC:
                 self.syncThreadContext()
-            if self.tryDrain():
+            if self._drain_requested and self.tryDrain():
                 self._status = KvmStatus.Idle
         else:
             raise SimulationError(
