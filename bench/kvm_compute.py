@@ -11,8 +11,8 @@ with CLOCK_MONOTONIC. Rows (rounds interleaved, medians):
   default      nothing else in the event queue: one KVM_RUN, bounded only by
                the simulate() limit
   tick 1 ms    a host event every 1 ms of simulated time: timer-bounded slices
-               (about 0.75 ms of wall time each here: the CPU turns guest TSC
-               cycles, 2.6 GHz on this host, into ticks at hostFreq = 2 GHz)
+               (1 ms of the vCPU thread's CPU time each: without a PMU the CPU
+               turns that time into ticks at hostFreq)
   PIT 1 kHz    the guest starts the PIT at 1 kHz: slices end at each PIT event
                and each interrupt runs the SDK's ring-0 handler (emulated on PVM)
 

@@ -107,13 +107,21 @@ static unsigned long long so_rdtsc(void)
     return __rdtsc();
 }
 
+static long long so_thread_cpu_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
 /* One timer-bounded KVM_RUN, all in C: arm the one-shot timer (if ns > 0; a timer_t
- * may be 0, so the pointer says nothing), read the TSC,
- * enter, read the TSC, disarm, and consume a kick signal `signo` that arrived after the
- * exit (it is blocked in this thread outside KVM_RUN). tsc[0], tsc[1] get the TSC
- * around the ioctl. Returns 0 or -errno of KVM_RUN (or of timer_settime). */
+ * may be 0, so the pointer says nothing), read the TSC and this thread's CPU time,
+ * enter, read them again, disarm, and consume a kick signal `signo` that arrived after
+ * the exit (it is blocked in this thread outside KVM_RUN). tsc[0..1] and cpu_ns[0..1]
+ * get the readings around the ioctl. Returns 0 or -errno of KVM_RUN (or of
+ * timer_settime). */
 static int so_kvm_run_bounded(int fd, void *timer, long long ns, int signo,
-                              unsigned long long *tsc)
+                              unsigned long long *tsc, long long *cpu_ns)
 {
     struct itimerspec ts;
     memset(&ts, 0, sizeof ts);
@@ -123,9 +131,11 @@ static int so_kvm_run_bounded(int fd, void *timer, long long ns, int signo,
         if (timer_settime((timer_t)timer, 0, &ts, NULL) < 0)
             return -errno;
     }
+    cpu_ns[0] = so_thread_cpu_ns();
     tsc[0] = __rdtsc();
     int r = ioctl(fd, KVM_RUN, 0) < 0 ? -errno : 0;
     tsc[1] = __rdtsc();
+    cpu_ns[1] = so_thread_cpu_ns();
     if (ns > 0) {
         memset(&ts, 0, sizeof ts);
         timer_settime((timer_t)timer, 0, &ts, NULL);

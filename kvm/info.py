@@ -181,7 +181,7 @@ def collect_info(measure: bool = True, path: str = "/dev/kvm") -> dict[str, Any]
                 "reason": pmu_reason,
                 "fallback": None
                 if pmu_ok
-                else "time from the TSC (or the task clock); no instruction count",
+                else "time from the vCPU thread's CPU time; no instruction count",
             },
         )
         if caps.get("get_tsc_khz"):
@@ -224,10 +224,7 @@ def format_info(info: dict[str, Any]) -> str:
     if pmu["fallback"]:
         lines.append(f"  fallback: {pmu['fallback']}")
     if info.get("tsc_khz"):
-        lines.append(
-            f"Guest TSC: {info['tsc_khz'] / 1000:.0f} MHz (KVM_GET_TSC_KHZ): the rate of the host "
-            "cycles a KVM CPU counts (its hostFreq is 2 GHz unless set)"
-        )
+        lines.append(f"Guest TSC: {info['tsc_khz'] / 1000:.0f} MHz (KVM_GET_TSC_KHZ)")
     t = info["timer"]
     lines.append(
         f"Run timer: {t['kind']}, clock resolution {t['clock_resolution_ns']} ns, "

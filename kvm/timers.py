@@ -114,7 +114,8 @@ class PosixKvmTimer(_KickTimerBase):
 
     def run(self, vcpu, ns: int):
         """arm(ns), vcpu.run(), disarm(), discard_pending() in one C call; the TSC
-        cycles the run took are in `vcpu.run_cycles`."""
+        cycles and the thread CPU time the run took are in `vcpu.run_cycles` and
+        `vcpu.run_cpu_ns`."""
         return vcpu.run_bounded(self._timer, max(int(ns), self.resolution_ns), self.signo)
 
     def close(self) -> None:

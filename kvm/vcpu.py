@@ -58,6 +58,7 @@ _EINTR = -errno.EINTR
 _run_ioctl = lib.so_kvm_run
 _run_bounded = lib.so_kvm_run_bounded
 host_tsc = lib.so_rdtsc  # the host's time-stamp counter (rdtsc)
+thread_cpu_ns = lib.so_thread_cpu_ns  # this thread's CPU time (CLOCK_THREAD_CPUTIME_ID)
 
 
 def _layout(fields: list[tuple[int, str]]) -> tuple[int, struct.Struct]:
@@ -127,7 +128,9 @@ class Vcpu:
         self._words = memoryview(self._mm).cast("I")
         self._pending: tuple[int, int] | None = None
         self._tsc = ffi.new("unsigned long long[2]")
+        self._cpu_ns = ffi.new("long long[2]")
         self.run_cycles = 0  # TSC cycles of the last run_bounded()
+        self.run_cpu_ns = 0  # this thread's CPU time in the last run_bounded()
         self.has_ring = (
             vm.kvm.check_extension(lib.KVM_CAP_COALESCED_MMIO) > 0 and _RING_AT + PAGE_SIZE <= size
         )
@@ -153,10 +156,13 @@ class Vcpu:
     def run_bounded(self, timer, ns: int, signo: int) -> Exit:
         """KVM_RUN bounded by the one-shot POSIX `timer` (a timer_t from
         kvm.timers) armed for `ns` nanoseconds, in one C call that also disarms it and
-        consumes a late `signo`. `run_cycles` gets the TSC cycles the run took."""
-        tsc = self._tsc
-        r = _run_bounded(self.fd, timer, ns, signo, tsc)
+        consumes a late `signo`. `run_cycles` gets the TSC cycles the run took, and
+        `run_cpu_ns` the CPU time this thread spent in it (in the guest, or in the
+        kernel for it: never time the host gave to other tasks)."""
+        tsc, cpu = self._tsc, self._cpu_ns
+        r = _run_bounded(self.fd, timer, ns, signo, tsc, cpu)
         self.run_cycles = tsc[1] - tsc[0]
+        self.run_cpu_ns = cpu[1] - cpu[0]
         if r:
             if r == _EINTR:
                 return INTR

@@ -116,6 +116,8 @@ def test_one_call_bounded_run_counts_cycles_and_leaves_nothing_pending(make_gues
     timer.attach(g.vcpu)
     assert timer.run(g.vcpu, 2_000_000) is INTR  # only the timer ends a spinning guest
     assert g.vcpu.run_cycles > 0
+    # and the thread CPU time it took (the no-PMU cycle source)
+    assert 0 < g.vcpu.run_cpu_ns
     assert not timer.discard_pending()  # the late kick was consumed in the same call
     out = make_guest("mov $1, %al\n out %al, $0x10\n 1: jmp 1b")
     timer.attach(out.vcpu)

@@ -2,9 +2,9 @@
 
 The seed's state machine: `tick()` either enters KVM until the next event
 (bounded by a host timer) or services the exit the last entry ended with;
-every handler returns the ticks its work took. Host cycles (architectures
-say where they come from: the guest TSC on x86) become ticks through
-`hostFreq` and `hostFactor`.
+every handler returns the ticks its work took. Host cycles (the guest's
+hardware cycle counter where the host has a PMU, else the vCPU thread's CPU
+time at `hostFreq`) become ticks through `hostFreq` and `hostFactor`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from kvm._kvm_ffi import lib
 from kvm import exits as kx
 from kvm.perf import GuestCounters, PerfUnavailable
 from kvm.timers import KICK_SIGNAL, PerfKvmTimer, PosixKvmTimer
+from kvm.vcpu import thread_cpu_ns
 from simobjs.cpu.base import BaseCPU, Status
 from simobjs.cpu.kvm import host
 from simobjs.errors import ConfigError, GuestFault, Problem, SimulationError
@@ -100,6 +101,7 @@ class BaseKvmCPU(BaseCPU):
         self._run_floor = 0  # timerResolution() of the current run timer
         self._fast_run = False  # fastRun() with the current run timer
         self._kicked = False  # kick() set kvm_run.immediate_exit
+        self._cycles_per_ns = 1000 / self.hostFreq  # host cycles in a nanosecond
         self.counters: GuestCounters | None = None
         self.ctrInsts = 0
         self.tickEvent = EventFunctionWrapper(
@@ -187,7 +189,8 @@ class BaseKvmCPU(BaseCPU):
                 "no-pmu",
                 "warn: KVM: no hardware performance counters "
                 f"({self.insts_unavailable_reason.removeprefix('no hardware counters: ')}); "
-                "cycles come from the guest TSC, instruction counts are not available.",
+                "cycles come from the vCPU thread's CPU time, instruction counts are not "
+                "available.",
             )
         host.warn_host_limits()
         self.startupThread()
@@ -262,14 +265,17 @@ class BaseKvmCPU(BaseCPU):
         return max(int(timer_ns * NS * self.hostFactor), self.ticksFromHostCycles(MIN_HOST_CYCLES))
 
     def getHostCycles(self) -> int:
-        raise NotImplementedError
+        """Host cycles without a PMU: this thread's CPU time at hostFreq. It counts the
+        guest's execution (and the kernel's work for it), never time the host gave to
+        other tasks, as the seed's hardware counter; gem5's x86 CPU reads the guest
+        TSC, which also counts the vCPU thread's preemption (simulated time jumps when
+        the host is busy)."""
+        return int(thread_cpu_ns() * self._cycles_per_ns)
 
     def fastRun(self) -> bool:
-        """Can one C call bound a run and count its host cycles? (A POSIX run timer, and
-        host cycles that are the TSC, which that call reads around KVM_RUN.)"""
-        return self.hostCyclesAreTsc and isinstance(self.runTimer, PosixKvmTimer)
-
-    hostCyclesAreTsc = False
+        """Can one C call bound a run and count its host cycles? (A POSIX run timer: the
+        call reads the thread's CPU time around KVM_RUN.)"""
+        return isinstance(self.runTimer, PosixKvmTimer)
 
     # -- thread contexts ----------------------------------------------------------------
     def activateContext(self, tid: int = 0) -> None:
@@ -412,9 +418,9 @@ class BaseKvmCPU(BaseCPU):
             timer = self.runTimer
             counters = self.counters
             if counters is None and self._fast_run:
-                # arm, enter, disarm, drop a late kick and read the cycle counter in C
+                # arm, enter, disarm, drop a late kick and read the thread's CPU time in C
                 self._last_exit = timer.run(vcpu, self.hostNs(ticks))
-                cycles = vcpu.run_cycles
+                cycles = int(vcpu.run_cpu_ns * self._cycles_per_ns)
             else:
                 base_cycles = self.getHostCycles()
                 if counters is not None:
@@ -426,12 +432,15 @@ class BaseKvmCPU(BaseCPU):
                 if counters is not None:
                     counters.stop()
                 timer.discard_pending()
-                cycles = self.getHostCycles() - base_cycles
+                if counters is not None and counters.hardware:  # the seed's hwCycles
+                    cycles = counters.read().cycles - base.cycles
+                else:
+                    cycles = self.getHostCycles() - base_cycles
             if self._kicked and self._last_exit is kx.INTR:
                 vcpu.immediate_exit = self._kicked = False  # the kick has done its work
             executed = self.ticksFromHostCycles(cycles)
             self.numCycles._value += int(cycles * self.hostFactor)
-            if counters is not None:
+            if counters is not None and base.instructions is not None:
                 insts = counters.read().instructions - base.instructions
                 self.ctrInsts += insts
                 self.countInsts(insts)

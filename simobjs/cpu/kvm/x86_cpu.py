@@ -7,7 +7,6 @@ import sys
 
 from kvm import CpuidEntry, Fpu, KvmError
 from kvm import exits as kx
-from kvm.vcpu import host_tsc
 from simobjs.arch.x86 import x86IOAddress
 from simobjs.arch.x86.serialize import serialize_thread, unserialize_thread
 from simobjs.arch.x86.state import CARRIED_MSRS, GPR_NAMES, MSR_TSC, RFLAGS_IF, X86State
@@ -197,15 +196,6 @@ class X86KvmCPU(BaseKvmCPU):
             return
         self.completePendingIO()
         self.syncThreadContext()
-
-    # gem5 reads the guest TSC (KVM_GET_MSRS) before and after each run. The guest TSC
-    # runs at the host TSC's rate (no TSC scaling is set), so the host's rdtsc gives the
-    # same differences at no cost, where the ioctl costs ~10 us on a PVM host.
-    hostCyclesAreTsc = True
-
-    def getHostCycles(self) -> int:
-        """Host cycles: the time-stamp counter (equal in rate to the guest's)."""
-        return host_tsc()
 
     # -- running -----------------------------------------------------------------------
     def kvmRun(self, ticks: int) -> int:
