@@ -2,11 +2,14 @@
 
 `outfile`: none, stdoutput/stdout (this process's stdout), stderror, file
 (`<outdir>/<terminal path>`, e.g. m5out/system.terminal), both (file and stdout).
-Input for the guest is fed with `feed(bytes)`.
+Input for the guest is fed with `feed(bytes)`. The file gets the guest's bytes
+as they are; a console stream gets them decoded as UTF-8 (an invalid sequence
+shows as U+FFFD), so a guest printing UTF-8 text reads right.
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 import sys
 from collections import deque
@@ -29,6 +32,7 @@ class Terminal(Model):
         self._input: deque[int] = deque()
         self._file = None
         self._stream = None
+        self._decode = codecs.getincrementaldecoder("utf-8")("replace").decode
         self.path: str | None = None
         if mode in ("stdoutput", "stdout", "both"):
             self._stream = sys.stdout
@@ -50,8 +54,8 @@ class Terminal(Model):
             if byte == 0x0A:
                 self._file.flush()
         if self._stream is not None:
-            ch = chr(byte)
-            self._stream.write(ch)
+            # (a byte of a multi-byte character comes out when the character is complete)
+            self._stream.write(self._decode(bytes((byte,))))
             if byte == 0x0A:
                 self._stream.flush()
         if debug.flags.Terminal:

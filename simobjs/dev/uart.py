@@ -3,8 +3,11 @@
 Offsets: 0 THR/RBR (DLL when LCR.DLAB), 1 IER (DLM when DLAB), 2 IIR (read) /
 FCR (write, ignored), 3 LCR, 4 MCR, 5 LSR, 6 MSR, 7 SCR. Transmission is
 instantaneous: LSR always reports THRE and TEMT. No interrupt line is modelled
-(the declaration has none); IIR reports a transmitter-empty interrupt when
-IER enables it, as the hardware would.
+(the declaration has none); IIR reports the interrupt that would be raised:
+received data (when IER enables it), else a transmitter-empty interrupt,
+which becomes pending when IER enables it and after each THR write (the
+transmitter empties at once) and, as on the hardware and in gem5, is cleared
+by the IIR read that reports it.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class Uart8250(BasicPioDevice):
         self.scr = 0
         self.dll = 0
         self.dlm = 0
+        self.tx_int = False  # a transmitter-empty interrupt is pending
 
     def _rx_ready(self) -> bool:
         dev = self.device
@@ -50,8 +54,9 @@ class Uart8250(BasicPioDevice):
         elif offset == 2:
             if self.ier & IER_RDA and self._rx_ready():
                 value = IIR_RXID
-            elif self.ier & IER_THRI:
+            elif self.tx_int and self.ier & IER_THRI:
                 value = IIR_TXID
+                self.tx_int = False  # reading IIR clears a transmitter-empty interrupt
             else:
                 value = IIR_NOPEND
         elif offset == 3:
@@ -78,12 +83,16 @@ class Uart8250(BasicPioDevice):
         if offset == 0:
             if dlab:
                 self.dll = value
-            elif self.device is not None:
-                self.device.writeData(value)
+            else:
+                if self.device is not None:
+                    self.device.writeData(value)
+                self.tx_int = bool(self.ier & IER_THRI)  # sent at once: THR is empty again
         elif offset == 1:
             if dlab:
                 self.dlm = value
             else:
+                if value & IER_THRI and not self.ier & IER_THRI:
+                    self.tx_int = True  # enabling it with THR empty raises it
                 self.ier = value & 0x0F
         elif offset == 2:
             pass  # FCR: an 8250 has no FIFO
@@ -98,7 +107,9 @@ class Uart8250(BasicPioDevice):
     def serialize(self, section) -> None:
         for key in ("ier", "lcr", "mcr", "msr", "scr", "dll", "dlm"):
             section[key] = getattr(self, key)
+        section["tx_int"] = int(self.tx_int)
 
     def unserialize(self, section) -> None:
         for key in ("ier", "lcr", "mcr", "msr", "scr", "dll", "dlm"):
             setattr(self, key, section.get_int(key))
+        self.tx_int = bool(section.get_int("tx_int"))

@@ -104,7 +104,7 @@ def test_rbr_under_dlab_reads_dll_not_input(com1):
         (0x00, b"a", 0x01),  # data, but RDA not enabled
         (0x01, b"", 0x01),  # RDA enabled, no data
         (0x01, b"a", 0x04),  # received data available
-        (0x02, b"", 0x02),  # THRE enabled: the transmitter is always empty
+        (0x02, b"", 0x02),  # enabling THRE with the transmitter empty raises it
         (0x02, b"a", 0x02),
         (0x03, b"", 0x02),
         (0x03, b"a", 0x04),  # receive outranks transmit
@@ -114,6 +114,21 @@ def test_iir_per_ier(com1, ier, feed, iir):
     com1.term.feed(feed)
     com1.out(IER, ier)
     assert com1.inb(IIR) == iir
+
+
+def test_reading_iir_clears_the_transmit_interrupt_and_a_write_raises_it_again(com1):
+    com1.out(IER, 0x02)
+    assert com1.inb(IIR) == 0x02
+    assert com1.inb(IIR) == 0x01  # cleared by the read that reported it
+    com1.out(IER, 0x02)  # already enabled: no new interrupt
+    assert com1.inb(IIR) == 0x01
+    com1.out(THR, ord("a"))  # sent at once: THR empty again
+    assert com1.inb(IIR) == 0x02
+    com1.out(THR, ord("b"))
+    com1.out(IER, 0x00)
+    assert com1.inb(IIR) == 0x01  # masked
+    com1.out(IER, 0x02)  # enabling it again with THR empty raises it
+    assert com1.inb(IIR) == 0x02
 
 
 def test_output_bytes_reach_the_terminal(com1):
@@ -149,6 +164,16 @@ def test_stdout_mode_prints_output(capsys, tmp_path):
     assert not (tmp_path / "system.terminal").exists()
 
 
+def test_stdout_mode_decodes_utf8_and_the_file_keeps_the_bytes(capsys, tmp_path):
+    c = Com1(outdir=str(tmp_path), outfile="both")
+    text = "h\u00e9llo \u2713\n".encode() + b"\xff!\n"  # then a byte that is not UTF-8
+    for ch in text:
+        c.out(THR, ch)
+    c.term.flush()
+    assert capsys.readouterr().out == "h\u00e9llo \u2713\n\ufffd!\n"
+    assert (tmp_path / "system.terminal").read_bytes() == text
+
+
 def test_checkpoint_round_trip(tmp_path):
     c = Com1()
     c.out(LCR, 0x80)
@@ -161,10 +186,11 @@ def test_checkpoint_round_trip(tmp_path):
     cpt = CheckpointOut(str(tmp_path))
     c.uart.serialize(cpt.section(c.uart.name()))
     text = cpt.text()
-    assert "[system.uart]\nier=3\nlcr=27\nmcr=11\nmsr=0\nscr=90\ndll=1\ndlm=2\n" in text
+    assert "[system.uart]\nier=3\nlcr=27\nmcr=11\nmsr=0\nscr=90\ndll=1\ndlm=2\ntx_int=1\n" in text
 
     restored = Com1()
     restored.uart.loadState(CheckpointIn.parse(str(tmp_path), text))
+    assert restored.inb(IIR) == 0x02  # the pending transmit interrupt came along
     assert [restored.inb(r) for r in (IER, LCR, MCR, SCR)] == [0x03, 0x1B, 0x0B, 0x5A]
     restored.out(LCR, 0x9B)
     assert (restored.inb(DLL), restored.inb(DLM)) == (0x01, 0x02)
