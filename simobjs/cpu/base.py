@@ -326,9 +326,14 @@ class BaseCPU(ClockedModel):
 
     def suspendContext(self, tid: int = 0) -> None:
         self.threads[tid].setStatus(Status.Suspended)
+        self._stop()
 
     def haltContext(self, tid: int = 0) -> None:
         self.threads[tid].setStatus(Status.Halted)
+        self._stop()
+
+    def _stop(self) -> None:
+        """A thread stopped (suspended or halted): the CPU stops ticking for it."""
 
     def wakeup(self, tid: int = 0) -> None:
         """An interrupt arrived: a suspended thread becomes active again."""

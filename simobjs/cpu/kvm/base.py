@@ -294,11 +294,6 @@ class BaseKvmCPU(BaseCPU):
         if debug.flags.Kvm:
             debug.dprintf(self, "SuspendContext %d", tid)
         super().suspendContext(tid)
-        self._stop()
-
-    def haltContext(self, tid: int = 0) -> None:
-        super().haltContext(tid)
-        self._stop()
 
     def _stop(self) -> None:
         self._suspend_tick = self.curTick()

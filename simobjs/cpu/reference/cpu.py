@@ -110,14 +110,6 @@ class X86AtomicSimpleCPU(BaseCPU):
         if not self.tickEvent.scheduled():
             self.schedule(self.tickEvent, self.clockEdge(0))
 
-    def suspendContext(self, tid: int = 0) -> None:
-        super().suspendContext(tid)
-        self._stop()
-
-    def haltContext(self, tid: int = 0) -> None:
-        super().haltContext(tid)
-        self._stop()
-
     def _stop(self) -> None:
         self._suspend_tick = self.curTick()
         if self.tickEvent.scheduled():
