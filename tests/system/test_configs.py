@@ -37,6 +37,17 @@ def test_kvm_hello_runs_the_hello_guest_on_kvm(tmp_path):
     ).read_text() == "Hello from a simobjs guest!\nrunning at CPL 3\n"
 
 
+def test_a_second_kvm_cpu_waits_while_the_guest_runs_on_the_first(tmp_path):
+    out = simobjs(str(ROOT / "configs" / "kvm_hello.py"), "--cpus", "2", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Hello from a simobjs guest!\nrunning at CPL 3\n" in out.stdout
+    stats = (tmp_path / "m5out" / "stats.txt").read_text()
+    assert re.search(r"^system\.cpu0\.numIO +[1-9]\d* ", stats, re.M)
+    assert re.search(r"^system\.cpu1\.numVMExits +0 ", stats, re.M)  # never entered KVM
+    ini = (tmp_path / "m5out" / "config.ini").read_text()
+    assert "[system.cpu1]" in ini and "cpu_id=1" in ini
+
+
 def test_the_switch_config_hands_the_guest_over_and_back(tmp_path):
     out = simobjs(str(ROOT / "configs" / "config_kvm_switch.py"), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
