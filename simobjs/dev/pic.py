@@ -5,7 +5,10 @@ OCW1 = the mask; reads IMR). Edge-triggered inputs (`inputs[i]`), fixed or
 rotated priorities, specific and non-specific EOI, auto-EOI, cascade: a master
 has its slave's output on one input (ICW3 bit) and forwards the INTA of that
 line to the `slave` param. `output` is a level: high while an unmasked request
-outranks everything in service.
+outranks everything in service. OCW3 also gives the poll command (the next
+read of base+0 acknowledges the highest request and returns 0x80 | its line,
+or 0 when there is none) and the special mask mode (a masked line in service
+no longer holds back lower-priority requests).
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ class I8259(BasicPioDevice):
         self.lowest = 7  # the line with the lowest priority (rotation moves it)
         self.pin_states = 0
         self.rotate_auto_eoi = False
+        self.poll = False  # OCW3 P: the next read of base+0 is a poll
+        self.special_mask = False  # OCW3 SMM
 
     def getPort(self, name: str, index: int = -1):
         if name == "output":
@@ -74,7 +79,7 @@ class I8259(BasicPioDevice):
         req = self._highest(self.irr & ~self.imr)
         if req is None:
             return None
-        in_service = self._highest(self.isr)
+        in_service = self._highest(self.isr & ~self.imr if self.special_mask else self.isr)
         if in_service is not None:
             order = self._by_priority()
             if order.index(req) >= order.index(in_service):
@@ -109,6 +114,16 @@ class I8259(BasicPioDevice):
             self.irr &= ~bit
             self._update()
 
+    def _take(self, line: int) -> None:
+        """An acknowledged request goes in service (unless auto-EOI ends it at once)."""
+        bit = 1 << line
+        if self.edge_triggered or not self.pin_states & bit:
+            self.irr &= ~bit  # a level-triggered line still high stays requested
+        if not self.auto_eoi:
+            self.isr |= bit
+        elif self.rotate_auto_eoi:
+            self.lowest = line
+
     def _is_cascade(self, line: int) -> bool:
         return (
             self.mode == "I8259Master" and not self.single and bool(self.cascade_bits & (1 << line))
@@ -124,13 +139,7 @@ class I8259(BasicPioDevice):
             self.output.lower()
             self._update()
             return self.vector_offset + 7
-        bit = 1 << line
-        if self.edge_triggered or not self.pin_states & bit:
-            self.irr &= ~bit  # a level-triggered line still high stays requested
-        if not self.auto_eoi:
-            self.isr |= bit
-        elif self.rotate_auto_eoi:
-            self.lowest = line
+        self._take(line)
         self.output.lower()
         if self._is_cascade(line):
             if self.slave is None:
@@ -148,8 +157,23 @@ class I8259(BasicPioDevice):
     # -- registers ---------------------------------------------------------------------
     def read(self, offset: int, size: int) -> int:
         if offset == 0:
+            if self.poll:
+                return self._poll()
             return self.irr if self.read_irr else self.isr
         return self.imr
+
+    def _poll(self) -> int:
+        """The poll command's read: an INTA of this chip only, answered as 0x80 | line
+        (a master's cascade line is reported as itself: software polls the slave next)."""
+        self.poll = False
+        line = self._deliverable()
+        if line is None:
+            return 0
+        self._take(line)
+        if debug.flags.PIC:
+            debug.dprintf(self, "poll: line %d", line)
+        self._update()
+        return 0x80 | line
 
     def write(self, offset: int, size: int, value: int) -> None:
         value &= 0xFF
@@ -161,6 +185,9 @@ class I8259(BasicPioDevice):
             elif value & 0x08:
                 if value & 0x02:  # OCW3: RR selects the register read at offset 0
                     self.read_irr = not value & 0x01
+                self.poll = bool(value & 0x04)
+                if value & 0x40:  # ESMM: SMM sets or resets the special mask mode
+                    self.special_mask = bool(value & 0x20)
             else:
                 self._ocw2(value)
         elif self.init_step:
@@ -179,6 +206,8 @@ class I8259(BasicPioDevice):
         self.lowest = 7
         self.read_irr = True
         self.auto_eoi = False
+        self.poll = False
+        self.special_mask = False
         self.init_step = 2
 
     def _icw(self, value: int) -> None:
@@ -221,7 +250,16 @@ class I8259(BasicPioDevice):
         "lowest",
         "pin_states",
     )
-    FLAGS = ("edge_triggered", "read_irr", "auto_eoi", "expect_icw4", "single", "rotate_auto_eoi")
+    FLAGS = (
+        "edge_triggered",
+        "read_irr",
+        "auto_eoi",
+        "expect_icw4",
+        "single",
+        "rotate_auto_eoi",
+        "poll",
+        "special_mask",
+    )
 
     def serialize(self, section) -> None:
         for key in self.KEYS:

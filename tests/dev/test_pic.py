@@ -161,6 +161,53 @@ def test_ocw3_selects_irr_or_isr(pics):
     assert pics.inb(0, CMD) == 0x80
 
 
+POLL = 0x0C  # OCW3 with P set
+SET_SMM, RESET_SMM = 0x68, 0x48
+
+
+def test_poll_command_acknowledges_the_highest_request(pics):
+    pics.out(0, DATA, 0xFF)  # all masked: polling software runs with INTR off
+    assert pics.inb(0, CMD) == 0  # no poll asked: IRR
+    pics.out(0, DATA, 0x00)
+    pics.pulse(6, 4)
+    pics.out(0, CMD, POLL)
+    assert pics.inb(0, CMD) == 0x84  # IR4 is the highest: now in service
+    assert pics.regs() == (0x40, 0x10, 0)  # the poll lasted one read
+    pics.out(0, CMD, POLL)
+    assert pics.inb(0, CMD) == 0  # 6 waits behind 4 in service: nothing to report
+    pics.out(0, CMD, EOI)
+    pics.out(0, CMD, POLL)
+    assert pics.inb(0, CMD) == 0x86
+    assert pics.regs() == (0, 0x40, 0) and not pics.int_high
+
+
+def test_poll_of_a_cascade_line_then_the_slave(pics):
+    pics.pulse(11)
+    pics.out(0, CMD, POLL)
+    assert pics.inb(0, CMD) == 0x82  # the master reports its cascade line
+    pics.out(8, CMD, POLL)
+    assert pics.inb(8, CMD) == 0x83  # and the slave its line 3 (IRQ 11)
+    assert pics.regs(8) == (0, 0x08, 0) and pics.regs(0) == (0, 0x04, 0)
+
+
+def test_special_mask_mode_lets_lower_lines_past_a_masked_one_in_service(pics):
+    pics.pulse(3)
+    assert pics.intr.acknowledge() == 0x23
+    pics.pulse(5)
+    assert not pics.int_high  # 5 waits behind 3 in service
+    pics.out(0, DATA, 0x08)  # mask IR3
+    assert not pics.int_high  # masking alone changes nothing
+    pics.out(0, CMD, SET_SMM)
+    assert pics.int_high and pics.intr.acknowledge() == 0x25
+    pics.out(0, CMD, 0x65)  # specific EOI of 5
+    pics.pulse(6)
+    pics.out(0, CMD, RESET_SMM)
+    assert not pics.int_high  # 3 in service holds 6 back again
+    pics.out(0, CMD, 0x48 & ~0x40)  # OCW3 without ESMM leaves the mode alone
+    pics.out(0, CMD, SET_SMM)
+    assert pics.int_high
+
+
 def test_edge_triggered_line_held_high_requests_once(pics):
     pics.lines[4].raise_()
     assert pics.intr.acknowledge() == 0x24
@@ -247,6 +294,7 @@ def test_checkpoint_round_trip(tmp_path):
     p.out(0, DATA, 0x40)
     assert p.intr.acknowledge() == 0x25  # 5 outranks 2 after the rotation
     p.out(0, CMD, READ_ISR)
+    p.out(8, CMD, SET_SMM)
     cpt = CheckpointOut(str(tmp_path))
     for pic in (p.master, p.slave):
         pic.serialize(cpt.section(pic.name()))
@@ -256,6 +304,7 @@ def test_checkpoint_round_trip(tmp_path):
     for pic in (q.master, q.slave):
         pic.loadState(cpt_in)
     assert q.inb(0, CMD) == 0x20  # ISR still selected
+    assert q.slave.special_mask and not q.master.special_mask
     assert q.regs(0) == (0x44, 0x20, 0x40) and q.regs(8) == (0x10, 0, 0)
     assert not q.int_high
     q.out(0, CMD, EOI)
