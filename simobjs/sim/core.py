@@ -332,15 +332,23 @@ class Simulation:
             self.setMaxTick(now + ticks_ if ticks_ < MaxTick - now else MaxTick)
         interrupts = self._interrupts
         interrupts.clear()
-        old_handler = None
-        main = threading.current_thread() is threading.main_thread()
-        if main:
-            old_handler = signal.signal(signal.SIGINT, self._on_sigint)
+        old_handlers: dict[int, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            for signo in (signal.SIGINT, signal.SIGUSR1, signal.SIGUSR2):
+                old_handlers[signo] = signal.signal(signo, self._on_signal)
         try:
-            if debug.flags.Event:
-                self.eventq.run_traced(interrupts, self._trace_event)
-            else:
-                self.eventq.run(interrupts)
+            while True:
+                if debug.flags.Event:
+                    self.eventq.run_traced(interrupts, self._trace_event)
+                else:
+                    self.eventq.run(interrupts)
+                if not interrupts:  # only if someone descheduled the limit event
+                    raise SimulationError("the event queue ran empty: nothing left to simulate")
+                asked = set(interrupts)
+                interrupts.clear()
+                self._signalled_stats(asked)
+                if signal.SIGINT in asked:
+                    return GlobalSimLoopExitEvent(CAUSE_INTERRUPT, 0)
         except SimLoopExit as e:
             ev = e.event
             if ev in self.tick_exits:
@@ -351,19 +359,25 @@ class Simulation:
         except Exception as exc:  # noqa: BLE001 - wrapped with the object that failed
             raise self._wrap(exc) from exc
         finally:
-            if main:
-                signal.signal(signal.SIGINT, old_handler)
-        if not interrupts:  # only if someone descheduled the limit event
-            raise SimulationError("the event queue ran empty: nothing left to simulate")
-        interrupts.clear()
-        return GlobalSimLoopExitEvent(CAUSE_INTERRUPT, 0)
+            for signo, handler in old_handlers.items():
+                signal.signal(signo, handler)
+            interrupts.clear()
 
-    def _on_sigint(self, signo: int, frame: Any) -> None:
-        """Ctrl-C: the event loop ends at the next event; models running guest code
-        outside it (a KVM CPU in KVM_RUN) are asked to come back now."""
+    def _on_signal(self, signo: int, frame: Any) -> None:
+        """Ctrl-C (SIGINT), SIGUSR1 (dump the stats), SIGUSR2 (dump and reset them), as
+        gem5: the event loop stops at the next event to act on it; models running guest
+        code outside it (a KVM CPU in KVM_RUN) are asked to come back now."""
         self._interrupts.append(signo)
         for kick in list(self.interrupt_hooks):
             kick()
+
+    def _signalled_stats(self, asked: set[int]) -> None:
+        """SIGUSR1 / SIGUSR2 received during simulate(): one dump at the current tick
+        (several signals before the loop stopped count once), then a reset for SIGUSR2."""
+        if signal.SIGUSR1 in asked or signal.SIGUSR2 in asked:
+            self.stats.dump()
+        if signal.SIGUSR2 in asked:
+            self.stats.reset()
 
     def _trace_event(self, event: Any) -> None:
         debug.dprintf("eventq", "%s executed @ %d (pri %d)", event.description(), event.when(),

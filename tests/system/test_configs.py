@@ -83,3 +83,62 @@ def test_ctrl_c_stops_a_guest_that_never_exits(tmp_path):
     assert proc.returncode == 0, err
     assert "because user interrupt received" in out
     assert "system.cpu.numExitSignal" in (tmp_path / "m5out" / "stats.txt").read_text()
+
+
+def _stat_blocks(path: Path) -> list[dict[str, float]]:
+    """The dumps in a stats.txt, each as {name: first value}."""
+    blocks = []
+    for line in path.read_text().splitlines() if path.exists() else []:
+        if line.startswith("---------- Begin"):
+            blocks.append({})
+        elif blocks and line and not line.startswith("-"):
+            name, value = line.split()[:2]
+            blocks[-1][name] = float(value)
+    return blocks
+
+
+def test_sigusr1_dumps_and_sigusr2_dumps_and_resets_the_stats_of_a_running_guest(tmp_path):
+    """gem5's signals: the dump comes at once (a KVM CPU in KVM_RUN is kicked out of
+    it) and the simulation goes on."""
+    import signal
+    import time
+
+    from pcrun import guest
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simobjs.cli", str(ROOT / "configs" / "kvm_hello.py"),
+         "--guest", guest("spin")],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    stats = tmp_path / "m5out" / "stats.txt"
+
+    def blocks_after(signo: int, n: int) -> list[dict[str, float]]:
+        proc.send_signal(signo)
+        deadline = time.monotonic() + 60
+        while len(blocks := _stat_blocks(stats)) < n:
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.monotonic() < deadline, f"no stats dump {n} after signal {signo}"
+            time.sleep(0.05)
+        return blocks
+
+    try:
+        for line in proc.stdout:
+            if line == "spin: running\n":
+                break
+        else:
+            raise AssertionError(f"the guest never started: {proc.stderr.read()}")
+        blocks_after(signal.SIGUSR1, 1)
+        time.sleep(0.2)  # let the guest run on between the dumps
+        blocks_after(signal.SIGUSR2, 2)
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "because user interrupt received" in out
+    first, second, last = _stat_blocks(stats)
+    assert 0 < first["finalTick"] < second["finalTick"] < last["finalTick"]
+    assert second["simTicks"] == second["finalTick"]  # SIGUSR1 did not reset
+    assert last["simTicks"] == last["finalTick"] - second["finalTick"]  # SIGUSR2 did
+    assert last["system.cpu.numExitSignal"] >= 1
