@@ -418,6 +418,18 @@ def _cmd_graph(argv: list[str]) -> int:
     return code
 
 
+def _report_crashes() -> None:
+    """A crash in native code (a segfault in a library, an abort) prints the Python
+    stack of every thread to stderr, as gem5 prints its backtrace."""
+    import faulthandler
+    import io
+
+    try:
+        faulthandler.enable(file=sys.stderr, all_threads=True)
+    except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+        pass  # stderr has no file descriptor (embedded use): Python's default applies
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in SUBCOMMANDS:
@@ -433,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
         print(debug.help_text())
         return 0
     _redirect(options)
+    _report_crashes()
     if not options.quiet:
         import datetime
         import shlex

@@ -222,3 +222,14 @@ def test_yaml_config_errors_name_the_place(tmp_path):
     out = simobjs("-q", "bad.yaml", cwd=tmp_path)
     assert out.returncode == 1
     assert "fatal:" in out.stderr and "system.clk_domain" in out.stderr
+
+
+def test_a_crash_in_native_code_prints_the_python_stack(tmp_path):
+    script = write(
+        tmp_path / "crash.py",
+        "import ctypes\n\n\ndef read_null():\n    ctypes.string_at(0)\n\n\nread_null()\n",
+    )
+    out = simobjs(str(script), cwd=tmp_path)
+    assert out.returncode == -11  # SIGSEGV, as before: only the report is added
+    assert "Segmentation fault" in out.stderr
+    assert 'crash.py", line 5 in read_null' in out.stderr
