@@ -107,6 +107,15 @@ def _option_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--debug-start", type=int, default=0, metavar="TICK", help="Start debug output at TICK"
     )
+    p.add_argument(
+        "--debug-end", type=int, default=None, metavar="TICK", help="End debug output at TICK"
+    )
+    p.add_argument(
+        "--debug-ignore",
+        default="",
+        metavar="EXPR",
+        help="Ignore debug output of the objects EXPR names (comma list of paths, * = any name)",
+    )
     p.add_argument("--debug-help", action="store_true", help="Print the debug flags and exit")
     p.add_argument(
         "--config-only",
@@ -114,6 +123,24 @@ def _option_parser() -> argparse.ArgumentParser:
         help="Stop m5.instantiate() after writing the config files: no models, no KVM",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="Reduce verbosity")
+    p.add_argument(
+        "-s",
+        "--silent-redirect",
+        action="store_true",
+        help="Don't print the 'Redirecting ...' line of -r/-e",
+    )
+    p.add_argument(
+        "-i",
+        "--interactive",
+        action="store_true",
+        help="Run an interactive Python in the script's namespace after it ends",
+    )
+    p.add_argument(
+        "--listener-mode",
+        choices=("on", "off", "auto"),
+        default="auto",
+        help="Accepted for gem5 command lines: simobjs opens no listening sockets",
+    )
     p.add_argument(
         "--progress",
         choices=("auto", "on", "off"),
@@ -137,7 +164,9 @@ def _redirect(options: argparse.Namespace) -> None:
     outdir = Path(options.outdir)
     stdout_file = outdir / options.stdout_file
     stderr_file = outdir / options.stderr_file
-    if options.redirect_stdout and not options.redirect_stderr:
+    if options.silent_redirect:
+        pass
+    elif options.redirect_stdout and not options.redirect_stderr:
         print("Redirecting stdout and stderr to", stdout_file)
     else:
         if options.redirect_stdout:
@@ -185,9 +214,9 @@ def _apply_options(options: argparse.Namespace) -> int:
     from simobjs import options as run_options
 
     run_options.set_from_namespace(options)
-    if options.debug_flags:
-        from simobjs.sim import debug
+    from simobjs.sim import debug
 
+    if options.debug_flags:
         bad = _check_debug_flags(options.debug_flags)
         if bad is not None:
             print(f"invalid debug flag '{bad}'", file=sys.stderr)
@@ -199,8 +228,12 @@ def _apply_options(options: argparse.Namespace) -> int:
             else:
                 os.makedirs(options.outdir, exist_ok=True)
                 debug.set_file(os.path.join(options.outdir, options.debug_file))
-        if options.debug_start:
-            debug.set_start(options.debug_start)
+    if options.debug_start:
+        debug.set_start(options.debug_start)
+    if options.debug_end is not None:
+        debug.set_end(options.debug_end)
+    if options.debug_ignore:
+        debug.set_ignore(options.debug_ignore)
     return 0
 
 
@@ -352,7 +385,9 @@ def run_script(script: str, args: list[str], options: argparse.Namespace) -> int
             if path.suffix in CONFIG_SUFFIXES:
                 _run_config_file(path)
             else:
-                runpy.run_path(str(path), run_name="__m5_main__")
+                scope = runpy.run_path(str(path), run_name="__m5_main__")
+                if getattr(options, "interactive", False):
+                    _interact(scope)
             code = watch.exit_code()
         except SystemExit as e:
             code = _exit_status(e)
@@ -373,6 +408,14 @@ def run_script(script: str, args: list[str], options: argparse.Namespace) -> int
         finally:
             sys.stdout.flush()
     return core.finalize(code)
+
+
+def _interact(scope: dict[str, Any]) -> None:
+    """gem5's -i: a Python prompt with the script's names (m5, root, ...)."""
+    import code
+
+    code.interact(banner="simobjs interactive console (the script's namespace; Ctrl-D ends)",
+                  local=scope, exitmsg="")  # fmt: skip
 
 
 def _cmd_kvm_info(argv: list[str]) -> int:

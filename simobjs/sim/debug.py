@@ -44,6 +44,8 @@ flags = Flags()
 _out: TextIO | None = None  # None: whatever sys.stdout is when a line is written
 _owned = False  # True when _out is a file this module opened (and must close)
 _start_tick = 0
+_end_tick: int | None = None
+_ignored: list[list[str]] = []  # --debug-ignore patterns, split at dots
 _tick_source: Any = None  # a callable returning the current tick (set by the Simulation)
 
 
@@ -114,6 +116,30 @@ def set_start(tick: int) -> None:
     _start_tick = int(tick)
 
 
+def set_end(tick: int | None) -> None:
+    """Print nothing from `tick` on (gem5's --debug-end); None: no end."""
+    global _end_tick
+    _end_tick = None if tick is None else int(tick)
+
+
+def set_ignore(expr: str | list[str]) -> None:
+    """Print nothing for the objects `expr` names (gem5's --debug-ignore): a comma
+    list of dotted paths, each matching an object and everything below it, `*`
+    standing for any one name (`system.cpu*` is not a pattern; `system.*.icache` is)."""
+    parts = expr.split(",") if isinstance(expr, str) else expr
+    _ignored[:] = [p.strip().split(".") for p in parts if p.strip()]
+
+
+def _is_ignored(name: str) -> bool:
+    names = name.split(".")
+    for pattern in _ignored:
+        if len(pattern) <= len(names) and all(
+            want in ("*", have) for want, have in zip(pattern, names, strict=False)
+        ):
+            return True
+    return False
+
+
 def set_tick_source(fn: Any) -> None:
     global _tick_source
     _tick_source = fn
@@ -132,9 +158,11 @@ def _now(obj: Any) -> int:
 def dprintf(obj: Any, fmt: str, *args: Any) -> None:
     """Print one trace line for `obj` (a model, or a string naming the source)."""
     tick = _now(obj)
-    if tick < _start_tick:
+    if tick < _start_tick or (_end_tick is not None and tick >= _end_tick):
         return
     name = obj if isinstance(obj, str) else obj.name()
+    if _ignored and _is_ignored(name):
+        return
     msg = fmt % args if args else fmt
     (_out or sys.stdout).write(f"{tick:>7}: {name}: {msg}\n")
 

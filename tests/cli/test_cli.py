@@ -12,7 +12,9 @@ def test_help_lists_gem5_options(tmp_path):
     assert out.returncode == 0
     for opt in ("--outdir", "--redirect-stdout", "--redirect-stderr", "--stats-file",
                 "--dump-config", "--json-config", "--debug-flags", "--debug-file",
-                "--debug-start", "--config-only", "--quiet", "--list-objects"):  # fmt: skip
+                "--debug-start", "--debug-end", "--debug-ignore", "--config-only", "--quiet",
+                "--list-objects", "--silent-redirect", "--interactive",
+                "--listener-mode"):  # fmt: skip
         assert opt in out.stdout
 
 
@@ -91,6 +93,55 @@ def test_debug_file_and_start(tmp_path):
     assert out.returncode == 0, out.stderr
     trace = (tmp_path / "o" / "trace.out").read_text()
     assert "exit: Tick exit reached executed @ 3000" in trace
+
+
+THREE_EXITS = """
+import m5
+from m5.objects import *
+
+root = Root(full_system=False)
+root.system = System()
+root.system.clk_domain = SrcClockDomain(clock="1GHz", voltage_domain=VoltageDomain())
+m5.instantiate()
+for tick in (1000, 2000, 3000):
+    m5.scheduleTickExitAbsolute(tick)
+    m5.simulate()
+"""
+
+
+def test_debug_end_and_debug_ignore(tmp_path):
+    script = write(tmp_path / "three.py", THREE_EXITS)
+    out = simobjs("-q", "--debug-flags=Event", "--debug-end=2500", str(script), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "executed @ 1000" in out.stdout and "executed @ 2000" in out.stdout
+    assert "executed @ 3000" not in out.stdout
+    out = simobjs("-q", "--debug-flags=Event", "--debug-ignore=eventq", str(script), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "executed @" not in out.stdout
+
+
+def test_silent_redirect_and_listener_mode(tmp_path):
+    script = write(tmp_path / "run.py", SCRIPT)
+    out = simobjs("-r", "-s", "--listener-mode=off", "-d", "o", str(script), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == ""  # not even the "Redirecting ..." line
+    assert "Exiting @ tick 5000" in (tmp_path / "o" / "simout.txt").read_text()
+
+
+def test_interactive_prompt_after_the_script(tmp_path):
+    import subprocess
+    import sys
+
+    from clirun import env
+
+    script = write(tmp_path / "run.py", SCRIPT)
+    out = subprocess.run(
+        [sys.executable, "-m", "simobjs.cli", "-q", "-i", str(script)],
+        cwd=tmp_path, env=env(), input="print('at', m5.curTick(), event.getCause())\n",
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "at 5000 Tick exit reached" in out.stdout  # the script's names, after it ran
 
 
 def test_missing_script(tmp_path):

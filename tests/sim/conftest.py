@@ -12,3 +12,5 @@ def _fresh_kernel(fresh_simulation):
     debug.clear_flags()
     debug.set_file(None)
     debug.set_start(0)
+    debug.set_end(None)
+    debug.set_ignore([])

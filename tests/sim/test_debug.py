@@ -1,4 +1,5 @@
-"""Debug flags: gem5 names, run-time selection, line format, start tick, file."""
+"""Debug flags: gem5 names, run-time selection, line format, start/end tick, ignored
+objects, file."""
 
 import io
 
@@ -47,6 +48,36 @@ def test_line_format_and_start_tick():
     assert (
         out.getvalue() == "     42: system.cpu: out 0x3f8 <- 0x41\n    100: system.cpu: on time\n"
     )
+
+
+class Named(Obj):
+    def __init__(self, path):
+        super().__init__(7)
+        self.path = path
+
+    def name(self):
+        return self.path
+
+
+def test_end_tick_stops_the_output():
+    out = io.StringIO()
+    debug.set_file(out)
+    debug.set_end(100)
+    for tick in (99, 100, 101):
+        debug.dprintf(Obj(tick), "at %d", tick)
+    assert out.getvalue() == "     99: system.cpu: at 99\n"
+
+
+def test_ignored_objects_and_everything_below_them():
+    out = io.StringIO()
+    debug.set_file(out)
+    debug.set_ignore("system.pic, system.*.icache")
+    names = ["system.pic", "system.pic2", "system.pic.inputs", "system.cpu0.icache",
+             "system.cpu1.icache.tags", "system.cpu0.dcache", "system", "eventq"]  # fmt: skip
+    for name in names:
+        debug.dprintf(Named(name), "x")
+    printed = [line.split()[1].rstrip(":") for line in out.getvalue().splitlines()]
+    assert printed == ["system.pic2", "system.cpu0.dcache", "system", "eventq"]
 
 
 def test_debug_file(tmp_path):
