@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -57,17 +60,15 @@ def test_the_switch_config_hands_the_guest_over_and_back(tmp_path):
     assert "switch: done" in out.stdout
 
 
-def test_ctrl_c_stops_a_guest_that_never_exits(tmp_path):
-    """Ctrl-C while the KVM CPU is inside KVM_RUN (no event due for ages) ends
-    simulate() with gem5's cause, and the stats are written."""
-    import signal
-
+@contextlib.contextmanager
+def spinning_guest(tmp_path: Path):
+    """configs/kvm_hello.py running the `spin` guest (in KVM_RUN, no event due for
+    ages), started and past its first output line; killed on the way out."""
     from pcrun import guest
 
-    spin = guest("spin")
     proc = subprocess.Popen(
         [sys.executable, "-m", "simobjs.cli", str(ROOT / "configs" / "kvm_hello.py"),
-         "--guest", spin],
+         "--guest", guest("spin")],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -76,10 +77,17 @@ def test_ctrl_c_stops_a_guest_that_never_exits(tmp_path):
                 break
         else:
             raise AssertionError(f"the guest never started: {proc.stderr.read()}")
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        yield proc
     finally:
         proc.kill()
+
+
+def test_ctrl_c_stops_a_guest_that_never_exits(tmp_path):
+    """Ctrl-C while the KVM CPU is inside KVM_RUN (no event due for ages) ends
+    simulate() with gem5's cause, and the stats are written."""
+    with spinning_guest(tmp_path) as proc:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "because user interrupt received" in out
     assert "system.cpu.numExitSignal" in (tmp_path / "m5out" / "stats.txt").read_text()
@@ -100,19 +108,9 @@ def _stat_blocks(path: Path) -> list[dict[str, float]]:
 def test_sigusr1_dumps_and_sigusr2_dumps_and_resets_the_stats_of_a_running_guest(tmp_path):
     """gem5's signals: the dump comes at once (a KVM CPU in KVM_RUN is kicked out of
     it) and the simulation goes on."""
-    import signal
-    import time
-
-    from pcrun import guest
-
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "simobjs.cli", str(ROOT / "configs" / "kvm_hello.py"),
-         "--guest", guest("spin")],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
     stats = tmp_path / "m5out" / "stats.txt"
 
-    def blocks_after(signo: int, n: int) -> list[dict[str, float]]:
+    def blocks_after(proc: subprocess.Popen, signo: int, n: int) -> list[dict[str, float]]:
         proc.send_signal(signo)
         deadline = time.monotonic() + 60
         while len(blocks := _stat_blocks(stats)) < n:
@@ -121,20 +119,13 @@ def test_sigusr1_dumps_and_sigusr2_dumps_and_resets_the_stats_of_a_running_guest
             time.sleep(0.05)
         return blocks
 
-    try:
-        for line in proc.stdout:
-            if line == "spin: running\n":
-                break
-        else:
-            raise AssertionError(f"the guest never started: {proc.stderr.read()}")
-        blocks_after(signal.SIGUSR1, 1)
+    with spinning_guest(tmp_path) as proc:
+        blocks_after(proc, signal.SIGUSR1, 1)
         time.sleep(0.2)  # let the guest run on between the dumps
-        blocks_after(signal.SIGUSR2, 2)
+        blocks_after(proc, signal.SIGUSR2, 2)
         time.sleep(0.2)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
     assert proc.returncode == 0, err
     assert "because user interrupt received" in out
     first, second, last = _stat_blocks(stats)
