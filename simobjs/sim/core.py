@@ -46,6 +46,26 @@ def _run_options():
     return options
 
 
+_stats_signals_installed = False
+
+
+def _on_stats_signal(signo: int, frame: Any) -> None:
+    """SIGUSR1 / SIGUSR2, for whichever simulation is current (none: ignored)."""
+    sim = _current
+    if sim is not None:
+        sim._on_signal(signo, frame)
+
+
+def _keep_stats_signals() -> None:
+    """Install the stats signal handlers once, for the rest of the process (gem5
+    installs them at startup): a signal between simulate() calls must not kill it."""
+    global _stats_signals_installed
+    if not _stats_signals_installed:
+        signal.signal(signal.SIGUSR1, _on_stats_signal)
+        signal.signal(signal.SIGUSR2, _on_stats_signal)
+        _stats_signals_installed = True
+
+
 def current() -> Simulation | None:
     """The instantiated simulation (None before m5.instantiate())."""
     return _current
@@ -331,11 +351,14 @@ class Simulation:
         if ticks_ is not None and ticks_ != -1:
             self.setMaxTick(now + ticks_ if ticks_ < MaxTick - now else MaxTick)
         interrupts = self._interrupts
+        asked = set(interrupts)  # stats signals that came between simulate() calls
         interrupts.clear()
-        old_handlers: dict[int, Any] = {}
-        if threading.current_thread() is threading.main_thread():
-            for signo in (signal.SIGINT, signal.SIGUSR1, signal.SIGUSR2):
-                old_handlers[signo] = signal.signal(signo, self._on_signal)
+        self._signalled_stats(asked)
+        old_sigint = None
+        main = threading.current_thread() is threading.main_thread()
+        if main:
+            old_sigint = signal.signal(signal.SIGINT, self._on_signal)
+            _keep_stats_signals()
         try:
             while True:
                 if debug.flags.Event:
@@ -359,21 +382,23 @@ class Simulation:
         except Exception as exc:  # noqa: BLE001 - wrapped with the object that failed
             raise self._wrap(exc) from exc
         finally:
-            for signo, handler in old_handlers.items():
-                signal.signal(signo, handler)
-            interrupts.clear()
+            if main:
+                signal.signal(signal.SIGINT, old_sigint)
+            interrupts[:] = [s for s in interrupts if s != signal.SIGINT]
 
     def _on_signal(self, signo: int, frame: Any) -> None:
-        """Ctrl-C (SIGINT), SIGUSR1 (dump the stats), SIGUSR2 (dump and reset them), as
-        gem5: the event loop stops at the next event to act on it; models running guest
-        code outside it (a KVM CPU in KVM_RUN) are asked to come back now."""
+        """Ctrl-C (SIGINT) during simulate(), SIGUSR1 (dump the stats) and SIGUSR2
+        (dump and reset them) at any time after the first simulate(), as gem5: the event
+        loop stops at the next event to act on it; models running guest code outside
+        it (a KVM CPU in KVM_RUN) are asked to come back now. A stats signal that comes
+        between simulate() calls is served when the next one starts."""
         self._interrupts.append(signo)
         for kick in list(self.interrupt_hooks):
             kick()
 
     def _signalled_stats(self, asked: set[int]) -> None:
-        """SIGUSR1 / SIGUSR2 received during simulate(): one dump at the current tick
-        (several signals before the loop stopped count once), then a reset for SIGUSR2."""
+        """SIGUSR1 / SIGUSR2 received: one dump at the current tick (several signals
+        before the loop stopped count once), then a reset for SIGUSR2."""
         if signal.SIGUSR1 in asked or signal.SIGUSR2 in asked:
             self.stats.dump()
         if signal.SIGUSR2 in asked:

@@ -144,6 +144,35 @@ def test_ctrl_c_ends_simulate_with_gem5s_cause(tmp_path):
     assert sim.simulate(1000).getCause() == "simulate() limit reached"
 
 
+def _finals(path) -> list[tuple[int, int]]:
+    """(finalTick, simTicks) of each dump in a stats.txt."""
+    values: dict[str, list[int]] = {"finalTick": [], "simTicks": []}
+    for line in path.read_text().splitlines():
+        words = line.split()
+        if words and words[0] in values:
+            values[words[0]].append(int(words[1]))
+    return list(zip(values["finalTick"], values["simTicks"], strict=True))
+
+
+def test_stats_signals_during_and_between_simulate_calls(tmp_path):
+    """SIGUSR1 dumps, SIGUSR2 dumps and resets, at the tick the loop stops at;
+    one between simulate() calls neither kills the process nor is lost."""
+    root = make_root(t=Ticker())
+    sim = core.instantiate(root, outdir=str(tmp_path))
+    for tick, signo in ((10_000, signal.SIGUSR1), (20_000, signal.SIGUSR2)):
+        sim.eventq.schedule(
+            EventFunctionWrapper(lambda s=signo: os.kill(os.getpid(), s), "signal"), tick
+        )
+    assert sim.simulate(30_000).getCause() == "simulate() limit reached"
+    os.kill(os.getpid(), signal.SIGUSR1)  # between simulate() calls
+    assert sim.simulate(5_000).getCause() == "simulate() limit reached"
+    # the dumps come at the tick the loop stopped at: the signal's event is past by then
+    (t1, s1), (t2, s2), (t3, s3) = _finals(tmp_path / "stats.txt")
+    assert 10_000 <= t1 < 20_000 <= t2 < 30_000 and t3 == 30_000
+    assert s1 == t1 and s2 == t2  # no reset before the SIGUSR2 dump
+    assert s3 == t3 - t2  # counted from SIGUSR2's reset
+
+
 def test_close_allows_a_second_simulation(tmp_path):
     root = make_root(t=Ticker(stop_after=3))
     sim = core.instantiate(root, outdir=str(tmp_path / "a"))
