@@ -489,6 +489,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     _redirect(options)
     _report_crashes()
+    from simobjs.sim import core
+
+    core._keep_stats_signals()  # from the start, as gem5: a stats signal never kills a run
     if not options.quiet:
         import datetime
         import shlex

@@ -58,7 +58,8 @@ def _on_stats_signal(signo: int, frame: Any) -> None:
 
 def _keep_stats_signals() -> None:
     """Install the stats signal handlers once, for the rest of the process (gem5
-    installs them at startup): a signal between simulate() calls must not kill it."""
+    installs them at startup; the command does so too): a signal between simulate()
+    calls must not kill it. Before a simulation exists they are ignored."""
     global _stats_signals_installed
     if not _stats_signals_installed:
         signal.signal(signal.SIGUSR1, _on_stats_signal)
