@@ -303,8 +303,8 @@ class EventQueue:
                         self.schedule(event, event._when + event._period)
                     event.process()
                     continue
-                last_key = -1  # the bucket periodic events of this one went to (a list)
-                last = None
+                last_period = 0  # the period of the last periodic event put back here,
+                put_back = None  # and the append of the bucket it went to (a list)
                 while bucket:
                     event = bucket.pop()
                     period = event._period
@@ -312,10 +312,10 @@ class EventQueue:
                         # a clocked tick is put back before it runs, same priority, `period`
                         # later: its callback sees it scheduled and may stop or move it
                         event._when += period
-                        nkey = key + (period << 8)
-                        if nkey == last_key:
-                            last.append(event)
+                        if period == last_period:
+                            put_back(event)
                         else:
+                            nkey = key + (period << 8)
                             nb = buckets.get(nkey)
                             if nb is None:
                                 nb = buckets[nkey] = [event]
@@ -324,7 +324,7 @@ class EventQueue:
                                 nb.append(event)
                             else:
                                 nb = buckets[nkey] = [nb, event]
-                            last_key, last = nkey, nb
+                            last_period, put_back = period, nb.append
                     else:
                         event._queue = None
                     event.process()

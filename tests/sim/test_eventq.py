@@ -206,3 +206,71 @@ def test_an_event_scheduled_into_the_running_tie_after_a_peek_still_runs():
     q.run(stop)
     assert log == ["first", "last", "follow-up"]
     assert not follow.scheduled() and q.empty()
+
+
+# -- the loop against a plain model of gem5's order -------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PRIORITIES = [Priority.CPU_Tick, Priority.Default, Priority.Stat_Event, Priority.Sim_Exit]
+plans = st.lists(
+    st.tuples(
+        st.integers(0, 40),  # first tick
+        st.sampled_from(PRIORITIES),
+        st.sampled_from([0, 0, 3, 5, 10]),  # period (0: one-shot)
+        st.sampled_from([None, None, 2, 4]),  # a periodic event stops itself after n runs
+    ),
+    max_size=25,
+)
+
+
+def _model_order(plan, limit):
+    """(tick, name) in gem5's order: by tick, then priority, last scheduled first; a
+    periodic event is put back (scheduled again) just before it runs."""
+    pending = [(when, pri, -seq, f"e{seq}") for seq, (when, pri, _, _) in enumerate(plan)]
+    seq = len(plan)
+    runs = {}
+    out = []
+    while pending:
+        pending.sort()
+        when, pri, _, name = pending.pop(0)
+        if when > limit:
+            break
+        i = int(name[1:])
+        _, _, period, stop_after = plan[i]
+        runs[name] = runs.get(name, 0) + 1
+        if period and not (stop_after and runs[name] >= stop_after):
+            pending.append((when + period, pri, -seq, name))
+            seq += 1
+        out.append((when, name))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(plans)
+def test_run_loop_matches_the_model(plan):
+    limit = 60
+    q, log = EventQueue(), []
+    events = []
+    for i, (_when, pri, period, stop_after) in enumerate(plan):
+        name = f"e{i}"
+        if period:
+            count = [0]
+
+            def tick(name=name, count=count, stop_after=stop_after, box=events, i=i):
+                log.append((q.curTick(), name))
+                count[0] += 1
+                if stop_after and count[0] >= stop_after:
+                    box[i].stop()
+
+            ev = PeriodicEvent(tick, period, name, pri)
+        else:
+            ev = EventFunctionWrapper(lambda name=name: log.append((q.curTick(), name)), name, pri)
+        events.append(ev)
+    for ev, (when, *_rest) in zip(events, plan, strict=True):
+        q.schedule(ev, when)
+    stop = EventFunctionWrapper(lambda: interrupts.append(1), "stop", Priority.Minimum)
+    q.schedule(stop, limit + 1)
+    interrupts = []
+    q.run(interrupts)
+    assert log == _model_order(plan, limit)
