@@ -141,7 +141,7 @@ def _take_over_port(new: Port, old: Port) -> None:
     peer = old.peer
     if peer is None:
         return
-    old.peer = None
+    old.unbind()
     new.bind(peer)
 
 

@@ -28,6 +28,16 @@ class Port:
     def bind(self, peer: Port) -> None:
         self.peer = peer
         peer.peer = self
+        self._wired()
+        peer._wired()
+
+    def unbind(self) -> None:
+        """Forget the peer (the peer keeps its own link, as gem5's takeOverFrom)."""
+        self.peer = None
+        self._wired()
+
+    def _wired(self) -> None:
+        """The binding changed."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.full_name()}>"
@@ -46,8 +56,19 @@ class ResponsePort(Port):
         index: int = -1,
     ):
         super().__init__(name, owner, index)
-        self.recvAtomic = recv_atomic
+        self._recv_atomic = recv_atomic
         self._ranges = ranges or (lambda: [])
+
+    @property
+    def recvAtomic(self) -> Callable[[Packet], int]:
+        return self._recv_atomic
+
+    @recvAtomic.setter
+    def recvAtomic(self, fn: Callable[[Packet], int]) -> None:
+        """Replace the handler (e.g. to observe packets); a bound peer calls the new one."""
+        self._recv_atomic = fn
+        if self.peer is not None:
+            self.peer._wired()
 
     def getAddrRanges(self) -> list:
         return self._ranges()
@@ -55,10 +76,18 @@ class ResponsePort(Port):
 
 class RequestPort(Port):
     def sendAtomic(self, pkt: Packet) -> int:
+        """Send to the peer; while bound, the instance's `sendAtomic` is the peer's
+        `recvAtomic` itself (one Python call per hop, as gem5's direct calls)."""
         peer = self.peer
         if peer is None:
             raise SimulationError(f"port {self.full_name()} is not connected", self.owner.name())
         return peer.recvAtomic(pkt)
+
+    def _wired(self) -> None:
+        if self.peer is not None:
+            self.sendAtomic = self.peer.recvAtomic
+        else:
+            self.__dict__.pop("sendAtomic", None)
 
     def getAddrRanges(self) -> list:
         return self.peer.getAddrRanges() if self.peer is not None else []
