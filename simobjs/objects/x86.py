@@ -3,6 +3,7 @@ X86CPU mixin, the reference (atomic simple) CPU, and `x86IOAddress`."""
 
 from __future__ import annotations
 
+from simobjs.arch.x86 import x86IOAddress  # noqa: F401 - gem5 scripts import it from m5.objects
 from simobjs.objects.cpu import BaseAtomicSimpleCPU, BaseInterrupts, BaseISA, BaseMMU, InstDecoder
 from simobjs.objects.dev import BasicPioDevice
 from simobjs.objects.sim import CONFIG_ONLY
@@ -19,13 +20,6 @@ from simobjs.params import (
     VectorIntSinkPin,
     VectorParam,
 )
-
-IO_PORT_BASE = 0x8000000000000000
-
-
-def x86IOAddress(port: int) -> int:
-    """Physical address of x86 I/O port `port` (gem5's convention)."""
-    return IO_PORT_BASE | int(port)
 
 
 class X86ISA(BaseISA):

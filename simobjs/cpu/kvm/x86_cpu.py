@@ -7,7 +7,7 @@ import sys
 
 from kvm import CpuidEntry, Fpu, KvmError
 from kvm import exits as kx
-from simobjs.arch.x86 import x86IOAddress
+from simobjs.arch.x86 import IO_ADDRESS_SPACE, x86IOAddress
 from simobjs.arch.x86.serialize import serialize_thread, unserialize_thread
 from simobjs.arch.x86.state import CARRIED_MSRS, GPR_NAMES, MSR_TSC, RFLAGS_IF, X86State
 from simobjs.cpu.kvm.base import BaseKvmCPU, KvmStatus
@@ -274,7 +274,8 @@ class X86KvmCPU(BaseKvmCPU):
         return x86IOAddress(port)
 
     def handleKvmExitIO(self, e: kx.IoExit) -> int:
-        port, size, write = e.port, e.size, e.is_write
+        port, size = e.port, e.size
+        write = e.data is not None  # an OUT carries its bytes, an IN has none yet
         if debug.flags.KvmIO:
             debug.dprintf(self, "KVM-x86: Handling IO instruction (%s) (port: %#x)",
                           "out" if write else "in", port)  # fmt: skip
@@ -284,7 +285,7 @@ class X86KvmCPU(BaseKvmCPU):
             else:
                 self.vcpu.complete_io_in(self.pciConfigAddress.to_bytes(4, "little") * e.count)
             return 0
-        addr = x86IOAddress(port)
+        addr = IO_ADDRESS_SPACE | port
         if (
             IO_PCI_CONF_DATA_BASE <= port < IO_PCI_CONF_DATA_BASE + 4
             and self.pciConfigAddress >> 31
