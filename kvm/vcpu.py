@@ -177,18 +177,19 @@ class Vcpu:
         if reason == _EXIT_IO:
             direction, size, port, count, off = _IO.unpack_from(mm, _IO_AT)
             n = size * count
+            # (tuple.__new__ builds the NamedTuple without its Python-level __new__)
             if direction == IO_OUT:
                 # KVM places PIO data inside the vCPU mapping (page 1); the slice is bounded.
-                return IoExit(direction, size, port, count, mm[off : off + n])
+                return _new(IoExit, (direction, size, port, count, mm[off : off + n]))
             self._pending = (off, n)
-            return IoExit(direction, size, port, count, None)
+            return _new(IoExit, (direction, size, port, count, None))
         if reason == _EXIT_MMIO:
             addr, length, is_write = _MMIO.unpack_from(mm, _MMIO_AT)
             if is_write:
                 # mmio.data is 8 bytes inside page 0; length <= 8 by the KVM ABI.
-                return MmioExit(addr, mm[_MMIO_DATA : _MMIO_DATA + length], length, True)
+                return _new(MmioExit, (addr, mm[_MMIO_DATA : _MMIO_DATA + length], length, True))
             self._pending = (_MMIO_DATA, length)
-            return MmioExit(addr, None, length, False)
+            return _new(MmioExit, (addr, None, length, False))
         return self._decode_other(reason)
 
     def _decode_other(self, reason: int) -> Exit:
@@ -521,4 +522,5 @@ class Vcpu:
 
 
 _EXIT_IO = lib.KVM_EXIT_IO
+_new = tuple.__new__
 _EXIT_MMIO = lib.KVM_EXIT_MMIO

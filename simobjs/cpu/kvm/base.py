@@ -345,11 +345,13 @@ class BaseKvmCPU(BaseCPU):
         event queue per exit."""
         eventq = self.eventq
         next_tick = eventq.nextTick()
+        period = self.clockPeriod()
         for _ in range(STEPS_PER_TICK):
             delay = self._step(next_tick)
             if self._status == KvmStatus.Idle:
                 return
-            when = self.clockEdge(self.ticksToCycles(delay))
+            # clockEdge(ticksToCycles(delay)): the edge `delay` rounded up to cycles away
+            when = (-(-eventq._cur_tick // period) - (-delay // period)) * period
             next_tick = eventq.nextTick()
             if when >= next_tick or self._last_exit is kx.INTR:
                 break  # something else is due, or a signal came (the timer, Ctrl-C)
