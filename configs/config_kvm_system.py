@@ -54,8 +54,15 @@ def build(num_cpus=1, guest=None):
 if __name__ == "__m5_main__" or __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--cpus", type=int, default=1)
-    parser.add_argument("--guest", default=None)
+    parser.add_argument("--guest", default=None, help="a static ELF using only COM1 and m5ops")
     args = parser.parse_args()
+    if args.guest is None and not m5.options.config_only:
+        raise SystemExit(
+            "config_kvm_system.py declares a machine without the 8259s and the 8254 that the "
+            "SDK's guests program at boot: inspect it with `simobjs --config-only "
+            "configs/config_kvm_system.py`, give --guest a guest that uses only COM1 and "
+            "m5ops, or run the examples with configs/kvm_hello.py"
+        )
     root = build(args.cpus, args.guest)
     m5.instantiate()
     event = m5.simulate()
