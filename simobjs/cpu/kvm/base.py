@@ -472,14 +472,14 @@ class BaseKvmCPU(BaseCPU):
             case kx.IoExit():
                 self._status = KvmStatus.RunningServiceCompletion
                 self.numIO._value += 1
-                return self._serviced(self.handleKvmExitIO, exit_)
+                handler, args = self.handleKvmExitIO, (exit_,)
             case kx.MmioExit(phys_addr=addr, data=data, length=length, is_write=write):
                 self._status = KvmStatus.RunningServiceCompletion
                 self.numMMIO += 1
                 if debug.flags.KvmIO:
                     debug.dprintf(self, "KVM: Handling MMIO (w: %d, addr: %#x, len: %d)",
                                   write, addr, length)  # fmt: skip
-                return self._serviced(self.doMMIOAccess, addr, data, length, write)
+                handler, args = self.doMMIOAccess, (addr, data, length, write)
             case kx.HltExit():
                 self.numHalt += 1
                 if not self.interruptPendingAtHalt():
@@ -509,10 +509,7 @@ class BaseKvmCPU(BaseCPU):
                 )
             case _:
                 self.guestFault(f"KVM: Unexpected exit (exit_reason: {exit_reason(exit_)})")
-        return 0
-
-    def _serviced(self, handler, *args) -> int:
-        """Run an I/O handler; an exception in a device stops the CPU cleanly."""
+        # port I/O or MMIO: run its handler; an exception in a device stops the CPU cleanly
         self._in_service = True
         try:
             return handler(*args)
