@@ -102,11 +102,6 @@ static int so_kvm_run(int fd)
     return ioctl(fd, KVM_RUN, 0) < 0 ? -errno : 0;
 }
 
-static unsigned long long so_rdtsc(void)
-{
-    return __rdtsc();
-}
-
 static long long so_thread_cpu_ns(void)
 {
     struct timespec t;

@@ -57,7 +57,6 @@ PAGE_SIZE = mmap.PAGESIZE
 _EINTR = -errno.EINTR
 _run_ioctl = lib.so_kvm_run
 _run_bounded = lib.so_kvm_run_bounded
-host_tsc = lib.so_rdtsc  # the host's time-stamp counter (rdtsc)
 thread_cpu_ns = lib.so_thread_cpu_ns  # this thread's CPU time (CLOCK_THREAD_CPUTIME_ID)
 
 
