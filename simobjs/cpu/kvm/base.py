@@ -419,18 +419,20 @@ class BaseKvmCPU(BaseCPU):
                 self._last_exit = timer.run(vcpu, self.hostNs(ticks))
                 cycles = int(vcpu.run_cpu_ns * self._cycles_per_ns)
             else:
-                base_cycles = self.getHostCycles()
-                if counters is not None:
+                if counters is not None:  # hardware counters: the seed's hwCycles
                     base = counters.read()
                     counters.start()
+                else:
+                    base_cycles = self.getHostCycles()
                 timer.arm(self.hostNs(ticks))
                 self._last_exit = vcpu.run()
                 timer.disarm()
                 if counters is not None:
                     counters.stop()
                 timer.discard_pending()
-                if counters is not None and counters.hardware:  # the seed's hwCycles
-                    cycles = counters.read().cycles - base.cycles
+                if counters is not None:
+                    after = counters.read()
+                    cycles = after.cycles - base.cycles
                 else:
                     cycles = self.getHostCycles() - base_cycles
             if self._kicked and self._last_exit is kx.INTR:
@@ -438,7 +440,7 @@ class BaseKvmCPU(BaseCPU):
             executed = self.ticksFromHostCycles(cycles)
             self.numCycles._value += int(cycles * self.hostFactor)
             if counters is not None and base.instructions is not None:
-                insts = counters.read().instructions - base.instructions
+                insts = after.instructions - base.instructions
                 self.ctrInsts += insts
                 self.countInsts(insts)
             if debug.flags.KvmRun:

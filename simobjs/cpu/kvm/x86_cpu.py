@@ -221,7 +221,7 @@ class X86KvmCPU(BaseKvmCPU):
             if self._window_requested:
                 vcpu.request_interrupt_window = self._window_requested = False
             return
-        if _nmi_pending(lapic):
+        if lapic.hasPendingNmi():
             lapic.getInterrupt()  # the NMI is taken whatever RFLAGS.IF says
             self.numInterrupts += 1
             vcpu.nmi()
@@ -259,7 +259,7 @@ class X86KvmCPU(BaseKvmCPU):
         lapic = self.interrupts
         if lapic is None or not lapic.checkInterrupts():
             return False
-        return _nmi_pending(lapic) or self.vcpu.ready_for_interrupt_injection
+        return lapic.hasPendingNmi() or self.vcpu.ready_for_interrupt_injection
 
     def handleKvmExitIRQWindowOpen(self) -> int:
         return 0  # caught by the next kvmRun's interrupt check
@@ -383,11 +383,6 @@ class X86KvmCPU(BaseKvmCPU):
 
     def _isa_section(self, section):
         return section.cp.section(f"{self.name()}.isa")
-
-
-def _nmi_pending(controller) -> bool:
-    pending = getattr(controller, "hasPendingNmi", None)
-    return bool(pending is not None and pending())
 
 
 def _vector_of(intr) -> int | None:
