@@ -465,11 +465,10 @@ def _report_crashes() -> None:
     """A crash in native code (a segfault in a library, an abort) prints the Python
     stack of every thread to stderr, as gem5 prints its backtrace."""
     import faulthandler
-    import io
 
     try:
         faulthandler.enable(file=sys.stderr, all_threads=True)
-    except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+    except (AttributeError, ValueError, OSError):  # io.UnsupportedOperation is both
         pass  # stderr has no file descriptor (embedded use): Python's default applies
 
 

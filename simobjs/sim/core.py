@@ -46,9 +46,6 @@ def _run_options():
     return options
 
 
-_stats_signals_installed = False
-
-
 def _on_stats_signal(signo: int, frame: Any) -> None:
     """SIGUSR1 / SIGUSR2, for whichever simulation is current (none: ignored)."""
     sim = _current
@@ -60,11 +57,9 @@ def _keep_stats_signals() -> None:
     """Install the stats signal handlers once, for the rest of the process (gem5
     installs them at startup; the command does so too): a signal between simulate()
     calls must not kill it. Before a simulation exists they are ignored."""
-    global _stats_signals_installed
-    if not _stats_signals_installed:
+    if signal.getsignal(signal.SIGUSR1) is not _on_stats_signal:
         signal.signal(signal.SIGUSR1, _on_stats_signal)
         signal.signal(signal.SIGUSR2, _on_stats_signal)
-        _stats_signals_installed = True
 
 
 def current() -> Simulation | None:
@@ -137,7 +132,8 @@ class Simulation:
         self.need_startup = True
         self.restored_from: str | None = None
         self._interrupts: list[int] = []
-        # called on Ctrl-C (in the main thread, between bytecodes): models add a kick
+        # called on Ctrl-C and the stats signals (main thread, between bytecodes): models
+        # running guest code outside the event loop add a kick
         self.interrupt_hooks: list[Any] = []
         self._limit_event: GlobalSimLoopExitEvent | None = None
         self.tick_exits: list[GlobalSimLoopExitEvent] = []

@@ -219,7 +219,7 @@ class EventQueue:
         keys = self._keys
         if keys and self._buckets[keys[0]]:  # the first bucket holds an event: the usual case
             return keys[0] >> 8
-        return self._keys[0] >> 8 if self._top() is not None else MaxTick
+        return keys[0] >> 8 if self._top() is not None else MaxTick
 
     def events(self) -> list[Event]:
         """Scheduled events in the order they will run (for checkpoints and debugging)."""
