@@ -51,13 +51,8 @@ class OneShot(Event):
         self.q.schedule(OneShot(self.q, self.rnd), self._when + self.rnd.randrange(1, 100_000))
 
 
-class Reused(Event):
-    __slots__ = ("q", "rnd")
-
-    def __init__(self, q: EventQueue, rnd: random.Random):
-        super().__init__(0, "reused")
-        self.q = q
-        self.rnd = rnd
+class Reused(OneShot):
+    __slots__ = ()
 
     def process(self) -> None:
         FIRED[0] += 1
