@@ -78,7 +78,7 @@ def test_unmodelled_gem5_objects_say_so_wherever_they_are_named():
     with pytest.raises(NotModelledError, match=r"DerivO3CPU is a gem5 object not modelled by "
                        r"simobjs \(gem5 v24.0.0.1: m5.objects.O3CPU\). Use instead: "
                        r"X86AtomicSimpleCPU, X86KvmCPU"):  # fmt: skip
-        m5.objects.DerivO3CPU
+        _ = m5.objects.DerivO3CPU
     ns: dict = {}
     exec("from m5.objects import *\nfrom m5.objects import IdeDisk, Cache as C", ns)
     assert "Cache" in ns and ns["C"] is ns["Cache"]
@@ -91,12 +91,12 @@ def test_unmodelled_gem5_objects_say_so_wherever_they_are_named():
     with pytest.raises(ImportError, match="neither gem5 v24.0.0.1 nor simobjs has one"):
         exec("from m5.objects import X86KvmCPUU", {})
     with pytest.raises(AttributeError, match="Did you mean X86KvmCPU"):
-        m5.objects.X86KvmCPUU
+        _ = m5.objects.X86KvmCPUU
 
 
 def test_gem5_per_file_modules_hold_the_modelled_classes():
     from m5.objects.SimpleMemory import SimpleMemory
-    from m5.objects.X86CPU import X86AtomicSimpleCPU, X86O3CPU
+    from m5.objects.X86CPU import X86O3CPU, X86AtomicSimpleCPU
 
     assert SimpleMemory is m5.objects.SimpleMemory  # the class is not replaced by the module
     assert X86AtomicSimpleCPU is m5.objects.X86AtomicSimpleCPU
@@ -139,7 +139,7 @@ def _small_root():
 
 
 def test_ticks_until_max_and_stat_visitors(tmp_path):
-    root = _small_root()
+    _small_root()
     m5.stats.addStatVisitor("text://plain.txt?desc=False;spaces=False")
     m5.stats.addStatVisitor("json://extra.json")
     m5.stats.addStatVisitor("stats.txt")  # the default: written once, not twice
