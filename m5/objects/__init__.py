@@ -16,6 +16,7 @@ import importlib.machinery as _machinery
 import os
 import sys as _sys
 import types as _types
+from functools import lru_cache as _lru_cache
 
 from simobjs.errors import NotModelledImportError as _NotModelledImportError
 from simobjs.objects import *  # noqa: F403
@@ -27,11 +28,16 @@ from simobjs.params.types import NULL, AddrRange, AllMemory, MaxAddr, MaxTick
 from simobjs.params.values import ByteOrder
 
 
+@_lru_cache(maxsize=64)
+def _bytecode(code) -> bytes:
+    return code.co_code  # a fresh copy at every read: a star import asks ~800 times
+
+
 def _opname(frame) -> str:
     """The instruction `frame` is executing (IMPORT_FROM, IMPORT_STAR, ...)."""
     try:
-        return _dis.opname[frame.f_code.co_code[frame.f_lasti]]
-    except (AttributeError, IndexError, ValueError):
+        return _dis.opname[_bytecode(frame.f_code)[frame.f_lasti]]
+    except (AttributeError, IndexError, ValueError, TypeError):
         return ""
 
 
@@ -85,7 +91,10 @@ def _missing(name: str, frame):
     when the stand-in is used); an ImportError for a name gem5 does not have
     either; otherwise an AttributeError (so hasattr() is False)."""
     op = _opname(frame) if frame is not None else ""
-    if op in ("IMPORT_STAR", "IMPORT_FROM") and _gem5.is_gem5_name(name):
+    importing = op in ("IMPORT_STAR", "IMPORT_FROM") or (
+        frame is not None and frame.f_code.co_name == "_handle_fromlist"  # importlib's probe
+    )
+    if importing and _gem5.is_gem5_name(name):
         return _stand_in(name)
     err = _gem5.not_modelled(name, _catalog())
     if op == "IMPORT_FROM":
