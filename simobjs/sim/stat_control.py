@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from simobjs.sim import stats, ticks
+from simobjs.base import ticks
+from simobjs.sim import stats
 from simobjs.sim.stats import NAN, Formula, StatGroup, Value
 
 

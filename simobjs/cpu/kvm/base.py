@@ -73,12 +73,12 @@ class BaseKvmCPU(BaseCPU):
     def __init__(self, params: Params):
         super().__init__(params)
         self._status = KvmStatus.Idle
-        self.hostFactor = float(getattr(params, "hostFactor", 1.0))
-        self.hostFreq = int(getattr(params, "hostFreq", 500))  # a period, in ticks
-        self.usePerf = bool(getattr(params, "usePerf", True))
-        self.usePerfOverflow = bool(getattr(params, "usePerfOverflow", False))
-        self.useCoalescedMMIO = bool(getattr(params, "useCoalescedMMIO", False))
-        self.alwaysSyncTC = bool(getattr(params, "alwaysSyncTC", False))
+        self.hostFactor = params.hostFactor
+        self.hostFreq = params.hostFreq  # a period, in ticks
+        self.usePerf = params.usePerf
+        self.usePerfOverflow = params.usePerfOverflow
+        self.useCoalescedMMIO = params.useCoalescedMMIO
+        self.alwaysSyncTC = params.alwaysSyncTC
         if self.usePerfOverflow and not self.usePerf:
             raise ConfigError(
                 Problem(self.name(), "cannot use usePerfOverflow without usePerf", "usePerfOverflow")
@@ -87,7 +87,7 @@ class BaseKvmCPU(BaseCPU):
             raise ConfigError(
                 Problem(self.name(), "must be positive", "hostFactor", got=str(self.hostFactor))
             )  # fmt: skip
-        self.vm = getattr(params, "kvmVM", None)
+        self.vm = params.kvmVM
         self.vcpu = None
         self.vcpuID = -1
         self.threadContextDirty = True
