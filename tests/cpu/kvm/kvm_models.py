@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import struct
 
-from kvm.guestlib import CODE_AT, assemble, long_mode_sregs, write_tables
 from kvm.state import Sregs
 from simobjs.arch.x86.state import Segment, X86State
 from simobjs.cpu.kvm.x86_state import KvmX86State, to_x86_state
+from simobjs.guest.snippets import CODE_AT, assemble, long_mode_sregs, write_tables
 from simobjs.objects.kvm import KvmVM, X86KvmCPU
 from simobjs.objects.mem import SimpleMemory
 from simobjs.objects.sim import Root, SrcClockDomain, VoltageDomain

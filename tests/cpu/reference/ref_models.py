@@ -4,7 +4,7 @@ pending vector the test sets."""
 
 from __future__ import annotations
 
-from simobjs.cpu.reference.testing import CODE_AT, assemble, long_mode_state, write_tables
+from simobjs.guest.snippets import CODE_AT, assemble, long_mode_state, write_tables
 from simobjs.objects.cpu import BaseInterrupts
 from simobjs.objects.mem import SimpleMemory
 from simobjs.objects.sim import Root, SrcClockDomain, VoltageDomain

@@ -68,7 +68,7 @@ def test_hlt_suspends_until_an_interrupt_wakes_the_thread():
     sim = build.instantiate(make_root(), outdir=None)
     ram = sim.model("system.mem").ram
     cpu = load_guest(sim, src)
-    from simobjs.cpu.reference.testing import CODE_AT, IDT_AT, idt_gate
+    from simobjs.guest.snippets import CODE_AT, IDT_AT, idt_gate
 
     ram.write(IDT_AT + 16 * 0x30, idt_gate(CODE_AT + 0x400))
     apic = sim.model("system.cpu.interrupts")

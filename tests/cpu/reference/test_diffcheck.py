@@ -14,7 +14,7 @@ from simobjs.cpu.reference.diffcheck import (
     walk,
     walk_elf,
 )
-from simobjs.cpu.reference.testing import (
+from simobjs.guest.snippets import (
     CODE_AT,
     TSS_AT,
     assemble,
@@ -117,7 +117,7 @@ def test_a_corrupted_register_is_reported_first_with_both_values():
     assert report.first.name == "rbx"
     assert report.first.kvm ^ report.first.reference == 0x100
     assert "DIFF rbx: kvm=0x0 reference=0x100" in report.text()
-    assert TSS_AT  # the boot contract layout is shared with kvm.guestlib
+    assert TSS_AT  # the boot contract layout is shared with simobjs.guest.snippets
 
 
 # every example but `timer`, which spins until PIT interrupts arrive (the checker has none)
