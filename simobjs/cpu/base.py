@@ -25,6 +25,12 @@ CAUSE_MAX_INSTS = "a thread reached the max instruction count"
 CAUSE_ALL_MAX_INSTS = "all threads reached the max instruction count"
 
 
+WORK_ITEM_STATS = (
+    ("numWorkItemsStarted", "numWorkItemsStarted", "Number of work items this cpu started"),
+    ("numWorkItemsCompleted", "numWorkItemsCompleted", "Number of work items this cpu completed"),
+)
+
+
 class Status(IntEnum):
     """gem5's ThreadContext::Status (its integer is what checkpoints hold)."""
 
@@ -253,15 +259,7 @@ class BaseCPU(ClockedModel):
             unit=stats.Rate(stats.Count, stats.Cycle), precision=6,
             available=self.insts_available, reason=reason,
         )  # fmt: skip
-        self.numWorkItemsStarted = stats.Scalar(
-            self, "numWorkItemsStarted", "Number of work items this cpu started", unit=stats.Count
-        )
-        self.numWorkItemsCompleted = stats.Scalar(
-            self,
-            "numWorkItemsCompleted",
-            "Number of work items this cpu completed",
-            unit=stats.Count,
-        )
+        stats.scalars(self, WORK_ITEM_STATS, unit=stats.Count)
 
     # -- counting ----------------------------------------------------------------
     def countCycles(self, n: int) -> None:

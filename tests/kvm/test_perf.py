@@ -53,7 +53,6 @@ def test_guest_counters_fall_back_or_use_hardware():
 def test_task_clock_sees_guest_time(make_guest):
     from kvm.exits import INTR
     from kvm.timers import PosixKvmTimer
-
     from kvm.vcpu import thread_cpu_ns
 
     g = make_guest("1: jmp 1b")
