@@ -420,7 +420,7 @@ def _interact(scope: dict[str, Any]) -> None:
 
 
 def _cmd_kvm_info(argv: list[str]) -> int:
-    from simobjs.cpu.kvm import host_info as info
+    from simobjs.tools import kvm_info as info
 
     return info.main(argv, prog="simobjs kvm-info")
 

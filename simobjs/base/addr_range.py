@@ -9,6 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+IO_ADDRESS_SPACE = 0x8000000000000000  # gem5's x86 port I/O space
+
+
+def x86IOAddress(port: int) -> int:  # noqa: N802 - gem5's name
+    """The physical address gem5 gives x86 I/O port `port`."""
+    return IO_ADDRESS_SPACE | port
+
 
 class AddrRange:
     """[start, end) with optional interleaving: an address belongs to the range when

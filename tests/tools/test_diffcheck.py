@@ -5,15 +5,6 @@ from __future__ import annotations
 import pytest
 from refguest import KSTACK, RAM_SIZE, USTACK
 
-from simobjs.cpu.reference.diffcheck import (
-    DEFAULT_MASKS,
-    KNOWN_GAPS,
-    check_stretch,
-    compare,
-    compare_memory,
-    walk,
-    walk_elf,
-)
 from simobjs.guest.snippets import (
     CODE_AT,
     TSS_AT,
@@ -22,6 +13,15 @@ from simobjs.guest.snippets import (
     write_tables,
 )
 from simobjs.mem.guest_ram import GuestRam
+from simobjs.tools.diffcheck import (
+    DEFAULT_MASKS,
+    KNOWN_GAPS,
+    check_stretch,
+    compare,
+    compare_memory,
+    walk,
+    walk_elf,
+)
 
 WORK = """
     mov $200, %rcx

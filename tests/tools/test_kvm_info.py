@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from simobjs.cpu.kvm import host_info as info
+from simobjs.tools import kvm_info as info
 from simobjs.guest.snippets import assemble
 
 
