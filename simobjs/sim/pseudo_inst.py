@@ -106,18 +106,13 @@ def pseudo_inst(tc, func: int) -> int | None:
         sim.exitSimLoop(CAUSE_CHECKPOINT, 0, _ns(delay), repeat=_ns(period))
     elif func == SWITCH_CPU:
         sim.exitSimLoop(CAUSE_SWITCH)
-    elif func == WORK_BEGIN:
+    elif func in (WORK_BEGIN, WORK_END):
         workid, threadid = _args(tc, 2)
-        tc.cpu.workItemBegin()
+        hook = "workItemBegin" if func == WORK_BEGIN else "workItemEnd"
+        getattr(tc.cpu, hook)()  # the CPU's stat, then the System's exit rules
         system = tc.getSystemPtr()
         if system is not None:
-            system.workItemBegin(tc, threadid, workid)
-    elif func == WORK_END:
-        workid, threadid = _args(tc, 2)
-        tc.cpu.workItemEnd()
-        system = tc.getSystemPtr()
-        if system is not None:
-            system.workItemEnd(tc, threadid, workid)
+            getattr(system, hook)(tc, threadid, workid)
     elif func == RPNS:
         return sim.curTick() * 1_000_000_000 // ticks.getFrequency()
     elif func == SUM:
