@@ -184,3 +184,51 @@ def test_an_instruction_with_two_device_accesses_keeps_time_monotonic():
     assert ev.getCause() == "guest done"
     reads_writes = [(k, a, t) for k, a, _s, _d, t in dev.log][:2]
     assert reads_writes == [("r", 0xE0000000, PERIOD), ("w", 0xE0000000, PERIOD + 1000)]
+
+
+WORK_ITEMS = """
+        mov $7, %rdi
+        xor %rsi, %rsi
+        mov $0xffff5a00, %rbx
+        mov (%rbx), %eax
+        mov $0xffff5b00, %rbx
+        mov (%rbx), %eax
+        mov $7, %rdi
+        mov $0xffff5a00, %rbx
+        mov (%rbx), %eax
+        mov $0xffff5b00, %rbx
+        mov (%rbx), %eax
+        mov $0xffff2100, %rbx
+        xor %rdi, %rdi
+        mov (%rbx), %eax
+        hlt
+"""
+
+
+@pytest.mark.parametrize(
+    "system_params,causes",
+    [
+        ({}, ["m5_exit instruction encountered"]),
+        ({"exit_on_work_items": True}, ["workbegin", "workend", "workbegin", "workend"]),
+        ({"work_begin_exit_count": 2}, ["work started count reach"]),
+        ({"work_end_exit_count": 1}, ["work items exit count reached"]),
+        ({"work_item_id": 3, "work_end_exit_count": 1}, ["m5_exit instruction encountered"]),
+        ({"work_begin_cpu_id_exit": 0}, ["work started on specific cpu"]),
+    ],
+)
+def test_work_items_follow_gems_rules(system_params, causes):
+    root = make_root()
+    root.system.m5ops_base = 0xFFFF0000
+    for key, value in system_params.items():
+        setattr(root.system, key, value)
+    sim = build.instantiate(root, outdir=None)
+    cpu = load_guest(sim, WORK_ITEMS)
+    seen = []
+    for _ in causes:
+        ev = sim.simulate()
+        seen.append(ev.getCause())
+        if ev.getCause() in ("workbegin", "workend"):
+            assert ev.getCode() == 7  # the work id
+    assert seen == causes
+    started, completed = cpu.numWorkItemsStarted.value(), cpu.numWorkItemsCompleted.value()
+    assert started >= 1 and completed >= started - 1  # the CPU counts every begin and end
