@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from m5 import core as _core
+from simobjs.config import build as _build
 from simobjs.sim import core as _sim
 from simobjs.sim.eventq import MaxTick
 
@@ -19,7 +20,7 @@ __all__ = [
 
 def instantiate(ckpt_dir: str | None = None, root: Any = None, outdir: str | None = None):
     """Build every model from the Root() declaration (and restore `ckpt_dir` if given)."""
-    return _sim.instantiate(root, ckpt_dir, outdir if outdir is not None else _core.getOutputDir())
+    return _build.instantiate(root, ckpt_dir, outdir if outdir is not None else _core.getOutputDir())
 
 
 def simulate(ticks: int = -1):

@@ -1,6 +1,6 @@
 """gem5's m5.ticks: the global tick frequency (1 tick = 1 ps by default)."""
 
-from simobjs.sim.ticks import (
+from simobjs.base.ticks import (
     fixGlobalFrequency,
     fromSeconds,
     getFrequency,

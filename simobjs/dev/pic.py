@@ -23,16 +23,12 @@ MODES = {"I8259Master": 0, "I8259Slave": 1, "I8259Single": 2}
 
 
 class I8259(BasicPioDevice):
-    pio_size_default = 2
+    pio_size = 2
 
     def __init__(self, params: Params):
         super().__init__(params)
-        self.pio_size = 2
-        mode = getattr(params, "mode", "I8259Single")
-        self.mode = (
-            mode if isinstance(mode, str) else next(k for k, v in MODES.items() if v == mode)
-        )
-        self.slave = getattr(params, "slave", None)
+        self.mode = params.mode
+        self.slave = params.slave
         self.output = IntSourcePin("output", self)
         self.inputs: dict[int, IntSinkPin] = {}
         self.irr = 0
@@ -45,7 +41,7 @@ class I8259(BasicPioDevice):
         self.auto_eoi = False
         self.expect_icw4 = False
         self.init_step = 0  # 0: operational; 2, 3, 4: the ICW expected next
-        self.single = mode == "I8259Single"
+        self.single = self.mode == "I8259Single"
         self.lowest = 7  # the line with the lowest priority (rotation moves it)
         self.pin_states = 0
         self.rotate_auto_eoi = False

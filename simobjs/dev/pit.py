@@ -9,9 +9,10 @@ access. Counter 0's output edge drives `int_pin` (a pulse, as gem5).
 
 from __future__ import annotations
 
+from simobjs.base import ticks
 from simobjs.dev.intpin import IntSourcePin
 from simobjs.dev.pio import BasicPioDevice
-from simobjs.sim import debug, ticks
+from simobjs.sim import debug
 from simobjs.sim.eventq import EventFunctionWrapper
 from simobjs.sim.model import Params
 
@@ -206,11 +207,10 @@ class Counter:
 
 
 class I8254(BasicPioDevice):
-    pio_size_default = 4
+    pio_size = 4
 
     def __init__(self, params: Params):
         super().__init__(params)
-        self.pio_size = 4
         self.counters = [Counter(self, i) for i in range(3)]
         self.int_pin = IntSourcePin("int_pin", self)
 

@@ -25,11 +25,10 @@ REGISTER_NAMES = ("THR", "IER", "IIR", "LCR", "MCR", "LSR", "MSR", "SCR")
 
 
 class Uart8250(BasicPioDevice):
-    pio_size_default = 8
-
     def __init__(self, params: Params):
         super().__init__(params)
-        self.device = getattr(params, "device", None)  # the Terminal
+        self.pio_size = params.pio_size
+        self.device = params.device  # the Terminal
         self.ier = 0
         self.lcr = 0
         self.mcr = 0

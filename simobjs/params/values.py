@@ -10,8 +10,8 @@ from __future__ import annotations
 import difflib
 from typing import Any, ClassVar
 
+from simobjs.base import convert
 from simobjs.errors import ConfigError, ConfigTypeError, Problem
-from simobjs.params import convert
 
 # Every type a `Param.X` may name: value types here, SimObject classes added by
 # the declaration metaclass.

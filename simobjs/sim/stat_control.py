@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from simobjs.sim import stats, ticks
+from simobjs.base import ticks
+from simobjs.sim import stats
 from simobjs.sim.stats import NAN, Formula, StatGroup, Value
 
 

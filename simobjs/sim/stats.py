@@ -127,6 +127,13 @@ class Scalar(Stat):
         return lambda: self.value() - _val(other)
 
 
+def scalars(owner: Any, table: Iterable[tuple[str, str, str]], **kw: Any) -> None:
+    """Declare one Scalar per (attribute, stat name, description) row, stored on `owner`
+    under the attribute (stats declared as data); `kw` applies to every row."""
+    for attr, name, desc in table:
+        setattr(owner, attr, Scalar(owner, name, desc, **kw))
+
+
 class Value(Stat):
     """A scalar read from a function at dump time (gem5's Value with a functor); not reset."""
 

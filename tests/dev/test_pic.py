@@ -4,7 +4,7 @@ import pytest
 from platform_helpers import PinRecorder, Requestor, fake_sim, make
 
 from simobjs.dev.intpin import IntSinkPin, IntSourcePin
-from simobjs.dev.pic import I8259
+from simobjs.objects.x86 import I8259
 from simobjs.sim.serialize import CheckpointIn, CheckpointOut
 
 IO = 0x8000000000000000

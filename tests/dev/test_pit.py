@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from platform_helpers import PinRecorder, Requestor, fake_sim, make
 
+from simobjs.base import ticks
 from simobjs.dev.intpin import IntSinkPin
-from simobjs.dev.pit import I8254
-from simobjs.sim import ticks
+from simobjs.objects.x86 import I8254
 from simobjs.sim.serialize import CheckpointIn, CheckpointOut
 
 PORT = 0x8000000000000000 | 0x40

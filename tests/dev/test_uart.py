@@ -3,8 +3,7 @@
 import pytest
 from platform_helpers import Requestor, fake_sim, make
 
-from simobjs.dev.terminal import Terminal
-from simobjs.dev.uart import Uart8250
+from simobjs.objects.dev import Terminal, Uart8250
 from simobjs.sim.serialize import CheckpointIn, CheckpointOut
 
 COM1 = 0x8000000000000000 | 0x3F8

@@ -16,7 +16,8 @@ import m5.objects
 from simobjs.config import config_ini, config_json, prepare
 from simobjs.errors import ConfigError, NotModelledError, UnsupportedError
 from simobjs.params.simobject import reset_for_tests
-from simobjs.sim import stat_control, ticks
+from simobjs.base import ticks
+from simobjs.sim import stat_control
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 

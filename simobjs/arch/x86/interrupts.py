@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from simobjs.dev.intpin import IntSinkPin
 from simobjs.errors import SimulationError
-from simobjs.mem.port import RequestPort, ResponsePort
 from simobjs.sim import debug
 from simobjs.sim.model import ClockedModel, Params
+from simobjs.sim.port import RequestPort, ResponsePort
 
 LINT0, LINT1 = 0, 1
 NMI_VECTOR = 2

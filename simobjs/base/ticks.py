@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import sys
 
+from simobjs.base.convert import anyToFrequency
+
 DEFAULT_FREQUENCY = 10**12
 
 _frequency: int = DEFAULT_FREQUENCY
@@ -17,8 +19,6 @@ def setGlobalFrequency(ticks_per_second: int | float | str) -> None:
     if _fixed:
         raise RuntimeError("Global frequency already fixed at %d ticks/s." % _frequency)
     if isinstance(ticks_per_second, str):
-        from simobjs.params.convert import anyToFrequency  # late: params sits above ticks
-
         ticks_per_second = round(anyToFrequency(ticks_per_second))  # "1THz" or "1ps", as gem5
     _frequency = int(ticks_per_second)
 
