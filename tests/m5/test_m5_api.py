@@ -13,10 +13,10 @@ import yaml
 import m5
 import m5.internal.params
 import m5.objects
+from simobjs.base import ticks
 from simobjs.config import config_ini, config_json, prepare
 from simobjs.errors import ConfigError, NotModelledError, UnsupportedError
 from simobjs.params.simobject import reset_for_tests
-from simobjs.base import ticks
 from simobjs.sim import stat_control
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
