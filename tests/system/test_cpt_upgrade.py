@@ -13,8 +13,9 @@ import pytest
 from pcrun import guest, run
 from test_checkpoints import restore_in_fresh_process
 
+from simobjs.config import build as config_build
 from simobjs.demo.config import build_system
-from simobjs.sim import checkpoint, core, cpt_upgrade
+from simobjs.sim import checkpoint, cpt_upgrade
 
 OLD = Path(__file__).resolve().parent / "data" / "cpt_unversioned_timer"
 RECORDED = json.loads((OLD / "recorded.json").read_text())
@@ -75,7 +76,7 @@ def test_the_upgrade_gives_what_the_current_code_writes(old_cpt, tmp_path):
         pytest.skip("the timer guest was rebuilt differently since the checkpoint was recorded")
     root = build_system(elf, cpu="reference")
     root.system.terminal.outfile = "none"
-    sim = core.instantiate(root, outdir=str(tmp_path / "out"))
+    sim = config_build.instantiate(root, outdir=str(tmp_path / "out"))
     try:
         sim.scheduleTickExitAbsolute(RECORDED["tick"], "checkpoint here")
         assert sim.simulate().getCause() == "checkpoint here"
