@@ -387,6 +387,8 @@ class BaseCPU(ClockedModel):
             section["_pid"] = self._pid
             for tc in self.threads:
                 xc = section.subsection(f"xc.{tc.tid}")
+                if self.interrupts is not None and tc.tid == 0:
+                    self.interrupts.serialize(xc)  # gem5 also keeps the APIC state here
                 xc["_status"] = int(tc.status())
                 self.serializeThread(xc, tc.tid)
 

@@ -81,7 +81,7 @@ class BaseKvmCPU(BaseCPU):
             raise ConfigError(
                 Problem(self.name(), "must be positive", "hostFactor", got=str(self.hostFactor))
             )  # fmt: skip
-        self.vm = params.kvmVM
+        self.vm = None  # the system's KvmVM, found at init() (gem5: system->getKvmVM())
         self.vcpu = None
         self.vcpuID = -1
         self.threadContextDirty = True
@@ -124,7 +124,7 @@ class BaseKvmCPU(BaseCPU):
                     param,
                 )
             )
-        if self.vm is None and self.system is not None:
+        if self.system is not None:
             self.vm = self.system.getKvmVM()
         if self.vm is None:
             raise ConfigError(
