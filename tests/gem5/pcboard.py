@@ -5,8 +5,10 @@ the cache hierarchy's memory bus, and an X86BareMetalWorkload."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from gem5.components.boards.abstract_system_board import AbstractSystemBoard
 from m5.objects import (
     I8254,
     I8259,
@@ -17,8 +19,6 @@ from m5.objects import (
     X86BareMetalWorkload,
     x86IOAddress,
 )
-
-from gem5.components.boards.abstract_system_board import AbstractSystemBoard
 
 
 class PcTestBoard(AbstractSystemBoard):
@@ -62,10 +62,19 @@ class PcTestBoard(AbstractSystemBoard):
         self.mem_ranges = [AddrRange(memory.get_size())]
         memory.set_memory_range(self.mem_ranges)
 
-    def set_bare_metal_workload(self, binary: Any) -> None:
-        """Run a bare-metal guest ELF (a BinaryResource) from its entry point."""
+    def set_bare_metal_workload(
+        self, binary: Any, exit_on_work_items: bool = True, checkpoint: Path | None = None
+    ) -> None:
+        """Run a bare-metal guest ELF (a BinaryResource) from its entry point, or
+        restore `checkpoint` (a Path or a CheckpointResource), as the SE and FS
+        workload functions of gem5's boards do."""
         self._set_fullsystem(True)
         self.workload = X86BareMetalWorkload(object_file=binary.get_local_path())
+        self.exit_on_work_items = exit_on_work_items
+        if checkpoint is not None:
+            self._checkpoint = (
+                checkpoint if isinstance(checkpoint, Path) else Path(checkpoint.get_local_path())
+            )
 
     def _pre_instantiate(self) -> None:
         super()._pre_instantiate()
