@@ -2,6 +2,7 @@
 
 import pytest
 
+from simobjs.errors import ConfigError
 from simobjs.sim.clock_domain import SrcClockDomain, VoltageDomain
 from simobjs.sim.eventq import EventFunctionWrapper, EventQueue
 from simobjs.sim.model import ClockedModel, Model, Params
@@ -54,5 +55,5 @@ def test_frozen_params_and_bad_clock():
     p = Params(name="x", sim=None).freeze()
     with pytest.raises(AttributeError, match="frozen"):
         p.extra = 1
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ConfigError, match="clk.clock: the clock period must be positive"):
         SrcClockDomain(Params(name="clk", sim=_Sim(), clock=[0]).freeze())
