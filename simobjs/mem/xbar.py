@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import sys
 
-from simobjs.errors import ConfigError, Problem, SimulationError
+from simobjs.errors import ConfigError, Problem, SimulationError, UnmappedAccess
 from simobjs.mem.packet import Packet
 from simobjs.mem.port import RequestPort, ResponsePort
 from simobjs.params.types import AddrRange
@@ -153,8 +153,4 @@ class XBar(ClockedModel):
                 pkt.data[:] = b"\xff" * pkt.size
             return 0
         kind = "read" if pkt.isRead() else "write"
-        raise SimulationError(
-            f"no device claims the {pkt.size}-byte {kind} at {_describe(pkt.addr)} "
-            f"(requested by {pkt.requestor or 'an unnamed requestor'})",
-            self.name(),
-        )
+        raise UnmappedAccess(self.name(), kind, pkt.addr, pkt.size, pkt.requestor or "")
