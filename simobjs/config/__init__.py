@@ -9,6 +9,7 @@ from typing import Any
 from simobjs.config.dot import config_dot, write_svg
 from simobjs.config.output import config_dict, config_ini, config_json
 from simobjs.config.prepare import prepare, release
+from simobjs.sim import files
 
 
 def write_all(root: Any, outdir: str | os.PathLike) -> list[Path]:
@@ -24,7 +25,7 @@ def write_all(root: Any, outdir: str | os.PathLike) -> list[Path]:
         ("config.dot", config_dot(root)),
     ):
         path = out / name
-        path.write_text(text)
+        files.write_file(path, text)  # never through a link planted in the outdir
         written.append(path)
     svg = write_svg(out / "config.dot")
     if svg is not None:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from simobjs.sim import stats, ticks
+from simobjs.sim import files, stats, ticks
 from simobjs.sim.stats import NAN, Formula, StatGroup, Value
 
 
@@ -148,8 +148,7 @@ class StatsControl:
         """Start the outputs: stats.txt is created empty (gem5 opens it with trunc)."""
         self.enabled = True
         if self.outdir is not None:
-            os.makedirs(self.outdir, exist_ok=True)
-            open(os.path.join(self.outdir, self.stats_file), "w").close()
+            files.open_output(os.path.join(self.outdir, self.stats_file), "w").close()
 
     def text(self) -> str:
         self.root.prepare()
@@ -172,13 +171,12 @@ class StatsControl:
         record = {"tick": now, "stats": stats.to_json(owners)}
         self.dumps.append(record)
         if self.outdir is not None:
-            os.makedirs(self.outdir, exist_ok=True)
-            with open(os.path.join(self.outdir, self.stats_file), "a") as f:
+            with files.open_output(os.path.join(self.outdir, self.stats_file), "a") as f:
                 f.write(text)
-            final = os.path.join(self.outdir, self.json_file)
-            with open(final + ".tmp", "w") as f:
-                json.dump(self.dumps, f, indent=1, allow_nan=False)
-            os.replace(final + ".tmp", final)
+            files.write_file(
+                os.path.join(self.outdir, self.json_file),
+                json.dumps(self.dumps, indent=1, allow_nan=False),
+            )
         return True
 
     def reset(self) -> None:
