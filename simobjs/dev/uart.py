@@ -111,5 +111,5 @@ class Uart8250(BasicPioDevice):
 
     def unserialize(self, section) -> None:
         for key in ("ier", "lcr", "mcr", "msr", "scr", "dll", "dlm"):
-            setattr(self, key, section.get_int(key))
-        self.tx_int = bool(section.get_int("tx_int"))
+            setattr(self, key, section.get_int(key, 0, 0xFF))  # byte registers
+        self.tx_int = bool(section.get_int("tx_int", 0, 1))

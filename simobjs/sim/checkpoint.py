@@ -19,7 +19,9 @@ import shutil
 from typing import TYPE_CHECKING
 
 from simobjs.errors import CheckpointError
-from simobjs.sim import debug
+from simobjs.sim import cpt_manifest, debug
+from simobjs.sim.eventq import MaxTick
+from simobjs.sim.files import open_regular
 from simobjs.sim.serialize import BASE_FILENAME, VERSION_TAGS, CheckpointIn, CheckpointOut
 from simobjs.sim.sim_events import GlobalSimLoopExitEvent
 
@@ -94,10 +96,13 @@ def serialize_all(sim: Simulation, final_dir: str) -> str:
                 g["version_tags"] = VERSION_TAGS
         _serialize_kernel_events(sim, cp)
         path = os.path.join(tmp, BASE_FILENAME)
+        text = cp.text()
         with open(path, "w") as f:
-            f.write(cp.text())
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        # the values as a reader parses them back: what the manifest compares with
+        cpt_manifest.write(tmp, CheckpointIn.parse(tmp, text).values())
         _fsync_dir(tmp)
         if os.path.exists(final_dir):
             if _exchange(tmp, final_dir):
@@ -140,37 +145,104 @@ def checkpoint(sim: Simulation, directory: str) -> str:
     return serialize_all(sim, final)
 
 
-def load(directory: str) -> CheckpointIn:
+MAX_CPT_BYTES = 256 << 20  # an m5.cpt is text of a few KiB per object
+
+
+def load(directory: str, verify: bool = True) -> CheckpointIn:
+    """Parse `directory`/m5.cpt (a regular file: a FIFO or device is refused) and check
+    it and the store files against the checkpoint's manifest."""
     path = os.path.join(directory, BASE_FILENAME)
     try:
-        with open(path) as f:
-            text = f.read()
+        with open_regular(path, "rb") as f:
+            if os.fstat(f.fileno()).st_size > MAX_CPT_BYTES:
+                raise CheckpointError(f"{path} is larger than {MAX_CPT_BYTES >> 20} MiB")
+            raw = f.read()
     except OSError as e:
-        raise CheckpointError(f"cannot read {path}: {e.strerror}") from None
-    return CheckpointIn.parse(directory, text)
+        raise CheckpointError(f"cannot read {path}: {e.strerror or e}") from None
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError as e:
+        raise CheckpointError(f"{path} is not text (byte {e.start}: {e.reason})") from None
+    cp = CheckpointIn.parse(directory, text)
+    if verify:
+        cpt_manifest.verify(directory, cp.values())
+    return cp
 
 
 def restore(sim: Simulation, directory: str) -> None:
-    """The restore half of instantiate: curTick, kernel events, then loadState on every model."""
+    """The restore half of instantiate: curTick, kernel events, then loadState on every
+    model; a checkpoint that does not fit the configuration (objects without a section,
+    sections nobody read) is an error naming them."""
     cp = load(directory)
     g = cp.section(GLOBALS)
-    tick = g.get_int("curTick")
+    tick = g.get_int("curTick", 0, MaxTick)
     if "version_tags" not in g:
         raise CheckpointError("missing key", GLOBALS, "version_tags")
     sim.eventq.setCurTick(tick)
     if cp.has_section(KERNEL_EVENTS):
-        sec = cp.section(KERNEL_EVENTS)
-        for i in range(sec.get_int("numTickExits")):
-            ev = GlobalSimLoopExitEvent(
-                sec.get_str(f"tickExit{i}.cause"), sec.get_int(f"tickExit{i}.code")
-            )
-            sim.eventq.schedule(ev, sec.get_int(f"tickExit{i}.when"))
-            sim.tick_exits.append(ev)
+        _restore_kernel_events(sim, cp.section(KERNEL_EVENTS), tick)
     if debug.flags.Checkpoint:
         debug.dprintf("checkpoint", "restoring from %s at tick %d", directory, tick)
+    missing = [m.name() for m in sim.order if needs_section(m) and not cp.has_section(m.name())]
+    problems: list[str] = []
+    skip = set(missing)
     for model in sim.order:
+        if model.name() in skip:
+            continue
         try:
             model.loadState(cp)
+        except CheckpointError as e:
+            if not missing:
+                e.add_note(f"while restoring {model.name()} from {directory}")
+                raise
+            problems.append(str(e))  # most likely a consequence of the mismatch
         except Exception as e:
             e.add_note(f"while restoring {model.name()} from {directory}")
             raise
+    # a model's own section was handed to it (what it reads of it is its business);
+    # the others must have been read by someone, or their state would be dropped
+    names = {m.name() for m in sim.order}
+    unused = [s for s in cp.unused() if s not in names]
+    if missing or unused:
+        raise CheckpointError(_mismatch(directory, missing, unused, problems))
+
+
+def needs_section(model) -> bool:
+    """Whether a checkpoint must hold `model`'s section: it restores state (its class
+    reads a section) and, for a CPU, it is not switched out (then it has none to take)."""
+    from simobjs.sim.model import Model
+
+    cls = type(model)
+    if cls.unserialize is Model.unserialize and cls.loadState is Model.loadState:
+        return False
+    switched_out = getattr(model, "switchedOut", None)
+    return not (switched_out is not None and switched_out())
+
+
+def _mismatch(directory: str, missing: list[str], unused: list[str], problems: list[str]) -> str:
+    def names(items: list[str], limit: int = 12) -> str:
+        more = len(items) - limit
+        return ", ".join(items[:limit]) + (f" and {more} more" if more > 0 else "")
+
+    lines = [f"checkpoint {directory} does not match this configuration:"]
+    if missing:
+        lines.append(f"  objects of the configuration the checkpoint has no section for: "
+                     f"{names(missing)}")  # fmt: skip
+    if unused:
+        lines.append(f"  sections of the checkpoint no object of the configuration read: "
+                     f"{names([f'[{s}]' for s in unused])}")  # fmt: skip
+    lines += [f"  {p}" for p in problems[:5]]
+    lines.append("  (restore into the configuration the checkpoint was taken with: the same "
+                 "objects under the same names, e.g. the same number of CPUs)")  # fmt: skip
+    return "\n".join(lines)
+
+
+def _restore_kernel_events(sim: Simulation, sec, now: int) -> None:
+    count = sec.get_int("numTickExits", 0, len(sec))
+    for i in range(count):
+        when = sec.get_int(f"tickExit{i}.when", now, MaxTick)
+        ev = GlobalSimLoopExitEvent(
+            sec.get_str(f"tickExit{i}.cause"), sec.get_int(f"tickExit{i}.code")
+        )
+        sim.eventq.schedule(ev, when)
+        sim.tick_exits.append(ev)
