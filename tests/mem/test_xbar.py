@@ -57,7 +57,9 @@ def test_routes_by_range_and_returns_the_device_latency(sim):
 
 def test_memory_and_devices_share_the_bus(sim):
     xbar = make(XBar, "system.membus", sim)
-    mem = make(SimpleMemory, "system.mem", sim, range=AddrRange(0, size=1 << 20), latency=30)
+    mem = make(
+        SimpleMemory, "system.mem", sim, range=AddrRange(0, size=1 << 20), latency=30, image_file=""
+    )
     dev = Device("m5", 0xFFFF0000, 0x10000)
     cpu = wire(xbar, dev)
     xbar.getPort("mem_side_ports", 5).bind(mem.port)
@@ -125,7 +127,14 @@ def test_default_port_takes_unclaimed_and_buses_nest(sim):
 
 
 def test_simple_memory_serves_its_range_only(sim):
-    mem = make(SimpleMemory, "system.mem", sim, range=AddrRange(0x100000, size=1 << 20), latency=5)
+    mem = make(
+        SimpleMemory,
+        "system.mem",
+        sim,
+        range=AddrRange(0x100000, size=1 << 20),
+        latency=5,
+        image_file="",
+    )
     cpu = Requestor()
     cpu.port.bind(mem.port)
     cpu.write(0x100000, 0x7766, 2)
