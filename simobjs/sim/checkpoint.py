@@ -16,6 +16,7 @@ import errno
 import glob
 import os
 import shutil
+import sys
 from typing import TYPE_CHECKING
 
 from simobjs.errors import CheckpointError
@@ -83,13 +84,17 @@ def serialize_all(sim: Simulation, final_dir: str) -> str:
         cp = CheckpointOut(tmp)
         created = list(sim.models.values())
         root_model = sim.order[0] if sim.order else None
+        stateless: list[str] = []  # sections a restore may leave unread
         for model in reversed(created):
+            before = set(cp.section_names())
             sec = cp.section(model.name())
             try:
                 model.serialize(sec)
             except Exception as e:
                 e.add_note(f"while serializing {model.name()}")
                 raise
+            if not needs_section(model):
+                stateless += [s for s in cp.section_names() if s not in before]
             if model is root_model:
                 g = cp.section(GLOBALS)
                 g["curTick"] = sim.curTick()
@@ -102,7 +107,7 @@ def serialize_all(sim: Simulation, final_dir: str) -> str:
             f.flush()
             os.fsync(f.fileno())
         # the values as a reader parses them back: what the manifest compares with
-        cpt_manifest.write(tmp, CheckpointIn.parse(tmp, text).values())
+        cpt_manifest.write(tmp, CheckpointIn.parse(tmp, text).values(), stateless)
         _fsync_dir(tmp)
         if os.path.exists(final_dir):
             if _exchange(tmp, final_dir):
@@ -165,7 +170,7 @@ def load(directory: str, verify: bool = True) -> CheckpointIn:
         raise CheckpointError(f"{path} is not text (byte {e.start}: {e.reason})") from None
     cp = CheckpointIn.parse(directory, text)
     if verify:
-        cpt_manifest.verify(directory, cp.values())
+        cp.manifest = cpt_manifest.verify(directory, cp.values())
     return cp
 
 
@@ -203,8 +208,16 @@ def restore(sim: Simulation, directory: str) -> None:
     # the others must have been read by someone, or their state would be dropped
     names = {m.name() for m in sim.order}
     unused = [s for s in cp.unused() if s not in names]
-    if missing or unused:
+    manifest = cp.manifest
+    if manifest is not None:  # sections of objects written without state may go unread
+        stateless = set(manifest.get("stateless_sections") or ())
+        unused = [s for s in unused if s not in stateless]
+    if missing or (unused and manifest is not None):
         raise CheckpointError(_mismatch(directory, missing, unused, problems))
+    if unused:  # a checkpoint simobjs did not write (gem5's) has sections it does not model
+        print(f"warn: {directory}: sections no object of the configuration read (their "
+              f"values are ignored): {', '.join(f'[{s}]' for s in unused[:12])}"
+              f"{' ...' if len(unused) > 12 else ''}", file=sys.stderr)  # fmt: skip
 
 
 def needs_section(model) -> bool:

@@ -51,21 +51,29 @@ def _file_entry(path: str) -> dict:
     return {"size": size, "sha256": digest.hexdigest()}
 
 
-def build(directory: str, values: dict[str, dict[str, str]]) -> dict:
-    """The manifest of the files in `directory` and the m5.cpt `values`."""
+def build(
+    directory: str, values: dict[str, dict[str, str]], stateless: list[str] | None = None
+) -> dict:
+    """The manifest of the files in `directory`, the m5.cpt `values` and the sections
+    written by objects without state a restore must take (a switched-out CPU's)."""
     files = {}
     for name in sorted(os.listdir(directory)):
         path = os.path.join(directory, name)
         if name == MANIFEST_NAME or name.startswith(".") or not os.path.isfile(path):
             continue
         files[name] = _file_entry(path)
-    return {"format": FORMAT, "version": VERSION, "files": files, "m5.cpt": values}
+    return {
+        "format": FORMAT, "version": VERSION, "files": files, "m5.cpt": values,
+        "stateless_sections": sorted(stateless or []),
+    }  # fmt: skip
 
 
-def write(directory: str, values: dict[str, dict[str, str]]) -> None:
+def write(
+    directory: str, values: dict[str, dict[str, str]], stateless: list[str] | None = None
+) -> None:
     """Write the manifest (fsynced) into a checkpoint directory being built."""
     path = os.path.join(directory, MANIFEST_NAME)
-    text = json.dumps(build(directory, values), indent=1, sort_keys=True)
+    text = json.dumps(build(directory, values, stateless), indent=1, sort_keys=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
     with os.fdopen(fd, "w") as f:
         f.write(text + "\n")
@@ -126,9 +134,10 @@ def _short(text: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def verify(directory: str, cpt_values: dict[str, dict[str, str]]) -> None:
+def verify(directory: str, cpt_values: dict[str, dict[str, str]]) -> dict | None:
     """Check the checkpoint in `directory` (m5.cpt already parsed into `cpt_values`)
-    against its manifest; a CheckpointError says what differs."""
+    against its manifest; a CheckpointError says what differs. Returns the manifest
+    (None when there is none)."""
     doc = read(directory)
     manifest = os.path.join(directory, MANIFEST_NAME)
     if doc is None:
@@ -137,7 +146,7 @@ def verify(directory: str, cpt_values: dict[str, dict[str, str]]) -> None:
             "manifest was removed): its files are restored without verification",
             file=sys.stderr,
         )
-        return
+        return None
     changes = _changes(doc["m5.cpt"], cpt_values)
     if changes:
         shown = changes[:SHOWN_CHANGES]
@@ -167,6 +176,7 @@ def verify(directory: str, cpt_values: dict[str, dict[str, str]]) -> None:
                 f"{path} is not the file this checkpoint wrote (manifest: {_entry(want)}; "
                 f"found: {_entry(got)}): it was modified, truncated or replaced"
             )
+    return doc
 
 
 def _entry(e: dict) -> str:

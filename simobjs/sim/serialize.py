@@ -196,6 +196,9 @@ class CheckpointOut:
     def sections(self) -> list[Section]:
         return list(self._sections.values())
 
+    def section_names(self) -> list[str]:
+        return list(self._sections)
+
     def text(self, now: float | None = None) -> str:
         stamp = time.ctime(time.time() if now is None else now)
         parts = [f"## checkpoint generated: {stamp}\n"]
@@ -211,6 +214,7 @@ class CheckpointIn:
     def __init__(self, directory: str, sections: dict[str, Section]):
         self.dir = directory
         self._sections = sections
+        self.manifest: dict | None = None  # what the checkpoint's manifest says, if any
         for sec in sections.values():
             sec.cp = self
 
