@@ -143,9 +143,18 @@ def write_file(path: str | os.PathLike, data: str | bytes, sync: bool = False) -
         finally:
             os.close(fd)
         os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    except OSError as e:
+        _unlink_quietly(tmp)
+        if e.filename is None:  # os.write names no file: say which one could not be written
+            raise OSError(e.errno, e.strerror, path) from None
         raise
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

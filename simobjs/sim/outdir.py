@@ -13,6 +13,7 @@ the last holder releases it.
 
 from __future__ import annotations
 
+import atexit
 import errno
 import fcntl
 import os
@@ -23,6 +24,7 @@ from simobjs.errors import OutdirBusy
 
 LOCK_NAME = ".simobjs.lock"
 
+_at_exit = False
 _held: dict[str, list] = {}  # real path of the outdir -> [fd, count, lock file, pid]
 
 
@@ -90,6 +92,10 @@ def acquire(outdir: str) -> None:
         os.pwrite(fd, f"{os.getpid()}\n{command}\n".encode(), 0)
     except OSError:
         pass  # the flock is what counts; the pid is only for the message
+    global _at_exit
+    if not _at_exit:
+        atexit.register(release_all)
+        _at_exit = True
     _held[key] = [fd, 1, path, os.getpid()]
 
 
@@ -110,6 +116,16 @@ def release(outdir: str) -> None:
         except OSError:
             pass
     os.close(fd)
+
+
+def release_all() -> None:
+    """Drop every lock this process holds (at exit: a simulation never closed still
+    holds its directory)."""
+    for key in list(_held):
+        held = _held.get(key)
+        if held is not None:
+            held[1] = 1
+            release(key)
 
 
 def holds(outdir: str) -> bool:

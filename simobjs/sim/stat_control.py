@@ -171,8 +171,14 @@ class StatsControl:
         record = {"tick": now, "stats": stats.to_json(owners)}
         self.dumps.append(record)
         if self.outdir is not None:
-            with files.open_output(os.path.join(self.outdir, self.stats_file), "a") as f:
-                f.write(text)
+            path = os.path.join(self.outdir, self.stats_file)
+            try:
+                with files.open_output(path, "a") as f:
+                    f.write(text)
+            except OSError as e:
+                if e.filename is not None:
+                    raise
+                raise OSError(e.errno, e.strerror, path) from None  # name the file
             files.write_file(
                 os.path.join(self.outdir, self.json_file),
                 json.dumps(self.dumps, indent=1, allow_nan=False),
