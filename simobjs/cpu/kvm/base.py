@@ -531,9 +531,12 @@ class BaseKvmCPU(BaseCPU):
             raise
         except Exception as e:  # noqa: BLE001 - any device error ends the run, reported
             self._in_service = False
-            what = describe_access(exit_)  # before _abandon_io's half entry replaces the exit
+            # the state at the faulting instruction, before _abandon_io's half entry
+            # completes it (and replaces the exit being handled)
+            text, rip = self._dump_text(), self.faultRip()
             self._abandon_io()
-            self.guestFault(access_failure(what, e), cause=e)
+            self._stop()
+            self.raiseGuestFault(access_failure(describe_access(exit_), e), text, rip, e)
         finally:
             self._in_service = False
 
@@ -587,11 +590,13 @@ class BaseKvmCPU(BaseCPU):
     def guestFault(self, message: str, cause: BaseException | None = None) -> None:
         """Stop the CPU, print the dump, write the stats, raise GuestFault."""
         self._stop()
+        self.raiseGuestFault(message, self._dump_text(), self.faultRip(), cause)
+
+    def _dump_text(self) -> str:
         try:
-            text = self.dump()
+            return self.dump()
         except Exception as e:  # noqa: BLE001 - the dump must not hide the fault
-            text = f"(no register dump: {type(e).__name__}: {e})"
-        self.raiseGuestFault(message, text, self.faultRip(), cause)
+            return f"(no register dump: {type(e).__name__}: {e})"
 
     def faultRip(self) -> int | None:
         return None
