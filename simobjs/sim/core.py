@@ -15,8 +15,17 @@ import sys
 import threading
 from typing import Any
 
-from simobjs.errors import CheckpointError, ConfigError, PhaseError, Problem, SimulationError
+from simobjs.errors import (
+    CheckpointError,
+    ConfigError,
+    PhaseError,
+    Problem,
+    SimulationError,
+    Terminated,
+    UsageError,
+)
 from simobjs.sim import debug, ticks
+from simobjs.sim import outdir as _outdir
 from simobjs.sim.drain import DrainManager, DrainState
 from simobjs.sim.eventq import EventQueue, MaxTick
 from simobjs.sim.model import Model, Params, innermost_model
@@ -53,13 +62,23 @@ def _on_stats_signal(signo: int, frame: Any) -> None:
         sim._on_signal(signo, frame)
 
 
+def _on_terminate(signo: int, frame: Any) -> None:
+    """SIGTERM outside the event loop: end the process the way an exit does (the final
+    stats dump runs on the way out; a checkpoint being written is left out whole)."""
+    sim = _current
+    raise Terminated(signo, sim.curTick() if sim is not None else None)
+
+
 def _keep_stats_signals() -> None:
     """Install the stats signal handlers once, for the rest of the process (gem5
     installs them at startup; the command does so too): a signal between simulate()
-    calls must not kill it. Before a simulation exists they are ignored."""
+    calls must not kill it. Before a simulation exists they are ignored. SIGTERM
+    ends the run cleanly (stats written, exit status 143) instead of killing it."""
     if signal.getsignal(signal.SIGUSR1) is not _on_stats_signal:
         signal.signal(signal.SIGUSR1, _on_stats_signal)
         signal.signal(signal.SIGUSR2, _on_stats_signal)
+    if signal.getsignal(signal.SIGTERM) is not _on_terminate:
+        signal.signal(signal.SIGTERM, _on_terminate)
 
 
 def current() -> Simulation | None:
@@ -67,9 +86,13 @@ def current() -> Simulation | None:
     return _current
 
 
-def require() -> Simulation:
-    if _current is None or _current.phase == "closed":
-        raise PhaseError("m5.instantiate() must be called before m5.simulate().")
+def require(what: str = "m5.simulate()") -> Simulation:
+    """The current simulation, for `what` (the m5 call being made): a PhaseError naming
+    that call when nothing is instantiated (or it was closed)."""
+    if _current is None:
+        raise PhaseError(f"m5.instantiate() must be called before {what}.")
+    if _current.phase == "closed":
+        raise PhaseError(f"{what}: the simulation was closed (m5.close()); instantiate again.")
     return _current
 
 
@@ -285,7 +308,19 @@ class Simulation:
         if self.phase != "instantiated":
             raise PhaseError("m5.instantiate() must be called before m5.simulate().")
 
+    def _check_tick(self, what: str, tick: int) -> int:
+        """An absolute tick given to the API: an integer, not in the past, not past MaxTick."""
+        if isinstance(tick, bool) or not isinstance(tick, int):
+            raise UsageError(f"{what}: expected an integer tick, got {tick!r}")
+        if tick < self.curTick() or tick > MaxTick:
+            raise UsageError(
+                f"{what}: tick {tick} is outside [curTick() = {self.curTick()}, MaxTick = "
+                f"{MaxTick}]"
+            )
+        return tick
+
     def setMaxTick(self, tick: int) -> None:
+        self._check_tick("m5.setMaxTick()", tick)
         if self._limit_event is None:
             self._limit_event = GlobalSimLoopExitEvent(CAUSE_LIMIT, 0)
         self.eventq.reschedule(self._limit_event, tick, always=True)
@@ -306,12 +341,17 @@ class Simulation:
         self.eventq.schedule(ev, self.curTick() + delay if when is None else when)
 
     def scheduleTickExitAbsolute(self, tick: int, cause: str = CAUSE_TICK_EXIT) -> None:
+        self._check_tick("m5.scheduleTickExitAbsolute()", tick)
         ev = GlobalSimLoopExitEvent(cause, 0)
         self.eventq.schedule(ev, tick)
         self.tick_exits.append(ev)
 
     def scheduleTickExitFromCurrent(self, ticks_: int, cause: str = CAUSE_TICK_EXIT) -> None:
-        self.scheduleTickExitAbsolute(self.curTick() + ticks_, cause)
+        if isinstance(ticks_, bool) or not isinstance(ticks_, int) or ticks_ < 0:
+            raise UsageError(
+                f"m5.scheduleTickExitFromCurrent(): expected a tick count >= 0, got {ticks_!r}"
+            )
+        self.scheduleTickExitAbsolute(min(self.curTick() + ticks_, MaxTick), cause)
 
     def startup(self) -> None:
         self._each("startup")
@@ -322,6 +362,12 @@ class Simulation:
     def simulate(self, ticks_: int = -1) -> Any:
         """Run until an exit event; returns it (getCause(), getCode())."""
         self._check_ready()
+        if ticks_ is not None and ticks_ != -1:
+            if isinstance(ticks_, bool) or not isinstance(ticks_, int) or ticks_ < 0:
+                raise UsageError(
+                    f"m5.simulate(): expected a tick count >= 0 (or -1 for no limit), "
+                    f"got {ticks_!r}"
+                )
         if self.need_startup:
             self.startup()
         if self.drain_manager.isDrained():
@@ -351,10 +397,11 @@ class Simulation:
         asked = set(interrupts)  # stats signals that came between simulate() calls
         interrupts.clear()
         self._signalled_stats(asked)
-        old_sigint = None
+        old_sigint = old_sigterm = None
         main = threading.current_thread() is threading.main_thread()
         if main:
             old_sigint = signal.signal(signal.SIGINT, self._on_signal)
+            old_sigterm = signal.signal(signal.SIGTERM, self._on_signal)
             _keep_stats_signals()
         try:
             while True:
@@ -367,6 +414,8 @@ class Simulation:
                 asked = set(interrupts)
                 interrupts.clear()
                 self._signalled_stats(asked)
+                if signal.SIGTERM in asked:  # stopped at the next event: end the run
+                    raise Terminated(signal.SIGTERM, self.curTick())
                 if signal.SIGINT in asked:
                     return GlobalSimLoopExitEvent(CAUSE_INTERRUPT, 0)
         except SimLoopExit as e:
@@ -381,7 +430,8 @@ class Simulation:
         finally:
             if main:
                 signal.signal(signal.SIGINT, old_sigint)
-            interrupts[:] = [s for s in interrupts if s != signal.SIGINT]
+                signal.signal(signal.SIGTERM, old_sigterm)
+            interrupts[:] = [s for s in interrupts if s not in (signal.SIGINT, signal.SIGTERM)]
 
     def _on_signal(self, signo: int, frame: Any) -> None:
         """Ctrl-C (SIGINT) during simulate(), SIGUSR1 (dump the stats) and SIGUSR2
@@ -465,10 +515,12 @@ class Simulation:
 
     # -- teardown ----------------------------------------------------------------------------
     def close(self) -> None:
-        """Tear down (beyond gem5): close models, release the declarations, unfix the clock."""
+        """Tear down (beyond gem5): the final stats dump (the one gem5 makes at exit),
+        then close models, release the declarations, unfix the clock."""
         global _current
         if self.phase == "closed":
             return
+        self.finalize()
         try:
             atexit.unregister(self.finalize)
         except Exception:  # noqa: BLE001
@@ -490,6 +542,8 @@ class Simulation:
         ticks.unfixGlobalFrequency()
         debug.set_tick_source(None)
         self.phase = "closed"
+        if self.outdir is not None:
+            _outdir.release(self.outdir)
         if _current is self:
             _current = None
         if errors:
@@ -502,7 +556,10 @@ def instantiate(
     """gem5's m5.instantiate(): build every model from the Root() declaration."""
     global _current
     if _current is not None and _current.phase != "closed":
-        raise PhaseError("m5.instantiate() called twice.")
+        raise PhaseError(
+            "m5.instantiate() called twice (a simulation is already instantiated; "
+            "m5.close() tears it down if another one is wanted)."
+        )
     if root is None:
         from simobjs.params.simobject import get_root
 
@@ -510,7 +567,10 @@ def instantiate(
     if root is None:
         raise PhaseError("Need to instantiate Root() before calling instantiate()")
     if ckpt_dir is not None and not os.path.isdir(ckpt_dir):
-        raise CheckpointError(f"checkpoint directory {ckpt_dir} does not exist")
+        what = "is not a directory" if os.path.exists(ckpt_dir) else "does not exist"
+        raise CheckpointError(f"checkpoint directory {ckpt_dir} {what}")
+    if outdir is not None:
+        _outdir.acquire(outdir)  # one live run per output directory
     sim = Simulation(root, outdir)
     _current = sim
     try:
@@ -518,6 +578,8 @@ def instantiate(
     except BaseException:
         _current = None
         sim.phase = "failed"
+        if outdir is not None:
+            _outdir.release(outdir)
         for m in reversed(list(sim.models.values())):
             closer = getattr(m, "close", None)
             if closer is not None:
