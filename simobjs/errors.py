@@ -10,6 +10,7 @@ from typing import Any
 # (a YAML alias bomb or a 200,000-element list would otherwise print megabytes).
 VALUE_LIMIT = 200
 MESSAGE_LIMIT = 2000
+SHOWN_PROBLEMS = 25  # a ConfigError lists this many problems, then counts the rest
 
 _repr = reprlib.Repr()
 _repr.maxstring = _repr.maxother = VALUE_LIMIT
@@ -79,10 +80,13 @@ class ConfigError(SimobjsError):
         super().__init__(self._text())
 
     def _text(self) -> str:
-        if len(self.problems) == 1:
-            return str(self.problems[0])
-        lines = [f"{len(self.problems)} configuration problems:"]
-        lines += [f"  - {p}" for p in self.problems]
+        texts = list(dict.fromkeys(str(p) for p in self.problems))  # each problem once
+        if len(texts) == 1:
+            return texts[0]
+        lines = [f"{len(texts)} configuration problems:"]
+        lines += [f"  - {p}" for p in texts[:SHOWN_PROBLEMS]]
+        if len(texts) > SHOWN_PROBLEMS:
+            lines.append(f"  ... and {len(texts) - SHOWN_PROBLEMS} more")
         return "\n".join(lines)
 
 

@@ -167,8 +167,11 @@ def classify(exc: BaseException) -> Verdict:
         return Verdict("fatal", describe(exc))
     if isinstance(exc, SyntaxError) and not _is_ours(os.path.abspath(exc.filename or "<")):
         return Verdict("user", "")  # the script itself does not compile
-    who = _raising_code(exc)
-    if who == "user" or (who == "library" and not isinstance(exc, SimulationError)):
+    # a model's exception wrapped with its path: who raised the original decides
+    wrapped = isinstance(exc, SimulationError) and exc.__cause__ is not None
+    origin = exc.__cause__ if wrapped else exc
+    who = _raising_code(origin)
+    if who == "user" or (who == "library" and not wrapped):
         name_error = _user_name_error(exc)
         if name_error is not None:
             return Verdict("fatal", name_error)

@@ -150,7 +150,10 @@ def _schema_problems(doc: Any, where: str) -> list[Problem]:
         problems.append(
             Problem(
                 f"{where}:{format_path(parts)}",
-                err.message if err.validator != "anyOf" else "value does not fit the param",
+                # (jsonschema's message repeats the whole value: cut it)
+                cut(err.message, 300)
+                if err.validator != "anyOf"
+                else "value does not fit the param",
                 expected=expected,
                 got=_short(err.instance),
             )

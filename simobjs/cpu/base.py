@@ -27,6 +27,7 @@ from simobjs.errors import (
 from simobjs.mem.port import Port, RequestPort
 from simobjs.sim import stats
 from simobjs.sim.model import ClockedModel, Params, innermost_model
+from simobjs.sim.serialize import U64_MAX
 
 INVALID_PID = 2**64 - 1
 CAUSE_MAX_INSTS = "a thread reached the max instruction count"
@@ -426,12 +427,12 @@ class BaseCPU(ClockedModel):
                 self.serializeThread(xc, tc.tid)
 
     def unserialize(self, section) -> None:
-        self.instCnt = section.get_int("instCnt")
+        self.instCnt = section.get_int("instCnt", 0, U64_MAX)
         if not self._switched_out:
-            self._pid = section.get_int("_pid")
+            self._pid = section.get_int("_pid", 0, U64_MAX)
             for tc in self.threads:
                 xc = section.subsection(f"xc.{tc.tid}")
-                tc.setStatus(Status(xc.get_int("_status")))
+                tc.setStatus(Status(xc.get_int("_status", min(Status), max(Status))))
                 self.unserializeThread(xc, tc.tid)
 
     def _isa_section(self, section, tid: int):

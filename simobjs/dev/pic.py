@@ -269,8 +269,8 @@ class I8259(BasicPioDevice):
         section["output"] = self.output.high
 
     def unserialize(self, section) -> None:
-        for key in self.KEYS:
-            setattr(self, key, section.get_int(key))
+        for key in self.KEYS:  # 8-bit registers and small counters
+            setattr(self, key, section.get_int(key, 0, 0xFF))
         for key in self.FLAGS:
             setattr(self, key, section.get_bool(key))
         self.output.high = section.get_bool("output")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from simobjs.dev.intpin import IntSourcePin
 from simobjs.dev.pio import BasicPioDevice
+from simobjs.errors import CheckpointError
 from simobjs.sim import debug, ticks
 from simobjs.sim.eventq import EventFunctionWrapper
 from simobjs.sim.model import Params
@@ -164,20 +165,29 @@ class Counter:
         section["status_latched"] = -1 if self.status_latched is None else self.status_latched
         section["event_when"] = self.event.when() if self.event.scheduled() else -1
 
+    LIMITS = {"mode": 5, "rw": 3, "initial": 0xFFFF, "read_msb_next": 1}
+
     def unserialize(self, section) -> None:
+        now = self.pit.curTick()
         for key in self.KEYS:
-            setattr(self, key, section.get_int(key))
+            hi = self.LIMITS.get(key, now if key == "start" else None)
+            setattr(self, key, section.get_int(key, 0, hi))
         self.read_msb_next = bool(self.read_msb_next)
         self.bcd = section.get_bool("bcd")
         self.running = section.get_bool("running")
         self.output = section.get_bool("output")
         self.null_count = section.get_bool("null_count")
-        low = section.get_int("write_low")
+        low = section.get_int("write_low", -1, 0xFF)
         self.write_low = None if low < 0 else low
-        self.latched = [int(x) for x in section.get_ints("latched")]
-        status = section.get_int("status_latched")
+        self.latched = [int(x) for x in section.get_ints("latched", lo=0, hi=0xFF)]
+        status = section.get_int("status_latched", -1, 0xFF)
         self.status_latched = None if status < 0 else status
-        when = section.get_int("event_when")
+        when = section.get_int("event_when", -1)
+        if 0 <= when < now:
+            raise CheckpointError(
+                f"impossible value {when}: the next event is before curTick ({now})",
+                section.name, "event_when",
+            )  # fmt: skip
         if self.event.scheduled():
             self.pit.deschedule(self.event)
         if when >= 0:

@@ -36,7 +36,7 @@ def read_image(path: str, limit: int) -> list[tuple[int, bytes]]:
         f.seek(0)
         try:
             return _elf_chunks(f, size)
-        except (ELFError, ValueError, struct.error, OverflowError, EOFError) as e:
+        except (ELFError, ValueError, struct.error, OverflowError, EOFError, OSError) as e:
             raise ImageError(f"malformed ELF file: {e}") from e
 
 

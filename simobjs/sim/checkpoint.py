@@ -77,55 +77,85 @@ def serialize_all(sim: Simulation, final_dir: str) -> str:
     parent, base = os.path.split(final_dir)
     os.makedirs(parent, exist_ok=True)
     for stale in glob.glob(os.path.join(parent, f".{glob.escape(base)}.tmp.*")):
-        shutil.rmtree(stale, ignore_errors=True)  # left by a process killed mid-write
+        if not _writer_alive(stale):  # left by a process killed mid-write (not a live one's)
+            shutil.rmtree(stale, ignore_errors=True)
     tmp = os.path.join(parent, f".{base}.tmp.{os.getpid()}")
     os.makedirs(tmp)
     try:
-        cp = CheckpointOut(tmp)
-        created = list(sim.models.values())
-        root_model = sim.order[0] if sim.order else None
-        stateless: list[str] = []  # sections a restore may leave unread
-        for model in reversed(created):
-            before = set(cp.section_names())
-            sec = cp.section(model.name())
-            try:
-                model.serialize(sec)
-            except Exception as e:
-                e.add_note(f"while serializing {model.name()}")
-                raise
-            if not needs_section(model):
-                stateless += [s for s in cp.section_names() if s not in before]
-            if model is root_model:
-                g = cp.section(GLOBALS)
-                g["curTick"] = sim.curTick()
-                g["version_tags"] = VERSION_TAGS
-        _serialize_kernel_events(sim, cp)
-        path = os.path.join(tmp, BASE_FILENAME)
-        text = cp.text()
-        with open(path, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        # the values as a reader parses them back: what the manifest compares with
-        cpt_manifest.write(tmp, CheckpointIn.parse(tmp, text).values(), stateless)
-        _fsync_dir(tmp)
-        if os.path.exists(final_dir):
-            if _exchange(tmp, final_dir):
-                _fsync_dir(parent)
-                shutil.rmtree(tmp, ignore_errors=True)  # now holds the old checkpoint
-                return final_dir
-            old = os.path.join(parent, f".{base}.old.{os.getpid()}")
-            os.rename(final_dir, old)
-            os.rename(tmp, final_dir)
-            _fsync_dir(parent)
-            shutil.rmtree(old, ignore_errors=True)
-            return final_dir
-        os.rename(tmp, final_dir)
-        _fsync_dir(parent)
-        return final_dir
+        return _write(sim, tmp, final_dir, parent, base)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        what = f" ({e.filename})" if e.filename and e.filename != final_dir else ""
+        raise CheckpointError(
+            f"cannot write the checkpoint {final_dir}: {e.strerror or e}{what}; nothing was "
+            "replaced (an earlier checkpoint of that name is unchanged)"
+        ) from e
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _writer_alive(tmp: str) -> bool:
+    """Whether the process that is writing `tmp` (`.<name>.tmp.<pid>`) still runs."""
+    try:
+        pid = int(tmp.rsplit(".", 1)[1])
+    except (IndexError, ValueError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _write(sim: Simulation, tmp: str, final_dir: str, parent: str, base: str) -> str:
+    """serialize_all's body: everything into `tmp`, then `tmp` renamed into place."""
+    cp = CheckpointOut(tmp)
+    created = list(sim.models.values())
+    root_model = sim.order[0] if sim.order else None
+    stateless: list[str] = []  # sections a restore may leave unread
+    for model in reversed(created):
+        before = set(cp.section_names())
+        sec = cp.section(model.name())
+        try:
+            model.serialize(sec)
+        except Exception as e:
+            e.add_note(f"while serializing {model.name()}")
+            raise
+        if not needs_section(model):
+            stateless += [s for s in cp.section_names() if s not in before]
+        if model is root_model:
+            g = cp.section(GLOBALS)
+            g["curTick"] = sim.curTick()
+            g["version_tags"] = VERSION_TAGS
+    _serialize_kernel_events(sim, cp)
+    path = os.path.join(tmp, BASE_FILENAME)
+    text = cp.text()
+    with open(path, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    # the values as a reader parses them back: what the manifest compares with
+    cpt_manifest.write(tmp, CheckpointIn.parse(tmp, text).values(), stateless)
+    _fsync_dir(tmp)
+    if os.path.exists(final_dir):
+        if _exchange(tmp, final_dir):
+            _fsync_dir(parent)
+            shutil.rmtree(tmp, ignore_errors=True)  # now holds the old checkpoint
+            return final_dir
+        old = os.path.join(parent, f".{base}.old.{os.getpid()}")
+        os.rename(final_dir, old)
+        os.rename(tmp, final_dir)
+        _fsync_dir(parent)
+        shutil.rmtree(old, ignore_errors=True)
+        return final_dir
+    os.rename(tmp, final_dir)
+    _fsync_dir(parent)
+    return final_dir
 
 
 def _serialize_kernel_events(sim: Simulation, cp: CheckpointOut) -> None:

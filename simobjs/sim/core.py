@@ -33,6 +33,7 @@ from simobjs.sim.sim_events import GlobalSimLoopExitEvent, SimLoopExit
 from simobjs.sim.stat_control import StatsControl
 
 _current: Simulation | None = None
+_lost_stats: OSError | None = None  # a final stats dump of this process failed
 
 # Observers of every simulate() call (the command's progress line, run records):
 # objects with simulate_begin(sim) and simulate_end(sim, exit_event_or_None).
@@ -161,6 +162,7 @@ class Simulation:
         self._limit_event: GlobalSimLoopExitEvent | None = None
         self.tick_exits: list[GlobalSimLoopExitEvent] = []
         self._finalized = False
+        self.final_dump_error: OSError | None = None
         self.stats = StatsControl(
             lambda: self.order, self.eventq.curTick, self.cpus, outdir,
             stats_file=_run_options().stats_file,
@@ -504,14 +506,20 @@ class Simulation:
 
     # -- stats -------------------------------------------------------------------------------
     def finalize(self) -> None:
-        """The exit-path stats dump (once): gem5's atexit dump, also called by the CLI."""
+        """The exit-path stats dump (once): gem5's atexit dump, also called by the CLI.
+        A dump that cannot be written is reported (and kept in `final_dump_error`: the
+        command then exits non-zero), never raised on the way out."""
         if self._finalized or self.phase not in ("instantiated",):
             return
         self._finalized = True
         try:
             self.stats.dump(final=True)
         except OSError as e:
-            print(f"warn: could not write stats: {e}", file=sys.stderr)
+            global _lost_stats
+            self.final_dump_error = _lost_stats = e
+            where = f"{e.filename}: " if e.filename else ""
+            print(f"fatal: could not write the final stats: {where}{e.strerror or e}",
+                  file=sys.stderr)  # fmt: skip
 
     # -- teardown ----------------------------------------------------------------------------
     def close(self) -> None:
@@ -598,8 +606,9 @@ def instantiate(
 
 
 def finalize(code: int = 0) -> int:
-    """The command line's exit path: dump stats once (if a simulation ran); returns `code`."""
+    """The command line's exit path: dump stats once (if a simulation ran); returns `code`
+    (1 instead of 0 when the final stats could not be written: output was lost)."""
     sim = _current
     if sim is not None:
         sim.finalize()
-    return code
+    return 1 if code == 0 and _lost_stats is not None else code

@@ -109,8 +109,9 @@ def _read_segments(
             return _parse(path, f, size, ram_start, ram_end)
         except LoaderError:
             raise
-        except (ELFError, ValueError, struct.error, OverflowError, EOFError) as e:
-            # a truncated or corrupt header, program header table or string table
+        except (ELFError, ValueError, struct.error, OverflowError, EOFError, OSError) as e:
+            # a truncated or corrupt header, program header table or string table (an
+            # offset past any file is an OSError from seek)
             raise LoaderError(path, f"malformed ELF file: {e}") from e
 
 
