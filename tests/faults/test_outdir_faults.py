@@ -189,3 +189,14 @@ def test_two_runs_started_together_one_wins(tmp_path):
         if code == 1:
             assert "is in use by process" in err
     assert _dumps(tmp_path / "out" / "stats.txt") == 1
+
+
+def test_a_stats_file_in_a_missing_directory_is_created(tmp_path):
+    from simobjs.sim.stat_control import StatsControl
+
+    stats = StatsControl(lambda: [], lambda: 7, lambda: [], str(tmp_path / "out"),
+                         stats_file="sub/stats.txt")  # fmt: skip
+    stats.enable()
+    assert stats.dump(final=True)
+    assert _dumps(tmp_path / "out" / "sub" / "stats.txt") == 1
+    assert (tmp_path / "out" / "sub" / "stats.json").exists()
