@@ -34,6 +34,7 @@ from simobjs.sim.stat_control import StatsControl
 
 _current: Simulation | None = None
 _lost_stats: OSError | None = None  # a final stats dump of this process failed
+_closed = False  # the last simulation was torn down with close()
 
 # Observers of every simulate() call (the command's progress line, run records):
 # objects with simulate_begin(sim) and simulate_end(sim, exit_event_or_None).
@@ -89,11 +90,10 @@ def current() -> Simulation | None:
 
 def require(what: str = "m5.simulate()") -> Simulation:
     """The current simulation, for `what` (the m5 call being made): a PhaseError naming
-    that call when nothing is instantiated (or it was closed)."""
-    if _current is None:
-        raise PhaseError(f"m5.instantiate() must be called before {what}.")
-    if _current.phase == "closed":
-        raise PhaseError(f"{what}: the simulation was closed (m5.close()); instantiate again.")
+    that call when nothing is instantiated (or the last simulation was closed)."""
+    if _current is None or _current.phase == "closed":
+        closed = " (the last simulation was torn down by m5.close())" if _closed else ""
+        raise PhaseError(f"m5.instantiate() must be called before {what}.{closed}")
     return _current
 
 
@@ -163,6 +163,7 @@ class Simulation:
         self.tick_exits: list[GlobalSimLoopExitEvent] = []
         self._finalized = False
         self.final_dump_error: OSError | None = None
+        self.holds_outdir = False  # instantiate() took the outdir lock for it
         self.stats = StatsControl(
             lambda: self.order, self.eventq.curTick, self.cpus, outdir,
             stats_file=_run_options().stats_file,
@@ -525,7 +526,7 @@ class Simulation:
     def close(self) -> None:
         """Tear down (beyond gem5): the final stats dump (the one gem5 makes at exit),
         then close models, release the declarations, unfix the clock."""
-        global _current
+        global _current, _closed
         if self.phase == "closed":
             return
         self.finalize()
@@ -550,10 +551,12 @@ class Simulation:
         ticks.unfixGlobalFrequency()
         debug.set_tick_source(None)
         self.phase = "closed"
-        if self.outdir is not None:
+        if self.holds_outdir:
             _outdir.release(self.outdir)
+            self.holds_outdir = False
         if _current is self:
             _current = None
+            _closed = True
         if errors:
             raise SimulationError("errors while closing: " + "; ".join(errors))
 
@@ -562,7 +565,7 @@ def instantiate(
     root: Any = None, ckpt_dir: str | None = None, outdir: str | None = "m5out"
 ) -> Simulation:
     """gem5's m5.instantiate(): build every model from the Root() declaration."""
-    global _current
+    global _current, _closed
     if _current is not None and _current.phase != "closed":
         raise PhaseError(
             "m5.instantiate() called twice (a simulation is already instantiated; "
@@ -580,14 +583,16 @@ def instantiate(
     if outdir is not None:
         _outdir.acquire(outdir)  # one live run per output directory
     sim = Simulation(root, outdir)
-    _current = sim
+    sim.holds_outdir = outdir is not None
+    _current, _closed = sim, False
     try:
         sim.instantiate(ckpt_dir)
     except BaseException:
         _current = None
         sim.phase = "failed"
-        if outdir is not None:
+        if sim.holds_outdir:
             _outdir.release(outdir)
+            sim.holds_outdir = False
         for m in reversed(list(sim.models.values())):
             closer = getattr(m, "close", None)
             if closer is not None:
