@@ -16,6 +16,7 @@ every case.
 from __future__ import annotations
 
 import difflib
+import errno
 import os
 import sys
 import sysconfig
@@ -100,20 +101,22 @@ def describe(exc: BaseException) -> str:
     return str(exc)
 
 
+_OS_HINTS = {
+    errno.ENOSPC: "free some space or choose another output directory with -d",
+    errno.EDQUOT: "over the disk quota: free some space or choose another directory with -d",
+    errno.EROFS: "the file system is read-only: choose another output directory with -d",
+    errno.EACCES: "no permission: choose another output directory with -d",
+    errno.ENOTDIR: "a path component is a file, not a directory",
+}
+
+
 def _os_error_text(exc: OSError) -> str:
     what = exc.strerror or str(exc)
     name = exc.filename
     if name is None:
         return what
     text = f"{name}: {what}" if exc.filename2 is None else f"{name} -> {exc.filename2}: {what}"
-    hints = {
-        28: "free some space or choose another output directory with -d",  # ENOSPC
-        30: "the file system is read-only: choose another output directory with -d",  # EROFS
-        13: "no permission: choose another output directory with -d",  # EACCES
-        20: "a path component is a file, not a directory",  # ENOTDIR
-        17: "it exists and is not a directory",  # EEXIST
-    }
-    hint = hints.get(exc.errno or 0)
+    hint = _OS_HINTS.get(exc.errno or 0)
     return f"{text} ({hint})" if hint else text
 
 
