@@ -6,9 +6,9 @@ from simobjs.errors import ConfigError, Problem, SimulationError
 from simobjs.mem import image
 from simobjs.mem.guest_ram import GuestRam
 from simobjs.mem.packet import Packet
-from simobjs.mem.port import ResponsePort
 from simobjs.sim.files import check_regular
 from simobjs.sim.model import ClockedModel, Params
+from simobjs.sim.port import ResponsePort
 
 
 class SimpleMemory(ClockedModel):
@@ -18,8 +18,8 @@ class SimpleMemory(ClockedModel):
         super().__init__(params)
         rng = params.range
         self.range = rng
-        self.latency = int(getattr(params, "latency", 0) or 0)
-        self.writeable = bool(getattr(params, "writeable", True))
+        self.latency = params.latency
+        self.writeable = params.writeable
         self.image_file = params.image_file or ""
         if self.image_file:
             self._check_image(self.image_file)

@@ -20,7 +20,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from simobjs.errors import CheckpointError
-from simobjs.sim import cpt_manifest, debug
+from simobjs.sim import cpt_manifest, cpt_upgrade, debug
 from simobjs.sim.eventq import MaxTick
 from simobjs.sim.files import open_regular
 from simobjs.sim.serialize import BASE_FILENAME, VERSION_TAGS, CheckpointIn, CheckpointOut
@@ -132,6 +132,7 @@ def _write(sim: Simulation, tmp: str, final_dir: str, parent: str, base: str) ->
             g = cp.section(GLOBALS)
             g["curTick"] = sim.curTick()
             g["version_tags"] = VERSION_TAGS
+            g[cpt_upgrade.VERSION_KEY] = cpt_upgrade.CPT_VERSION
     _serialize_kernel_events(sim, cp)
     path = os.path.join(tmp, BASE_FILENAME)
     text = cp.text()
@@ -213,6 +214,12 @@ def restore(sim: Simulation, directory: str) -> None:
     tick = g.get_int("curTick", 0, MaxTick)
     if "version_tags" not in g:
         raise CheckpointError("missing key", GLOBALS, "version_tags")
+    old = cpt_upgrade.version_of(cp)
+    applied = cpt_upgrade.upgrade(cp)
+    if applied:
+        print(f"info: checkpoint {directory} has simobjs layout {old}, upgraded on load to "
+              f"{cpt_upgrade.CPT_VERSION}: {'; '.join(applied)}")  # fmt: skip
+    cp.forget_reads(keep=(GLOBALS,))  # what the upgraders read is not what the models read
     sim.eventq.setCurTick(tick)
     if cp.has_section(KERNEL_EVENTS):
         _restore_kernel_events(sim, cp.section(KERNEL_EVENTS), tick)

@@ -107,6 +107,16 @@ class Section:
         self.used = True
         return self._values.get(key, default)
 
+    # -- rewriting (checkpoint upgraders) ----------------------------------------------
+    def set_raw(self, key: str, text: str) -> None:
+        """Store `text` as the key's value exactly as written in m5.cpt."""
+        self._values[key] = text
+
+    def replace_all(self, values: dict[str, str]) -> None:
+        """Replace every key with `values` (raw texts), in that order."""
+        self._values.clear()
+        self._values.update(values)
+
     def _bad(self, key: str, expected: str) -> CheckpointError:
         return CheckpointError(
             f"expected {expected}, got {self._values.get(key)!r}", self.name, key
@@ -261,6 +271,14 @@ class CheckpointIn:
         """Every section's keys and values as written (what the manifest records)."""
         return {name: dict(sec._values) for name, sec in self._sections.items()}
 
+    def forget_reads(self, keep: tuple[str, ...] = ()) -> None:
+        """Mark every section unread (but those in `keep`), before the models read them."""
+        for name, sec in self._sections.items():
+            sec.used = name in keep
+
     def unused(self) -> list[str]:
         """The sections holding keys that nobody read (state a restore would drop)."""
         return [n for n, s in self._sections.items() if s._values and not s.used]
+
+    def remove_section(self, name: str) -> None:
+        self._sections.pop(name, None)

@@ -1,7 +1,8 @@
 """The global statistics (gem5's Root stats and BaseCPU global stats) and dump/reset.
 
 `StatsControl` writes `<outdir>/stats.txt` (appending one block per dump, as
-gem5) and `<outdir>/stats.json` (a JSON array, one object per dump).
+gem5) and `<outdir>/stats.json` (a JSON array, one object per dump), plus the
+outputs added with `add_output` (gem5's m5.stats.addStatVisitor).
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from simobjs.sim import files, stats, ticks
+from simobjs.base import ticks
+from simobjs.sim import files, stats
 from simobjs.sim.stats import NAN, Formula, StatGroup, Value
 
 
@@ -119,6 +122,27 @@ class RootStats(StatGroup):
         self.start_tick = self._cur_tick()
 
 
+@dataclass(frozen=True)
+class StatOutput:
+    """One more stats file written at every dump: `kind` "text" (gem5's text
+    visitor, with its desc/spaces options) or "json" (an array of dumps)."""
+
+    path: str  # relative to the outdir unless absolute
+    kind: str = "text"
+    descriptions: bool = True
+    spaces: bool = True
+
+
+# Process-wide, as gem5's m5.stats.outputList: every simulation writes them.
+extra_outputs: list[StatOutput] = []
+
+
+def add_output(output: StatOutput) -> None:
+    if output.kind not in ("text", "json"):
+        raise ValueError(f"unknown stats output kind {output.kind!r}")
+    extra_outputs.append(output)
+
+
 class StatsControl:
     """dump()/reset() over the root stats and every model's stats."""
 
@@ -149,6 +173,25 @@ class StatsControl:
         self.enabled = True
         if self.outdir is not None:
             files.open_output(os.path.join(self.outdir, self.stats_file), "w").close()
+            for out in extra_outputs:
+                if out.kind == "text":
+                    files.open_output(self._path(out), "w").close()
+
+    def _path(self, out: StatOutput) -> str:
+        return os.path.join(self.outdir or ".", out.path)
+
+    def _write_json(self, path: str) -> None:
+        files.write_file(path, json.dumps(self.dumps, indent=1, allow_nan=False))
+
+    @staticmethod
+    def _append(path: str, text: str) -> None:
+        try:
+            with files.open_output(path, "a") as f:
+                f.write(text)
+        except OSError as e:
+            if e.filename is not None:
+                raise
+            raise OSError(e.errno, e.strerror, path) from None  # (f.write names no file)
 
     def text(self) -> str:
         self.root.prepare()
@@ -171,18 +214,17 @@ class StatsControl:
         record = {"tick": now, "stats": stats.to_json(owners)}
         self.dumps.append(record)
         if self.outdir is not None:
-            path = os.path.join(self.outdir, self.stats_file)
-            try:
-                with files.open_output(path, "a") as f:
-                    f.write(text)
-            except OSError as e:
-                if e.filename is not None:
-                    raise
-                raise OSError(e.errno, e.strerror, path) from None  # name the file
-            files.write_file(
-                os.path.join(self.outdir, self.json_file),
-                json.dumps(self.dumps, indent=1, allow_nan=False),
-            )
+            self._append(os.path.join(self.outdir, self.stats_file), text)
+            self._write_json(os.path.join(self.outdir, self.json_file))
+            for out in extra_outputs:
+                path = self._path(out)
+                if out.kind == "json":
+                    self._write_json(path)
+                    continue
+                body = text
+                if (out.descriptions, out.spaces) != (True, True):
+                    body = stats.format_text(owners, out.descriptions, out.spaces)
+                self._append(path, body)
         return True
 
     def reset(self) -> None:

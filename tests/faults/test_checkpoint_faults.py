@@ -21,10 +21,12 @@ from hypothesis import strategies as st
 from ref_models import RefTestDevice, load_guest, make_root
 
 from simobjs import failure
+from simobjs.base import ticks
+from simobjs.config import build
 from simobjs.errors import CheckpointError
 from simobjs.objects.x86 import X86AtomicSimpleCPU
 from simobjs.params.simobject import reset_for_tests
-from simobjs.sim import core, ticks
+from simobjs.sim import core
 from simobjs.sim.cpt_manifest import MANIFEST_NAME
 
 # FAULT_EXAMPLES=2000 for a longer search (the suite's budget allows 60 per property)
@@ -47,7 +49,7 @@ def _fresh() -> None:
 
 def _take(directory: str, insts: int) -> dict:
     _fresh()
-    sim = core.instantiate(make_root(), outdir=None)
+    sim = build.instantiate(make_root(), outdir=None)
     cpu = load_guest(sim, GUEST)
     sim.simulate(insts * 1000)
     path = sim.checkpoint(directory)
@@ -80,7 +82,7 @@ def _copy(pristine_path: str):
 
 def _restore(path: str, root=None):
     _fresh()
-    return core.instantiate(root or make_root(), ckpt_dir=path, outdir=None)
+    return build.instantiate(root or make_root(), ckpt_dir=path, outdir=None)
 
 
 def _same_as_taken(sim, taken: dict) -> bool:

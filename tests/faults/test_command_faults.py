@@ -13,8 +13,8 @@ import pytest
 from faultrun import clean, run, script
 
 from simobjs import failure
+from simobjs.config import build
 from simobjs.errors import ConfigError, GuestFault, PhaseError, SimulationError
-from simobjs.sim import core
 
 PRELUDE = "import sys\nimport m5\nfrom m5.objects import *\n"
 ROOT = (
@@ -141,7 +141,7 @@ def _fault(guest: str, cpu: str, tmp: Path, capsys) -> tuple[GuestFault, str]:
     from simobjs.demo.config import build_system
 
     build_system(guest, cpu=cpu)
-    sim = core.instantiate(outdir=str(tmp / "out"))
+    sim = build.instantiate(outdir=str(tmp / "out"))
     with pytest.raises(GuestFault) as info:
         sim.simulate()
     sim.close()  # (while capsys still holds the terminal's stream)

@@ -16,13 +16,13 @@ from hypothesis import strategies as st
 from ref_models import make_root
 
 from simobjs.arch.x86 import loader
+from simobjs.config import build
 from simobjs.config.yaml_loader import MAX_CONFIG_NODES, load_file
 from simobjs.errors import ConfigError, UsageError
 from simobjs.mem import host_memory
 from simobjs.mem.guest_ram import PREFAULT_LIMIT, GuestRam
 from simobjs.objects import SrcClockDomain, System
 from simobjs.params.types import AddrRange
-from simobjs.sim import core
 
 EXAMPLES = settings(
     max_examples=int(os.environ.get("FAULT_EXAMPLES", "60")),
@@ -181,7 +181,7 @@ def test_repeated_memory_ranges_are_one_problem():
     ],
 )
 def test_negative_ticks_are_usage_errors(call):
-    sim = core.instantiate(make_root(), outdir=None)
+    sim = build.instantiate(make_root(), outdir=None)
     with pytest.raises(UsageError, match="-"):
         call(sim)
 
@@ -190,7 +190,7 @@ def test_a_missing_memory_image_is_a_config_error():
     root = make_root()
     root.system.mem.image_file = "/nonexistent/image.bin"
     with pytest.raises(ConfigError, match=r"system.mem.image_file: Could not load"):
-        core.instantiate(root, outdir=None)
+        build.instantiate(root, outdir=None)
 
 
 def test_a_memory_image_is_loaded_or_refused(tmp_path):
@@ -198,7 +198,7 @@ def test_a_memory_image_is_loaded_or_refused(tmp_path):
     image.write_bytes(b"\x11\x22" * 100)
     root = make_root()
     root.system.mem.image_file = str(image)
-    sim = core.instantiate(root, outdir=None)
+    sim = build.instantiate(root, outdir=None)
     assert sim.model("system.mem").ram.read(0, 4) == b"\x11\x22\x11\x22"
     sim.close()
     from simobjs.params.simobject import reset_for_tests
@@ -208,7 +208,7 @@ def test_a_memory_image_is_loaded_or_refused(tmp_path):
     root = make_root()
     root.system.mem.image_file = str(image)
     with pytest.raises(ConfigError, match="raw image has 5242880 bytes"):
-        core.instantiate(root, outdir=None)
+        build.instantiate(root, outdir=None)
 
 
 # -- guest RAM and the host ------------------------------------------------------------------

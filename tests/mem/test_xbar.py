@@ -8,10 +8,10 @@ sys.path.insert(0, __file__.rsplit("/tests/", 1)[0] + "/tests/dev")
 from platform_helpers import Requestor, fake_sim, make  # noqa: E402
 
 from simobjs.errors import ConfigError, SimulationError  # noqa: E402
-from simobjs.mem.port import ResponsePort  # noqa: E402
-from simobjs.mem.simple_mem import SimpleMemory  # noqa: E402
-from simobjs.mem.xbar import XBar  # noqa: E402
+from simobjs.objects.mem import SimpleMemory  # noqa: E402
+from simobjs.objects.xbar import SystemXBar as XBar  # noqa: E402
 from simobjs.params.types import AddrRange  # noqa: E402
+from simobjs.sim.port import ResponsePort  # noqa: E402
 
 
 class Device:
@@ -57,9 +57,7 @@ def test_routes_by_range_and_returns_the_device_latency(sim):
 
 def test_memory_and_devices_share_the_bus(sim):
     xbar = make(XBar, "system.membus", sim)
-    mem = make(
-        SimpleMemory, "system.mem", sim, range=AddrRange(0, size=1 << 20), latency=30, image_file=""
-    )
+    mem = make(SimpleMemory, "system.mem", sim, range=AddrRange(0, size=1 << 20), latency=30)
     dev = Device("m5", 0xFFFF0000, 0x10000)
     cpu = wire(xbar, dev)
     xbar.getPort("mem_side_ports", 5).bind(mem.port)
@@ -97,19 +95,6 @@ def test_unclaimed_access_names_address_and_requestor(sim):
         cpu.read(0x8000_0000_0000_03FE, 4)
 
 
-def test_unmapped_reads_all_ones_when_configured(sim, capsys):
-    xbar = make(XBar, "system.iobus", sim, unmapped_reads_ones=True)
-    cpu = wire(xbar)
-    xbar.init()
-    assert cpu.read(0x8000_0000_0000_0060) == 0xFF
-    assert cpu.read(0x5000, 4) == 0xFFFFFFFF
-    cpu.write(0x5000, 1)
-    cpu.read(0x5000, 4)
-    err = capsys.readouterr().err
-    assert err.count("warn: system.iobus: unmapped read") == 2  # once per address
-    assert "unmapped write" in err
-
-
 def test_default_port_takes_unclaimed_and_buses_nest(sim):
     membus = make(XBar, "system.membus", sim)
     iobus = make(XBar, "system.iobus", sim)
@@ -127,14 +112,7 @@ def test_default_port_takes_unclaimed_and_buses_nest(sim):
 
 
 def test_simple_memory_serves_its_range_only(sim):
-    mem = make(
-        SimpleMemory,
-        "system.mem",
-        sim,
-        range=AddrRange(0x100000, size=1 << 20),
-        latency=5,
-        image_file="",
-    )
+    mem = make(SimpleMemory, "system.mem", sim, range=AddrRange(0x100000, size=1 << 20), latency=5)
     cpu = Requestor()
     cpu.port.bind(mem.port)
     cpu.write(0x100000, 0x7766, 2)
