@@ -80,8 +80,8 @@ def serialize_all(sim: Simulation, final_dir: str) -> str:
         if not _writer_alive(stale):  # left by a process killed mid-write (not a live one's)
             shutil.rmtree(stale, ignore_errors=True)
     tmp = os.path.join(parent, f".{base}.tmp.{os.getpid()}")
-    os.makedirs(tmp)
-    try:
+    try:  # (makedirs inside: a signal right after it must not leave `tmp` behind)
+        os.makedirs(tmp)
         return _write(sim, tmp, final_dir, parent, base)
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)

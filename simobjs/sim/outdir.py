@@ -19,6 +19,7 @@ import fcntl
 import os
 import stat
 import sys
+import time
 
 from simobjs.errors import OutdirBusy
 
@@ -72,6 +73,11 @@ def acquire(outdir: str) -> None:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             pid, command = _holder(fd)
+            for _ in range(20):  # the holder writes its pid just after taking the lock
+                if pid is not None:
+                    break
+                time.sleep(0.01)
+                pid, command = _holder(fd)
             os.close(fd)
             raise OutdirBusy(outdir, pid, command) from None
         except BaseException:

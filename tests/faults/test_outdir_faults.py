@@ -187,7 +187,7 @@ def test_two_runs_started_together_one_wins(tmp_path):
     assert codes in ([0, 0], [0, 1]), results
     for code, err in results:
         if code == 1:
-            assert "is in use by process" in err
+            assert "output directory out is in use by" in err
     assert _dumps(tmp_path / "out" / "stats.txt") == 1
 
 
