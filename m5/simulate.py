@@ -25,7 +25,7 @@ def instantiate(ckpt_dir: str | None = None, root: Any = None, outdir: str | Non
 
 def simulate(ticks: int = -1):
     """Run until an exit event; `ticks` (optional) moves the limit to curTick() + ticks."""
-    return _sim.require().simulate(ticks)
+    return _sim.require("m5.simulate()").simulate(ticks)
 
 
 def curTick() -> int:
@@ -34,30 +34,30 @@ def curTick() -> int:
 
 
 def drain() -> None:
-    _sim.require().drain()
+    _sim.require("m5.drain()").drain()
 
 
 def memWriteback(root: Any = None) -> None:
-    _sim.require().memWriteback()
+    _sim.require("m5.memWriteback()").memWriteback()
 
 
 def memInvalidate(root: Any = None) -> None:
-    _sim.require().memInvalidate()
+    _sim.require("m5.memInvalidate()").memInvalidate()
 
 
 def checkpoint(dir: str) -> str:  # noqa: A002 - gem5's argument name
     """Drain, write back and write a checkpoint (`%d` in dir becomes curTick)."""
-    return _sim.require().checkpoint(dir)
+    return _sim.require("m5.checkpoint()").checkpoint(dir)
 
 
 def switchCpus(system: Any, cpuList: list, verbose: bool = True) -> None:  # noqa: N803
     from simobjs.sim.switch import switch_cpus
 
-    switch_cpus(_sim.require(), system, cpuList, verbose)
+    switch_cpus(_sim.require("m5.switchCpus()"), system, cpuList, verbose)
 
 
 def setMaxTick(tick: int) -> None:
-    _sim.require().setMaxTick(tick)
+    _sim.require("m5.setMaxTick()").setMaxTick(tick)
 
 
 def getMaxTick() -> int:
@@ -66,15 +66,15 @@ def getMaxTick() -> int:
 
 
 def scheduleTickExitFromCurrent(ticks: int, exit_string: str = "Tick exit reached") -> None:
-    _sim.require().scheduleTickExitFromCurrent(ticks, exit_string)
+    _sim.require("m5.scheduleTickExitFromCurrent()").scheduleTickExitFromCurrent(ticks, exit_string)
 
 
 def scheduleTickExitAbsolute(tick: int, exit_string: str = "Tick exit reached") -> None:
-    _sim.require().scheduleTickExitAbsolute(tick, exit_string)
+    _sim.require("m5.scheduleTickExitAbsolute()").scheduleTickExitAbsolute(tick, exit_string)
 
 
 def exitSimLoop(cause: str, code: int = 0, delay: int = 0) -> None:
-    _sim.require().exitSimLoop(cause, code, delay)
+    _sim.require("m5.exitSimLoop()").exitSimLoop(cause, code, delay)
 
 
 def finalize() -> None:

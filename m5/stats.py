@@ -112,7 +112,7 @@ def periodicStatDump(period: int = 0) -> None:
     """Dump every `period` ticks from now on (0 stops), as gem5's periodicStatDump."""
     from simobjs.sim.eventq import PeriodicEvent, Priority
 
-    sim = _sim.require()
+    sim = _sim.require("m5.stats.periodicStatDump()")
     ev = getattr(sim, "_periodic_dump", None)
     if ev is not None:
         ev.stop()

@@ -24,7 +24,55 @@ def check_all(root: Any, objs: list[Any]) -> list[Problem]:
         problems += _accepted_inputs(obj)
     problems += _overlaps(objs)
     problems += _reference_cycles(objs)
+    for obj in objs:
+        problems += _mem_ranges(obj)
     return problems
+
+
+SHOWN_OVERLAPS = 3  # examples named in the one problem; the rest are counted
+
+
+def _mem_ranges(obj: Any) -> list[Problem]:
+    """A System's main-memory ranges must be disjoint: a repeated or overlapping range
+    would map one address twice (gem5 catches it later, per memory). One problem per
+    object, naming a few pairs and counting the rest: 200,000 repeats are one line."""
+    ranges = obj._values.get("mem_ranges")
+    if not isinstance(ranges, list) or len(ranges) < 2:
+        return []
+    order = sorted((r.start, r.end, i, r) for i, r in enumerate(ranges) if isinstance(r, AddrRange))
+    examples: list[str] = []
+    count = 0
+    holder: tuple[int, AddrRange] | None = None  # the earlier range reaching furthest
+    seen: list[tuple[int, AddrRange]] = []
+    for start, end, i, rng in order:
+        hit = None
+        if holder is not None and start < holder[1].end:
+            if holder[1].intersects(rng):
+                hit = holder
+            else:  # interleaved ranges may share an interval without sharing an address
+                hit = next((c for c in seen if c[1].end > start and c[1].intersects(rng)), None)
+        if hit is not None:
+            count += 1
+            if len(examples) < SHOWN_OVERLAPS:
+                what = "repeats" if hit[1] == rng else "overlaps"
+                examples.append(f"[{i}] {_hex(rng)} {what} [{hit[0]}] {_hex(hit[1])}")
+        if rng.masks:
+            seen.append((i, rng))
+        if holder is None or end > holder[1].end:
+            holder = (i, rng)
+    if not count:
+        return []
+    more = f", and {count - len(examples)} more" if count > len(examples) else ""
+    return [
+        Problem(
+            obj.path(),
+            f"{count} of its {len(ranges)} memory ranges repeat or overlap another: "
+            + "; ".join(examples)
+            + more,
+            param="mem_ranges",
+            expected="disjoint address ranges",
+        )
+    ]
 
 
 def _is_a(obj: Any, type_name: str) -> bool:

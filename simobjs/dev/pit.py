@@ -184,25 +184,26 @@ class Counter:
         )
 
     def unserialize(self, section, base: str) -> None:
-        self.initial = section.get_int(f"{base}.initial_count")
-        self.mode = section.get_int(f"{base}.mode")
+        now = self.pit.curTick()  # (values a counter cannot hold are refused by name)
+        self.initial = section.get_int(f"{base}.initial_count", 0, 0xFFFF)
+        self.mode = section.get_int(f"{base}.mode", 0, 5)
         self.output = section.get_bool(f"{base}.output_high")
-        self.read_msb_next = section.get_int(f"{base}.read_byte") == 1
-        self.rw = section.get_int(f"{base}.rw")
+        self.read_msb_next = section.get_int(f"{base}.read_byte", 0, 1) == 1
+        self.rw = section.get_int(f"{base}.rw", 0, 3)
         self.bcd = section.get_bool(f"{base}.bcd")
         self.running = section.get_bool(f"{base}.running")
-        self.start = section.get_int(f"{base}.loadTick")
-        self.expiries = section.get_int(f"{base}.expiries")
+        self.start = section.get_int(f"{base}.loadTick", 0, now)
+        self.expiries = section.get_int(f"{base}.expiries", 0)
         self.null_count = section.get_bool(f"{base}.nullCount")
-        low = section.get_int(f"{base}.writeLow")
+        low = section.get_int(f"{base}.writeLow", -1, 0xFF)
         self.write_low = None if low < 0 else low
-        self.latched = section.get_ints(f"{base}.latchedBytes")
-        status = section.get_int(f"{base}.statusLatched")
+        self.latched = section.get_ints(f"{base}.latchedBytes", lo=0, hi=0xFF)
+        status = section.get_int(f"{base}.statusLatched", -1, 0xFF)
         self.status_latched = None if status < 0 else status
         if self.event.scheduled():
             self.pit.deschedule(self.event)
         if section.get_bool(f"{base}.eventScheduled"):
-            when = self.pit.curTick() + section.get_int(f"{base}.event_tick_offset")
+            when = now + section.get_int(f"{base}.event_tick_offset", 0)
             self.pit.schedule(self.event, when)
 
 

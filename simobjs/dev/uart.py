@@ -123,11 +123,12 @@ class Uart8250(BasicPioDevice):
 
     def unserialize(self, section) -> None:
         # the received-data interrupt follows the terminal's data; only TX is state
-        self.tx_int = bool(section.get_int("status") & STATUS_TX_INT)
-        self.ier = section.get_int("IER")
-        self.lcr = section.get_int("LCR")
-        self.mcr = section.get_int("MCR")
-        self.msr = section.get_int("MSR")
-        self.scr = section.get_int("SCR")
-        self.dll = section.get_int("DLL")
-        self.dlm = section.get_int("DLM")
+        self.tx_int = bool(section.get_int("status", 0, 3) & STATUS_TX_INT)
+        # byte registers: a value that does not fit in 8 bits is refused by name
+        self.ier = section.get_int("IER", 0, 0xFF)
+        self.lcr = section.get_int("LCR", 0, 0xFF)
+        self.mcr = section.get_int("MCR", 0, 0xFF)
+        self.msr = section.get_int("MSR", 0, 0xFF)
+        self.scr = section.get_int("SCR", 0, 0xFF)
+        self.dll = section.get_int("DLL", 0, 0xFF)
+        self.dlm = section.get_int("DLM", 0, 0xFF)

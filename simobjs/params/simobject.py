@@ -18,6 +18,7 @@ from simobjs.errors import (
     ConfigRuntimeError,
     ConfigTypeError,
     Problem,
+    short_repr,
 )
 from simobjs.params.desc import (
     Param,
@@ -201,7 +202,7 @@ class SimObject(metaclass=MetaSimObject):
                 raise ConfigTypeError(
                     Problem(
                         self.path(),
-                        f"Error setting param {cls.__name__}.{attr} to {value!r}: {p.message}",
+                        f"Error setting param {cls.__name__}.{attr} to {short_repr(value)}: {p.message}",
                         param=attr,
                         expected=p.expected,
                         got=p.got,

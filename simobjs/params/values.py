@@ -11,7 +11,7 @@ import difflib
 from typing import Any, ClassVar
 
 from simobjs.base import convert
-from simobjs.errors import ConfigError, ConfigTypeError, Problem
+from simobjs.errors import ConfigError, ConfigTypeError, Problem, short_repr
 
 # Every type a `Param.X` may name: value types here, SimObject classes added by
 # the declaration metaclass.
@@ -45,8 +45,8 @@ def lookup_type(name: str) -> type:
 
 def bad_value(type_name: str, value: Any, detail: str | None = None) -> ConfigTypeError:
     """The error for a value that `type_name` cannot take."""
-    msg = detail or f"cannot convert {value!r} to {type_name}"
-    return ConfigTypeError(Problem("", msg, expected=type_name, got=repr(value)))
+    msg = detail or f"cannot convert {short_repr(value)} to {type_name}"
+    return ConfigTypeError(Problem("", msg, expected=type_name, got=short_repr(value)))
 
 
 _ABSTRACT = {"NumericValue", "CheckedInt", "Enum", "ScopedEnum", "TickValue"}

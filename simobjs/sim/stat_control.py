@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simobjs.base import ticks
-from simobjs.sim import stats
+from simobjs.sim import files, stats
 from simobjs.sim.stats import NAN, Formula, StatGroup, Value
 
 
@@ -172,19 +172,26 @@ class StatsControl:
         """Start the outputs: stats.txt is created empty (gem5 opens it with trunc)."""
         self.enabled = True
         if self.outdir is not None:
-            os.makedirs(self.outdir, exist_ok=True)
-            open(os.path.join(self.outdir, self.stats_file), "w").close()
+            files.open_output(os.path.join(self.outdir, self.stats_file), "w").close()
             for out in extra_outputs:
                 if out.kind == "text":
-                    open(self._path(out), "w").close()
+                    files.open_output(self._path(out), "w").close()
 
     def _path(self, out: StatOutput) -> str:
         return os.path.join(self.outdir or ".", out.path)
 
     def _write_json(self, path: str) -> None:
-        with open(path + ".tmp", "w") as f:
-            json.dump(self.dumps, f, indent=1, allow_nan=False)
-        os.replace(path + ".tmp", path)
+        files.write_file(path, json.dumps(self.dumps, indent=1, allow_nan=False))
+
+    @staticmethod
+    def _append(path: str, text: str) -> None:
+        try:
+            with files.open_output(path, "a") as f:
+                f.write(text)
+        except OSError as e:
+            if e.filename is not None:
+                raise
+            raise OSError(e.errno, e.strerror, path) from None  # (f.write names no file)
 
     def text(self) -> str:
         self.root.prepare()
@@ -207,9 +214,7 @@ class StatsControl:
         record = {"tick": now, "stats": stats.to_json(owners)}
         self.dumps.append(record)
         if self.outdir is not None:
-            os.makedirs(self.outdir, exist_ok=True)
-            with open(os.path.join(self.outdir, self.stats_file), "a") as f:
-                f.write(text)
+            self._append(os.path.join(self.outdir, self.stats_file), text)
             self._write_json(os.path.join(self.outdir, self.json_file))
             for out in extra_outputs:
                 path = self._path(out)
@@ -219,8 +224,7 @@ class StatsControl:
                 body = text
                 if (out.descriptions, out.spaces) != (True, True):
                     body = stats.format_text(owners, out.descriptions, out.spaces)
-                with open(path, "a") as f:
-                    f.write(body)
+                self._append(path, body)
         return True
 
     def reset(self) -> None:

@@ -3,6 +3,7 @@
 import pytest
 
 from simobjs.config.params import build_model, params_for
+from simobjs.errors import ConfigError
 from simobjs.objects.sim import ClockedObject, SimObject, SrcClockDomain, VoltageDomain
 from simobjs.sim.eventq import EventFunctionWrapper, EventQueue
 from simobjs.sim.model import ClockedModel, Model
@@ -62,5 +63,5 @@ def test_params_records_hold_exactly_the_declared_params():
 
 
 def test_bad_clock():
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ConfigError, match="clk.clock: the clock period must be positive"):
         build_model(SrcClockDomain, "clk", _Sim(), clock=[0])

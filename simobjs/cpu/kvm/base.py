@@ -17,13 +17,13 @@ from kvm import exits as kx
 from kvm.perf import GuestCounters, PerfUnavailable
 from kvm.timers import KICK_SIGNAL, PerfKvmTimer, PosixKvmTimer
 from kvm.vcpu import thread_cpu_ns
-from simobjs.cpu.base import BaseCPU, Status
+from simobjs.cpu.base import BaseCPU, Status, access_failure
 from simobjs.cpu.kvm import host
 from simobjs.errors import ConfigError, GuestFault, Problem, SimulationError
 from simobjs.sim import debug, stats
 from simobjs.sim.drain import DrainState
 from simobjs.sim.eventq import EventFunctionWrapper, Priority
-from simobjs.sim.model import Params, innermost_model
+from simobjs.sim.model import Params
 
 NS = 1000  # ticks per nanosecond (1 tick = 1 ps)
 MIN_HOST_CYCLES = 1000  # gem5's floor on a timer-bounded run
@@ -55,6 +55,18 @@ class KvmStatus(IntEnum):
     RunningService = 2
     RunningMMIOPending = 3
     RunningServiceCompletion = 4
+
+
+def describe_access(exit_: kx.Exit) -> str:
+    """What the guest was doing when an I/O exit's handler failed (for the fault message)."""
+    match exit_:
+        case kx.IoExit(size=size, port=port, count=count):
+            kind = "write" if exit_.is_write else "read"
+            reps = f" x{count}" if count > 1 else ""
+            return f"port I/O {kind} of {size} bytes{reps} at port {port:#x}"
+        case kx.MmioExit(phys_addr=addr, length=length, is_write=write):
+            return f"MMIO {'write' if write else 'read'} of {length} bytes at {addr:#x}"
+    return f"exit {type(exit_).__name__}"
 
 
 class BaseKvmCPU(BaseCPU):
@@ -490,10 +502,12 @@ class BaseKvmCPU(BaseCPU):
             raise
         except Exception as e:  # noqa: BLE001 - any device error ends the run, reported
             self._in_service = False
-            device = innermost_model(e) or "a device"
+            # the state at the faulting instruction, before _abandon_io's half entry
+            # completes it (and replaces the exit being handled)
+            text, rip = self._dump_text(), self.faultRip()
             self._abandon_io()
-            self.guestFault(f"{type(e).__name__} in {device} while handling "
-                            f"{type(self._last_exit).__name__}: {e}", cause=e)  # fmt: skip
+            self._stop()
+            self.raiseGuestFault(access_failure(describe_access(exit_), e), text, rip, e)
         finally:
             self._in_service = False
 
@@ -547,15 +561,13 @@ class BaseKvmCPU(BaseCPU):
     def guestFault(self, message: str, cause: BaseException | None = None) -> None:
         """Stop the CPU, print the dump, write the stats, raise GuestFault."""
         self._stop()
+        self.raiseGuestFault(message, self._dump_text(), self.faultRip(), cause)
+
+    def _dump_text(self) -> str:
         try:
-            text = self.dump()
+            return self.dump()
         except Exception as e:  # noqa: BLE001 - the dump must not hide the fault
-            text = f"(no register dump: {type(e).__name__}: {e})"
-        rip = self.faultRip()
-        print(f"panic: {self.name()}: {message}\n{text}", file=sys.stderr)
-        if self.sim is not None:
-            self.sim.finalize()
-        raise GuestFault(message, self.name(), rip, text) from cause
+            return f"(no register dump: {type(e).__name__}: {e})"
 
     def faultRip(self) -> int | None:
         return None
