@@ -54,8 +54,5 @@ board.set_se_binary_workload(obtain_resource(args.resource), arguments=args.argu
 simulator = Simulator(board=board)
 simulator.run()
 
-print(
-    "Exiting @ tick {} because {}.".format(
-        simulator.get_current_tick(), simulator.get_last_exit_event_cause()
-    )
-)
+tick, cause = simulator.get_current_tick(), simulator.get_last_exit_event_cause()
+print(f"Exiting @ tick {tick} because {cause}.")

@@ -71,9 +71,6 @@ simulator = Simulator(
 )
 simulator.run()
 
-print(
-    "Exiting @ tick {} because {}.".format(
-        simulator.get_current_tick(), simulator.get_last_exit_event_cause()
-    )
-)
+tick, cause = simulator.get_current_tick(), simulator.get_last_exit_event_cause()
+print(f"Exiting @ tick {tick} because {cause}.")
 print(f"Regions of interest (ticks): {simulator.get_roi_ticks()}")

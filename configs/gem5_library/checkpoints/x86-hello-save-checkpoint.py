@@ -41,8 +41,5 @@ simulator = Simulator(
     on_exit_event={ExitEvent.CHECKPOINT: save_checkpoint_generator(Path(args.checkpoint_dir))},
 )
 simulator.run()
-print(
-    "Exiting @ tick {} because {}.".format(
-        simulator.get_current_tick(), simulator.get_last_exit_event_cause()
-    )
-)
+tick, cause = simulator.get_current_tick(), simulator.get_last_exit_event_cause()
+print(f"Exiting @ tick {tick} because {cause}.")
