@@ -1,5 +1,5 @@
 """Fast-forward on KVM to the program's region of interest, then switch to the
-timing CPU: a SimpleSwitchableProcessor switches at the first work-begin exit
+timing CPU (or `--switch-to atomic`): a SimpleSwitchableProcessor switches at the first work-begin exit
 (m5_work_begin), the stats are dumped at each work-end, and the run ends when
 the program exits.
 
@@ -15,7 +15,7 @@ from gem5.components.cachehierarchies.classic.private_l1_private_l2_cache_hierar
     PrivateL1PrivateL2CacheHierarchy,
 )
 from gem5.components.memory import SingleChannelDDR3_1600
-from gem5.components.processors.cpu_types import CPUTypes
+from gem5.components.processors.cpu_types import CPUTypes, get_cpu_type_from_str
 from gem5.components.processors.simple_switchable_processor import SimpleSwitchableProcessor
 from gem5.isas import ISA
 from gem5.resources.resource import obtain_resource
@@ -26,13 +26,14 @@ from gem5.utils.requires import requires
 parser = argparse.ArgumentParser()
 parser.add_argument("--resource", default="x86-m5-work")
 parser.add_argument("--arguments", nargs="*", default=[])
+parser.add_argument("--switch-to", default="timing", choices=["timing", "atomic"])
 args = parser.parse_args()
 
 requires(isa_required=ISA.X86, kvm_required=True)
 
 processor = SimpleSwitchableProcessor(
     starting_core_type=CPUTypes.KVM,
-    switch_core_type=CPUTypes.TIMING,
+    switch_core_type=get_cpu_type_from_str(args.switch_to),
     isa=ISA.X86,
     num_cores=1,
 )
@@ -48,11 +49,11 @@ board.set_se_binary_workload(obtain_resource(args.resource), arguments=args.argu
 
 
 def at_work_begin():
-    """Switch to the timing CPU at the first region; reset the stats at every one."""
+    """Switch CPUs at the first region; reset the stats at every one."""
     switched = False
     while True:
         if not switched:
-            print(f"Switching to the timing CPU at tick {m5.curTick()}")
+            print(f"Switching to the {args.switch_to} CPU at tick {m5.curTick()}")
             processor.switch()
             switched = True
         m5.stats.reset()

@@ -46,7 +46,10 @@ def test_isas_and_runtime():
 
 def test_requires_names_the_caller_and_what_is_missing(monkeypatch):
     requires(isa_required=ISA.X86)
-    with pytest.raises(Exception, match=r"\[test_requires_names_the_caller_and_what_is_missing\] The required ISA is .ARM."):
+    with pytest.raises(
+        Exception,
+        match=r"\[test_requires_names_the_caller_and_what_is_missing\] The required ISA is .ARM.",
+    ):
         requires(isa_required=ISA.ARM)
     with pytest.raises(Exception, match="'MESI_TWO_LEVEL' is required, but simobjs has no Ruby"):
         requires(coherence_protocol_required=CoherenceProtocol.MESI_TWO_LEVEL)

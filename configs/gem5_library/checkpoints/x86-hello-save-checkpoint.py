@@ -24,6 +24,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--resource", default="x86-checkpoint-hello")
 parser.add_argument("--cpu", default="kvm", choices=["kvm", "atomic", "timing"])
 parser.add_argument("--checkpoint-dir", default="x86-hello-checkpoints")
+parser.add_argument("--arguments", nargs="*", default=[])
 args = parser.parse_args()
 
 requires(isa_required=ISA.X86)
@@ -34,7 +35,7 @@ board = SimpleBoard(
     memory=SingleChannelDDR3_1600(size="512MiB"),
     cache_hierarchy=NoCache(),
 )
-board.set_se_binary_workload(obtain_resource(args.resource))
+board.set_se_binary_workload(obtain_resource(args.resource), arguments=args.arguments)
 
 simulator = Simulator(
     board=board,
