@@ -185,10 +185,8 @@ class Simulator:
 
     @staticmethod
     def _check_output_path(path: str, kind: str) -> None:
-        target = Path(path)
-        if not target.is_absolute():
-            target = Path(m5.options.outdir) / target
-        parent = target.parent
+        target = Path(path)  # checked as gem5 does (a relative path from here);
+        parent = target.parent  # the stats are written relative to the outdir
         if (
             not parent.is_dir()
             or not os.access(parent, os.W_OK)
