@@ -18,9 +18,19 @@ __all__ = [
 ]  # fmt: skip
 
 
+# tick exits a script scheduled before m5.instantiate() (gem5 allows it: its event
+# queue exists from the start): (absolute tick, cause), scheduled at instantiate
+_pending_tick_exits: list[tuple[int, str]] = []
+
+
 def instantiate(ckpt_dir: str | None = None, root: Any = None, outdir: str | None = None):
     """Build every model from the Root() declaration (and restore `ckpt_dir` if given)."""
-    return _build.instantiate(root, ckpt_dir, outdir if outdir is not None else _core.getOutputDir())
+    sim = _build.instantiate(root, ckpt_dir, outdir if outdir is not None else _core.getOutputDir())
+    pending = list(_pending_tick_exits)
+    _pending_tick_exits.clear()
+    for tick, cause in pending:
+        sim.scheduleTickExitAbsolute(max(tick, sim.curTick()), cause)
+    return sim
 
 
 def simulate(ticks: int = -1):
@@ -65,11 +75,23 @@ def getMaxTick() -> int:
     return sim.getMaxTick() if sim is not None else MaxTick
 
 
+def _before_instantiate() -> bool:
+    sim = _sim.current()
+    return sim is None or sim.phase is _sim.Phase.CLOSED
+
+
 def scheduleTickExitFromCurrent(ticks: int, exit_string: str = "Tick exit reached") -> None:
+    """An exit `ticks` from now (before m5.instantiate(): from tick 0, as in gem5)."""
+    if _before_instantiate():
+        _pending_tick_exits.append((int(ticks), exit_string))
+        return
     _sim.require("m5.scheduleTickExitFromCurrent()").scheduleTickExitFromCurrent(ticks, exit_string)
 
 
 def scheduleTickExitAbsolute(tick: int, exit_string: str = "Tick exit reached") -> None:
+    if _before_instantiate():
+        _pending_tick_exits.append((int(tick), exit_string))
+        return
     _sim.require("m5.scheduleTickExitAbsolute()").scheduleTickExitAbsolute(tick, exit_string)
 
 

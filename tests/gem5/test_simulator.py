@@ -222,3 +222,16 @@ def test_banned_modules_and_bad_handlers(monkeypatch):
     monkeypatch.setitem(sys.modules, "common.Options", object())
     with pytest.raises(Exception, match="banned module 'common.Options'"):
         Simulator(board=board(CPUTypes.ATOMIC)).run()
+
+
+def test_tick_exits_scheduled_before_the_simulator_instantiates():
+    m5.scheduleTickExitFromCurrent(1_000_000)  # gem5's to_tick tests do this
+    m5.scheduleTickExitAbsolute(3_000_000)
+    ticks = []
+    sim = Simulator(
+        board=board(CPUTypes.ATOMIC),
+        on_exit_event={ExitEvent.SCHEDULED_TICK: lambda: ticks.append(m5.curTick()) or False},
+    )
+    sim.run()
+    assert ticks == [1_000_000, 3_000_000]
+    assert sim.get_last_exit_event_cause() == "m5_exit instruction encountered"
