@@ -59,34 +59,6 @@ NOTES: dict[tuple[str, str], str] = {
     ("gem5.resources.client_api.jsonclient", "JSONClient"): "a local file only",
 }
 
-# module prefix -> why it is not there (first match wins)
-MISSING: list[tuple[str, str]] = [
-    ("gem5.components.boards.experimental", "full-system boards are not modelled"),
-    (
-        "gem5.components.boards.kernel_disk_workload",
-        "full-system Linux (kernel + disk image) is not modelled",
-    ),
-    ("gem5.components.boards", "full-system boards (x86, ARM, RISC-V) are not modelled"),
-    ("gem5.components.processors.spatter_gen", "traffic generators are not modelled"),
-    ("gem5.components.processors", "traffic generators are not modelled"),
-    ("gem5.components.cachehierarchies.ruby", "Ruby is not modelled"),
-    ("gem5.components.cachehierarchies.chi", "Ruby (CHI) is not modelled"),
-    (
-        "gem5.components.cachehierarchies.classic.private_l1_private_l2_walk",
-        "needs MMU walker ports",
-    ),
-    ("gem5.components.cachehierarchies", "a three-level hierarchy exists only with Ruby"),
-    ("gem5.components.memory", "this DRAM interface or memory simulator is not declared"),
-    ("gem5.prebuilt", "prebuilt full-system boards are not modelled"),
-    ("gem5.resources.client_api.atlasclient", "the web database is never contacted"),
-    ("gem5.resources", "LoopPoint and ELFie are not supported"),
-    ("gem5.utils.multisim", "built on simobjs's multisim engine (see the multisim docs)"),
-    ("gem5.utils.multiprocessing", "gem5 processes spawning gem5 processes: use multisim"),
-    ("gem5.utils.simpoint", "SimPoint probes are not modelled"),
-    ("gem5.utils", "download helpers (progress bars, file locks, SOCKS): nothing is downloaded"),
-    ("gem5", "not provided"),
-]
-
 
 def _module(name: str):
     try:
@@ -96,7 +68,9 @@ def _module(name: str):
 
 
 def _why(module: str) -> str:
-    return next(reason for prefix, reason in MISSING if module.startswith(prefix))
+    from gem5._not_provided import why
+
+    return why(module)
 
 
 def generate() -> str:

@@ -172,3 +172,10 @@ def test_two_level_hierarchy_declares_gem5s_tree(capsys):
     assert {"l2-cache-0", "l1i-cache-1", "l1d-cache-0", "l2buses", "membus"} <= names
     assert int(getattr(hierarchy, "l2-cache-0").assoc) == 16
     assert "StridePrefetcher is not modelled" in capsys.readouterr().err
+
+
+def test_a_gem5_module_simobjs_lacks_says_why():
+    with pytest.raises(ModuleNotFoundError, match="full-system boards .* are not modelled"):
+        from gem5.components.boards.x86_board import X86Board  # noqa: F401
+    with pytest.raises(ImportError, match="Ruby is not modelled"):
+        import gem5.components.cachehierarchies.ruby.mesi_two_level_cache_hierarchy  # noqa: F401
