@@ -59,7 +59,7 @@ class Model:
         return f"<{type(self).__name__} {self._name}>"
 
     def curTick(self) -> int:
-        return self.eventq._cur_tick
+        return self.eventq.now
 
     # -- lifecycle (gem5's order: init, regStats, initState|loadState, startup) --
     def init(self) -> None:
@@ -147,14 +147,14 @@ class ClockedModel(Model):
     def clockEdge(self, cycles: int = 0) -> int:
         """The tick of the clock edge `cycles` after the current (or next) edge."""
         period = self._clock_period or self.clockPeriod()
-        now = self.eventq._cur_tick
+        now = self.eventq.now
         return (-(-now // period) + cycles) * period
 
     def nextCycle(self) -> int:
         return self.clockEdge(0)
 
     def curCycle(self) -> int:
-        return self.eventq._cur_tick // self.clockPeriod()
+        return self.eventq.now // self.clockPeriod()
 
     def cyclesToTicks(self, cycles: int) -> int:
         return int(cycles) * self.clockPeriod()

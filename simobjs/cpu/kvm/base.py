@@ -351,11 +351,11 @@ class BaseKvmCPU(BaseCPU):
             if self._status == KvmStatus.Idle:
                 return
             # clockEdge(ticksToCycles(delay)): the edge `delay` rounded up to cycles away
-            when = (-(-eventq._cur_tick // period) - (-delay // period)) * period
+            when = (-(-eventq.now // period) - (-delay // period)) * period
             next_tick = eventq.nextTick()
             if when >= next_tick or self._last_exit is kx.INTR:
                 break  # something else is due, or a signal came (the timer, Ctrl-C)
-            eventq._cur_tick = when  # nothing is due in between (not even now)
+            eventq.advance_to(when)  # nothing is due in between (not even now)
         self.schedule(self.tickEvent, when)
 
     def _step(self, next_tick: int) -> int:
@@ -368,7 +368,7 @@ class BaseKvmCPU(BaseCPU):
             if self._drain_requested and self.tryDrain():
                 self._status = KvmStatus.Idle
         elif status in (KvmStatus.Running, KvmStatus.RunningServiceCompletion):
-            ticks_to_execute = next_tick - self.eventq._cur_tick
+            ticks_to_execute = next_tick - self.eventq.now
             if self.threadContextDirty:
                 self.syncKvmState()
             if threading.get_native_id() != self._timer_tid:
