@@ -438,7 +438,7 @@ class BaseKvmCPU(BaseCPU):
             if self._kicked and self._last_exit is kx.INTR:
                 vcpu.immediate_exit = self._kicked = False  # the kick has done its work
             executed = self.ticksFromHostCycles(cycles)
-            self.numCycles._value += int(cycles * self.hostFactor)
+            self.numCycles.add(int(cycles * self.hostFactor))
             if counters is not None and base.instructions is not None:
                 insts = after.instructions - base.instructions
                 self.ctrInsts += insts
@@ -446,7 +446,7 @@ class BaseKvmCPU(BaseCPU):
             if debug.flags.KvmRun:
                 debug.dprintf(self, "KVM: Executed %d host cycles (%d ticks), exit %s",
                               cycles, executed, type(self._last_exit).__name__)  # fmt: skip
-        self.numVMExits._value += 1  # (the hot path: a plain add, not Scalar.__iadd__)
+        self.numVMExits.add(1)
         if self.useCoalescedMMIO:
             executed += self.flushCoalescedMMIO()
         return executed
@@ -473,7 +473,7 @@ class BaseKvmCPU(BaseCPU):
         match exit_:
             case kx.IoExit():
                 self._status = KvmStatus.RunningServiceCompletion
-                self.numIO._value += 1
+                self.numIO.add(1)
                 handler, args = self.handleKvmExitIO, (exit_,)
             case kx.MmioExit(phys_addr=addr, data=data, length=length, is_write=write):
                 self._status = KvmStatus.RunningServiceCompletion
