@@ -175,11 +175,13 @@ class EventQueue:
         tick = index(tick)
         if tick < self._cur_tick:
             raise EventError(f"advance_to({tick}): time moves forward only (now {self._cur_tick})")
-        event = self._next_event()
-        if event is not None and event._when < tick:
-            raise EventError(
-                f"advance_to({tick}): event '{event.description()}' is due at {event._when}"
-            )
+        keys = self._keys
+        if keys and keys[0] >> 8 < tick:  # an event, or an emptied bucket, before `tick`
+            event = self._next_event()
+            if event is not None and event._when < tick:
+                raise EventError(
+                    f"advance_to({tick}): event '{event.description()}' is due at {event._when}"
+                )
         self._cur_tick = tick
 
     def setCurTick(self, tick: int) -> None:
