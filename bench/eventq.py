@@ -200,6 +200,9 @@ def simpy_random(pool: int, total: int, seed: int = 1) -> tuple[int, float]:
 
 
 # -- the floor: a bare heapq loop ---------------------------------------------------------
+_heappush = heapq.heappush
+
+
 class _Floor:
     """A heap of (when << 8 | priority + 128, seq, event) and the time; nothing else."""
 
@@ -208,9 +211,20 @@ class _Floor:
         self.seq = itertools.count(0, -1)  # counting down: ties run last in, first out
         self.now = 0
 
-    def run(self, until: int, exit_pri: int = 100) -> None:
-        heap, pop = self.heap, heapq.heappop
-        heapq.heappush(heap, (until << 8 | (exit_pri + 128), 1, None))
+    def run(self, until: int, period: int = 0) -> None:
+        """Run every event until `until` (an exit event's priority); with `period`, put
+        each event back `period` later before it runs."""
+        heap, pop, push, seq = self.heap, heapq.heappop, heapq.heappush, self.seq
+        push(heap, (until << 8 | 228, 1, None))
+        step = period << 8
+        if period:
+            while True:
+                key, _, event = pop(heap)
+                if event is None:
+                    return
+                self.now = key >> 8
+                push(heap, (key + step, next(seq), event))
+                event.process()
         while True:
             key, _, event = pop(heap)
             if event is None:
@@ -219,56 +233,38 @@ class _Floor:
             event.process()
 
 
-def floor_clocked(n: int, cycles: int) -> tuple[int, float]:
+class _FloorTick:
+    """A clocked object's tick for the floor: counts."""
+
+    __slots__ = ("count", "floor")
+
+    def __init__(self, floor: _Floor) -> None:
+        self.count = 0
+        self.floor = floor
+
+    def process(self) -> None:
+        self.count += 1
+
+
+class _FloorSelfTick(_FloorTick):
+    """Counts and puts itself back at the next clock edge (a model's clockEdge(1))."""
+
+    __slots__ = ()
+
+    def process(self) -> None:
+        self.count += 1
+        f = self.floor
+        when = (-(-f.now // PERIOD) + 1) * PERIOD
+        _heappush(f.heap, (when << 8 | (TICK_PRI + 128), next(f.seq), self))
+
+
+def floor_clocked(n: int, cycles: int, reschedule: bool = False) -> tuple[int, float]:
     f = _Floor()
-    heap, push, pop, seq = f.heap, heapq.heappush, heapq.heappop, f.seq
-    step = PERIOD << 8
-
-    class Tick:
-        __slots__ = ("count",)
-
-        def __init__(self) -> None:
-            self.count = 0
-
-        def process(self) -> None:
-            self.count += 1
-
-    devs = [Tick() for _ in range(n)]
+    devs = [(_FloorSelfTick if reschedule else _FloorTick)(f) for _ in range(n)]
     for d in devs:
-        push(heap, (PERIOD << 8 | (TICK_PRI + 128), next(seq), d))
-    push(heap, ((cycles * PERIOD) << 8 | 228, 1, None))
+        _heappush(f.heap, (PERIOD << 8 | (TICK_PRI + 128), next(f.seq), d))
     t0 = clock()
-    while True:  # the floor's loop, with the periodic put-back before the run
-        key, _, event = pop(heap)
-        if event is None:
-            break
-        f.now = key >> 8
-        push(heap, (key + step, next(seq), event))
-        event.process()
-    dt = clock() - t0
-    return sum(d.count for d in devs), dt
-
-
-def floor_models(n: int, cycles: int) -> tuple[int, float]:
-    f = _Floor()
-    heap, push, seq = f.heap, heapq.heappush, f.seq
-
-    class Tick:
-        __slots__ = ("count",)
-
-        def __init__(self) -> None:
-            self.count = 0
-
-        def process(self) -> None:
-            self.count += 1
-            when = (-(-f.now // PERIOD) + 1) * PERIOD  # clockEdge(1)
-            push(heap, (when << 8 | (TICK_PRI + 128), next(seq), self))
-
-    devs = [Tick() for _ in range(n)]
-    for d in devs:
-        push(heap, (PERIOD << 8 | (TICK_PRI + 128), next(seq), d))
-    t0 = clock()
-    f.run(cycles * PERIOD)
+    f.run(cycles * PERIOD, period=0 if reschedule else PERIOD)
     dt = clock() - t0
     return sum(d.count for d in devs), dt
 
@@ -340,7 +336,7 @@ def main(argv: list[str] | None = None) -> None:
         f"clocked, self-rescheduling {clocked}": {
             "simobjs": lambda: ours_models(a.objects, a.cycles),
             "SimPy": lambda: simpy_clocked(a.objects, a.cycles),
-            "heapq floor": lambda: floor_models(a.objects, a.cycles),
+            "heapq floor": lambda: floor_clocked(a.objects, a.cycles, reschedule=True),
         },
         f"one-shot random {random_}": {
             "simobjs": lambda: ours_random(a.pool, a.events),
