@@ -9,10 +9,10 @@ Descheduling removes the event from its bucket (buckets are short: the
 objects clocked on one edge); a bucket left empty stays, keyed, until the
 loop reaches it.
 
-One loop: `step()` takes the next event, moves time to it and runs it;
-`run()` steps until told to stop. Only the queue moves time: `advance_to()`
-for a model that ran ahead of it (nothing may be due before), `setCurTick()`
-for checkpoint restore.
+One loop, `run()`: take the next event, move time to it, run it (tracing it
+if asked), until told to stop; `step()` is run() for one event. Only the
+queue moves time: `advance_to()` for a model that ran ahead of it (nothing
+may be due before), `setCurTick()` for checkpoint restore.
 """
 
 from __future__ import annotations
