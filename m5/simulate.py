@@ -5,19 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from m5 import core as _core
+from simobjs.config import build as _build
 from simobjs.sim import core as _sim
 from simobjs.sim.eventq import MaxTick
 
 __all__ = [
     "MaxTick", "instantiate", "simulate", "curTick", "drain", "memWriteback", "memInvalidate",
     "checkpoint", "switchCpus", "setMaxTick", "getMaxTick", "scheduleTickExitFromCurrent",
-    "scheduleTickExitAbsolute", "exitSimLoop", "finalize", "close",
+    "scheduleTickExitAbsolute", "exitSimLoop", "finalize", "close", "getTicksUntilMax", "fork",
+    "fork_count", "notifyFork", "disableAllListeners", "listenersDisabled",
+    "listenersLoopbackOnly",
 ]  # fmt: skip
 
 
 def instantiate(ckpt_dir: str | None = None, root: Any = None, outdir: str | None = None):
     """Build every model from the Root() declaration (and restore `ckpt_dir` if given)."""
-    return _sim.instantiate(root, ckpt_dir, outdir if outdir is not None else _core.getOutputDir())
+    return _build.instantiate(root, ckpt_dir, outdir if outdir is not None else _core.getOutputDir())
 
 
 def simulate(ticks: int = -1):
@@ -86,3 +89,45 @@ def close() -> None:
     sim = _sim.current()
     if sim is not None:
         sim.close()
+
+
+def getTicksUntilMax() -> int:
+    """Ticks left until the max tick (gem5's getMaxTick() - curTick())."""
+    return getMaxTick() - curTick()
+
+
+fork_count = 0  # gem5's count of forks done; simobjs never forks
+
+
+def fork(simout: str = "%(parent)s.f%(fork_seq)i") -> int:
+    """gem5 forks the simulator into a child with its own output directory.
+    simobjs refuses: guest RAM is one shared mapping that KVM and the
+    reference CPU use in place, so a forked child would write into its
+    parent's guest memory (and a KVM VM cannot be used from a child)."""
+    from simobjs.errors import UnsupportedError
+
+    raise UnsupportedError(
+        "m5.fork() is not supported by simobjs: guest RAM is a shared mapping "
+        "used in place by KVM and the reference CPU, so a forked child would "
+        "write into its parent's guest memory, and a KVM VM cannot be used from "
+        "a child process. Run each simulation in its own process, or take a "
+        "checkpoint with m5.checkpoint() and restore it in new processes "
+        "(m5.instantiate(ckpt_dir)); several simulations one after another in "
+        "one process work with m5.close()."
+    )
+
+
+def notifyFork(root: Any) -> None:
+    """gem5 calls notifyFork() on every object in a forked child; simobjs never forks."""
+
+
+def disableAllListeners() -> None:
+    """simobjs opens no listening sockets (no terminal port, no remote GDB)."""
+
+
+def listenersDisabled() -> bool:
+    return True
+
+
+def listenersLoopbackOnly() -> None:
+    """simobjs opens no listening sockets."""

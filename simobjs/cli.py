@@ -368,6 +368,7 @@ def run_script(script: str, args: list[str], options: argparse.Namespace) -> int
     traceback) if it raises, else the last exit event's code (m5_fail's code).
     """
     from simobjs import progress
+    from simobjs.config import build
     from simobjs.sim import core
 
     path = Path(script)
@@ -391,7 +392,7 @@ def run_script(script: str, args: list[str], options: argparse.Namespace) -> int
             code = watch.exit_code()
         except SystemExit as e:
             code = _exit_status(e)
-        except core.ConfigOnlyStop:
+        except build.ConfigOnlyStop:
             code = 0
         except KeyboardInterrupt:
             print("simobjs: interrupted", file=sys.stderr)
@@ -419,7 +420,7 @@ def _interact(scope: dict[str, Any]) -> None:
 
 
 def _cmd_kvm_info(argv: list[str]) -> int:
-    from kvm import info
+    from simobjs.tools import kvm_info as info
 
     return info.main(argv, prog="simobjs kvm-info")
 

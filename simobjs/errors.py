@@ -104,3 +104,29 @@ class GuestFault(SimulationError):
     ):
         self.dump = dump
         super().__init__(message, path, rip)
+
+
+class NotModelledError(ConfigAttributeError):
+    """A gem5 object, module or function that simobjs does not model.
+
+    An AttributeError, so `hasattr()` and `getattr(x, name, None)` (gem5's
+    configs/common/ObjectList.py probes classes this way) see it as absent.
+    """
+
+    def __init__(self, name: str, message: str, alternatives: list[str] | None = None):
+        self.name = name
+        self.alternatives = list(alternatives or [])
+        super().__init__(Problem("", message, verbatim=True))
+
+
+class NotModelledImportError(ConfigError, ImportError):
+    """`from m5.objects import X` of an X that simobjs does not model (same message)."""
+
+    def __init__(self, err: NotModelledError):
+        self.name = err.name
+        self.alternatives = err.alternatives
+        super().__init__(err.problems)
+
+
+class UnsupportedError(SimobjsError, RuntimeError):
+    """A gem5 call that simobjs refuses on purpose; the message says why and what to do."""

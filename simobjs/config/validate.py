@@ -9,6 +9,7 @@ import networkx as nx
 from simobjs.errors import Problem
 from simobjs.params.desc import is_simobject
 from simobjs.params.ports import PortRef
+from simobjs.params.proxy import _snake
 from simobjs.params.types import AddrRange
 
 
@@ -20,9 +21,42 @@ def check_all(root: Any, objs: list[Any]) -> list[Problem]:
         problems += _abstract(obj)
         problems += _unset_params(obj)
         problems += _required_ports(obj)
+        problems += _accepted_inputs(obj)
     problems += _overlaps(objs)
     problems += _reference_cycles(objs)
     return problems
+
+
+def _is_a(obj: Any, type_name: str) -> bool:
+    return any(k.__name__ == type_name for k in type(obj).__mro__)
+
+
+def _accepted_inputs(obj: Any) -> list[Problem]:
+    """An object with an accepted input (a KVM CPU's old `kvmVM`) that was not set
+    needs one such object among the children of itself or of a parent, where
+    the model will find it (gem5: the system's KvmVM)."""
+    out = []
+    for attr, type_name in type(obj)._accepted_inputs.items():
+        if attr in obj.__dict__.get("_inputs", {}):
+            continue
+        found = any(
+            _is_a(child, type_name)
+            for node in obj._ancestors()
+            for child in node._children.values()
+            if is_simobject(child)
+        )
+        if not found:
+            example = _snake(type_name)
+            parent = obj.get_parent()
+            where = parent.path() if parent is not None else "its system"
+            out.append(
+                Problem(
+                    obj.path(),
+                    f"no {type_name} is a child of {obj.path()} or of its parents: add one, "
+                    f"e.g. {where}.{example} = {type_name}()",
+                )
+            )
+    return out
 
 
 def _duplicates(objs: list[Any]) -> list[Problem]:

@@ -23,11 +23,11 @@ OUTFILE_MODES = ("none", "stdoutput", "stderror", "file", "stdout", "both")
 class Terminal(Model):
     def __init__(self, params: Params):
         super().__init__(params)
-        mode = str(getattr(params, "outfile", "file") or "file")
+        mode = params.outfile
         if mode not in OUTFILE_MODES:
             raise ValueError(f"{self.name()}: outfile must be one of {OUTFILE_MODES}, got {mode!r}")
         self.mode = mode
-        self.number = int(getattr(params, "number", 0) or 0)
+        self.number = params.number
         self.output = bytearray()  # everything the guest wrote
         self._input: deque[int] = deque()
         self._file = None

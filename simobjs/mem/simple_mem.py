@@ -5,8 +5,8 @@ from __future__ import annotations
 from simobjs.errors import SimulationError
 from simobjs.mem.guest_ram import GuestRam
 from simobjs.mem.packet import Packet
-from simobjs.mem.port import ResponsePort
 from simobjs.sim.model import ClockedModel, Params
+from simobjs.sim.port import ResponsePort
 
 
 class SimpleMemory(ClockedModel):
@@ -16,8 +16,8 @@ class SimpleMemory(ClockedModel):
         super().__init__(params)
         rng = params.range
         self.range = rng
-        self.latency = int(getattr(params, "latency", 0) or 0)
-        self.writeable = bool(getattr(params, "writeable", True))
+        self.latency = params.latency
+        self.writeable = params.writeable
         self.ram: GuestRam | None = GuestRam(int(rng.start), int(rng.size()), name=self.name())
         self.port = ResponsePort("port", self, self.recvAtomic, lambda: [self.range])
 

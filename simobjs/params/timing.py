@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from simobjs.params import convert
+from simobjs.base import convert, ticks
 from simobjs.params.values import NumericValue, ParamValue, bad_value
-from simobjs.sim import ticks
 
 
 def to_ticks(type_name: str, seconds: float) -> int:

@@ -19,7 +19,7 @@ import shutil
 from typing import TYPE_CHECKING
 
 from simobjs.errors import CheckpointError
-from simobjs.sim import debug
+from simobjs.sim import cpt_upgrade, debug
 from simobjs.sim.serialize import BASE_FILENAME, VERSION_TAGS, CheckpointIn, CheckpointOut
 from simobjs.sim.sim_events import GlobalSimLoopExitEvent
 
@@ -92,6 +92,7 @@ def serialize_all(sim: Simulation, final_dir: str) -> str:
                 g = cp.section(GLOBALS)
                 g["curTick"] = sim.curTick()
                 g["version_tags"] = VERSION_TAGS
+                g[cpt_upgrade.VERSION_KEY] = cpt_upgrade.CPT_VERSION
         _serialize_kernel_events(sim, cp)
         path = os.path.join(tmp, BASE_FILENAME)
         with open(path, "w") as f:
@@ -157,6 +158,11 @@ def restore(sim: Simulation, directory: str) -> None:
     tick = g.get_int("curTick")
     if "version_tags" not in g:
         raise CheckpointError("missing key", GLOBALS, "version_tags")
+    old = cpt_upgrade.version_of(cp)
+    applied = cpt_upgrade.upgrade(cp)
+    if applied:
+        print(f"info: checkpoint {directory} has simobjs layout {old}, upgraded on load to "
+              f"{cpt_upgrade.CPT_VERSION}: {'; '.join(applied)}")  # fmt: skip
     sim.eventq.setCurTick(tick)
     if cp.has_section(KERNEL_EVENTS):
         sec = cp.section(KERNEL_EVENTS)

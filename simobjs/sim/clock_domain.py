@@ -19,7 +19,7 @@ class VoltageDomain(Model):
 
     def __init__(self, params: Params):
         super().__init__(params)
-        self._voltage = float(_first(getattr(params, "voltage", 1.0), "voltage", self.name()))
+        self._voltage = float(_first(params.voltage, "voltage", self.name()))
 
     def voltage(self) -> float:
         return self._voltage
@@ -30,11 +30,11 @@ class SrcClockDomain(Model):
 
     def __init__(self, params: Params):
         super().__init__(params)
-        period = int(_first(getattr(params, "clock", 1000), "clock", self.name()))
+        period = int(_first(params.clock, "clock", self.name()))
         if period <= 0:
             raise ValueError(f"{self.name()}: clock period must be positive, got {period}")
         self._period = period
-        self.voltage_domain = getattr(params, "voltage_domain", None)
+        self.voltage_domain = params.voltage_domain
 
     def clockPeriod(self) -> int:
         return self._period

@@ -99,6 +99,16 @@ class Section:
     def get(self, key: str, default: str | None = None) -> str | None:
         return self._values.get(key, default)
 
+    # -- rewriting (checkpoint upgraders) ----------------------------------------------
+    def set_raw(self, key: str, text: str) -> None:
+        """Store `text` as the key's value exactly as written in m5.cpt."""
+        self._values[key] = text
+
+    def replace_all(self, values: dict[str, str]) -> None:
+        """Replace every key with `values` (raw texts), in that order."""
+        self._values.clear()
+        self._values.update(values)
+
     def _bad(self, key: str, expected: str) -> CheckpointError:
         return CheckpointError(
             f"expected {expected}, got {self._values.get(key)!r}", self.name, key
@@ -232,3 +242,6 @@ class CheckpointIn:
 
     def sections(self) -> list[str]:
         return list(self._sections)
+
+    def remove_section(self, name: str) -> None:
+        self._sections.pop(name, None)

@@ -1,7 +1,8 @@
 """The global statistics (gem5's Root stats and BaseCPU global stats) and dump/reset.
 
 `StatsControl` writes `<outdir>/stats.txt` (appending one block per dump, as
-gem5) and `<outdir>/stats.json` (a JSON array, one object per dump).
+gem5) and `<outdir>/stats.json` (a JSON array, one object per dump), plus the
+outputs added with `add_output` (gem5's m5.stats.addStatVisitor).
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from simobjs.sim import stats, ticks
+from simobjs.base import ticks
+from simobjs.sim import stats
 from simobjs.sim.stats import NAN, Formula, StatGroup, Value
 
 
@@ -119,6 +122,27 @@ class RootStats(StatGroup):
         self.start_tick = self._now()
 
 
+@dataclass(frozen=True)
+class StatOutput:
+    """One more stats file written at every dump: `kind` "text" (gem5's text
+    visitor, with its desc/spaces options) or "json" (an array of dumps)."""
+
+    path: str  # relative to the outdir unless absolute
+    kind: str = "text"
+    descriptions: bool = True
+    spaces: bool = True
+
+
+# Process-wide, as gem5's m5.stats.outputList: every simulation writes them.
+extra_outputs: list[StatOutput] = []
+
+
+def add_output(output: StatOutput) -> None:
+    if output.kind not in ("text", "json"):
+        raise ValueError(f"unknown stats output kind {output.kind!r}")
+    extra_outputs.append(output)
+
+
 class StatsControl:
     """dump()/reset() over the root stats and every model's stats."""
 
@@ -150,6 +174,17 @@ class StatsControl:
         if self.outdir is not None:
             os.makedirs(self.outdir, exist_ok=True)
             open(os.path.join(self.outdir, self.stats_file), "w").close()
+            for out in extra_outputs:
+                if out.kind == "text":
+                    open(self._path(out), "w").close()
+
+    def _path(self, out: StatOutput) -> str:
+        return os.path.join(self.outdir or ".", out.path)
+
+    def _write_json(self, path: str) -> None:
+        with open(path + ".tmp", "w") as f:
+            json.dump(self.dumps, f, indent=1, allow_nan=False)
+        os.replace(path + ".tmp", path)
 
     def text(self) -> str:
         self.root.prepare()
@@ -175,10 +210,17 @@ class StatsControl:
             os.makedirs(self.outdir, exist_ok=True)
             with open(os.path.join(self.outdir, self.stats_file), "a") as f:
                 f.write(text)
-            final = os.path.join(self.outdir, self.json_file)
-            with open(final + ".tmp", "w") as f:
-                json.dump(self.dumps, f, indent=1, allow_nan=False)
-            os.replace(final + ".tmp", final)
+            self._write_json(os.path.join(self.outdir, self.json_file))
+            for out in extra_outputs:
+                path = self._path(out)
+                if out.kind == "json":
+                    self._write_json(path)
+                    continue
+                body = text
+                if (out.descriptions, out.spaces) != (True, True):
+                    body = stats.format_text(owners, out.descriptions, out.spaces)
+                with open(path, "a") as f:
+                    f.write(body)
         return True
 
     def reset(self) -> None:

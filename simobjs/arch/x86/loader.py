@@ -134,7 +134,7 @@ def _read_segments(
         return elf["e_entry"], segments, blobs
 
 
-def _page_tables(base: int) -> bytes:
+def page_tables(base: int) -> bytes:
     """PML4, PDPT and four PDs mapping [0, 4 GiB) 1:1 with 2 MiB pages, user bit everywhere."""
     table = PTE_P | PTE_RW | PTE_US
     out = bytearray(GDT_OFFSET)
@@ -146,7 +146,8 @@ def _page_tables(base: int) -> bytes:
     return bytes(out)
 
 
-def _flat(selector: int, code: bool, dpl: int) -> Segment:
+def flat_segment(selector: int, code: bool, dpl: int) -> Segment:
+    """A flat 4 GiB code (64-bit) or data segment at privilege `dpl`."""
     return Segment(
         selector=selector, base=0, limit=0xFFFFFFFF, type=0xB if code else 0x3, present=1,
         dpl=dpl, db=0 if code else 1, s=1, l=1 if code else 0, g=1,
@@ -156,8 +157,8 @@ def _flat(selector: int, code: bool, dpl: int) -> Segment:
 def boot_state(entry: int, region_start: int, ram_size: int) -> X86State:
     """The CPU state at the entry point (CPL 0, long mode, IF=0)."""
     st = X86State()
-    code, data = _flat(SEL_CODE0, True, 0), _flat(SEL_DATA0, False, 0)
-    st.seg.update(cs=code, ds=data, es=_flat(SEL_DATA0, False, 0), ss=_flat(SEL_DATA0, False, 0))
+    code, data = flat_segment(SEL_CODE0, True, 0), flat_segment(SEL_DATA0, False, 0)
+    st.seg.update(cs=code, ds=data, es=flat_segment(SEL_DATA0, False, 0), ss=flat_segment(SEL_DATA0, False, 0))
     for name in ("fs", "gs"):
         st.seg[name] = Segment(selector=0, limit=0xFFFF, type=3, present=1, s=1)
     st.seg["tr"] = Segment(selector=0, base=0, limit=0xFFFF, type=0xB, present=1)
@@ -195,7 +196,7 @@ def prepare(path: str | os.PathLike, ram_start: int, ram_size: int) -> BootImage
     if not any(s.paddr <= entry < s.end for s in segments):
         raise LoaderError(path, f"entry point {entry:#x} is not inside any PT_LOAD segment")
     gdt = struct.pack(f"<{len(GDT_ENTRIES)}Q", *GDT_ENTRIES)
-    blobs.append((region_start, _page_tables(region_start) + gdt))
+    blobs.append((region_start, page_tables(region_start) + gdt))
     state = boot_state(entry, region_start, ram_size)
     return BootImage(
         path, entry, segments, region_start, region_end, ram_start, ram_size, state, blobs

@@ -13,8 +13,6 @@ import sys
 import threading
 from enum import IntEnum
 
-from kvm._kvm_ffi import lib
-
 from kvm import exits as kx
 from kvm.perf import GuestCounters, PerfUnavailable
 from kvm.timers import KICK_SIGNAL, PerfKvmTimer, PosixKvmTimer
@@ -34,6 +32,21 @@ NOT_NOTED = "not available"
 MEM_MODE_FATAL = "The KVM-based CPUs requires the memory system to be in the 'noncaching' mode."
 
 
+# gem5's BaseKvmCPU stats: (attribute, name, description)
+KVM_STATS = (
+    ("numVMExits", "numVMExits", "total number of KVM exits"),
+    ("numVMHalfEntries", "numVMHalfEntries",
+     "number of KVM entries to finalize pending operations"),
+    ("numExitSignal", "numExitSignal", "exits due to signal delivery"),
+    ("numMMIO", "numMMIO", "number of VM exits due to memory mapped IO"),
+    ("numCoalescedMMIO", "numCoalescedMMIO", "number of coalesced memory mapped IO requests"),
+    ("numIO", "numIO", "number of VM exits due to legacy IO"),
+    ("numHalt", "numHalt", "number of VM exits due to wait for interrupt instructions"),
+    ("numInterrupts", "numInterrupts", "number of interrupts delivered"),
+    ("numHypercalls", "numHypercalls", "number of hypercalls"),
+)  # fmt: skip
+
+
 class KvmStatus(IntEnum):
     """gem5's BaseKvmCPU::Status."""
 
@@ -42,25 +55,6 @@ class KvmStatus(IntEnum):
     RunningService = 2
     RunningMMIOPending = 3
     RunningServiceCompletion = 4
-
-
-_EXIT_REASON = {
-    kx.IoExit: lib.KVM_EXIT_IO, kx.MmioExit: lib.KVM_EXIT_MMIO, kx.HltExit: lib.KVM_EXIT_HLT,
-    kx.IntrExit: lib.KVM_EXIT_INTR, kx.ShutdownExit: lib.KVM_EXIT_SHUTDOWN,
-    kx.IrqWindowOpenExit: lib.KVM_EXIT_IRQ_WINDOW_OPEN, kx.NmiExit: lib.KVM_EXIT_NMI,
-    kx.FailEntryExit: lib.KVM_EXIT_FAIL_ENTRY, kx.InternalErrorExit: lib.KVM_EXIT_INTERNAL_ERROR,
-    kx.ExceptionExit: lib.KVM_EXIT_EXCEPTION, kx.HypercallExit: lib.KVM_EXIT_HYPERCALL,
-    kx.DebugExit: lib.KVM_EXIT_DEBUG, kx.SystemEventExit: lib.KVM_EXIT_SYSTEM_EVENT,
-}  # fmt: skip
-
-
-def exit_reason(exit_: kx.Exit) -> int:
-    """The KVM_EXIT_* number of a decoded exit."""
-    if isinstance(exit_, kx.UnknownExit):
-        return exit_.reason
-    if isinstance(exit_, kx.MsrExit):
-        return lib.KVM_EXIT_X86_WRMSR if exit_.is_write else lib.KVM_EXIT_X86_RDMSR
-    return _EXIT_REASON[type(exit_)]
 
 
 class BaseKvmCPU(BaseCPU):
@@ -73,12 +67,12 @@ class BaseKvmCPU(BaseCPU):
     def __init__(self, params: Params):
         super().__init__(params)
         self._status = KvmStatus.Idle
-        self.hostFactor = float(getattr(params, "hostFactor", 1.0))
-        self.hostFreq = int(getattr(params, "hostFreq", 500))  # a period, in ticks
-        self.usePerf = bool(getattr(params, "usePerf", True))
-        self.usePerfOverflow = bool(getattr(params, "usePerfOverflow", False))
-        self.useCoalescedMMIO = bool(getattr(params, "useCoalescedMMIO", False))
-        self.alwaysSyncTC = bool(getattr(params, "alwaysSyncTC", False))
+        self.hostFactor = params.hostFactor
+        self.hostFreq = params.hostFreq  # a period, in ticks
+        self.usePerf = params.usePerf
+        self.usePerfOverflow = params.usePerfOverflow
+        self.useCoalescedMMIO = params.useCoalescedMMIO
+        self.alwaysSyncTC = params.alwaysSyncTC
         if self.usePerfOverflow and not self.usePerf:
             raise ConfigError(
                 Problem(self.name(), "cannot use usePerfOverflow without usePerf", "usePerfOverflow")
@@ -87,7 +81,7 @@ class BaseKvmCPU(BaseCPU):
             raise ConfigError(
                 Problem(self.name(), "must be positive", "hostFactor", got=str(self.hostFactor))
             )  # fmt: skip
-        self.vm = getattr(params, "kvmVM", None)
+        self.vm = None  # the system's KvmVM, found at init() (gem5: system->getKvmVM())
         self.vcpu = None
         self.vcpuID = -1
         self.threadContextDirty = True
@@ -130,7 +124,7 @@ class BaseKvmCPU(BaseCPU):
                     param,
                 )
             )
-        if self.vm is None and self.system is not None:
+        if self.system is not None:
             self.vm = self.system.getKvmVM()
         if self.vm is None:
             raise ConfigError(
@@ -148,30 +142,7 @@ class BaseKvmCPU(BaseCPU):
 
     def regStats(self) -> None:
         super().regStats()
-        S = stats.Scalar
-        self.numVMExits = S(self, "numVMExits", "total number of KVM exits", unit=stats.Count)
-        self.numVMHalfEntries = S(
-            self, "numVMHalfEntries", "number of KVM entries to finalize pending operations",
-            unit=stats.Count,
-        )  # fmt: skip
-        self.numExitSignal = S(
-            self, "numExitSignal", "exits due to signal delivery", unit=stats.Count
-        )
-        self.numMMIO = S(
-            self, "numMMIO", "number of VM exits due to memory mapped IO", unit=stats.Count
-        )
-        self.numCoalescedMMIO = S(
-            self, "numCoalescedMMIO", "number of coalesced memory mapped IO requests", unit=stats.Count
-        )  # fmt: skip
-        self.numIO = S(self, "numIO", "number of VM exits due to legacy IO", unit=stats.Count)
-        self.numHalt = S(
-            self, "numHalt", "number of VM exits due to wait for interrupt instructions",
-            unit=stats.Count,
-        )  # fmt: skip
-        self.numInterrupts = S(
-            self, "numInterrupts", "number of interrupts delivered", unit=stats.Count
-        )
-        self.numHypercalls = S(self, "numHypercalls", "number of hypercalls", unit=stats.Count)
+        stats.scalars(self, KVM_STATS, unit=stats.Count)
 
     def startup(self) -> None:
         if self.vm.vm is None:
@@ -468,7 +439,7 @@ class BaseKvmCPU(BaseCPU):
     def handleKvmExit(self, exit_: kx.Exit) -> int:
         """Service the exit of the last entry (one dispatch); returns the ticks used."""
         if debug.flags.KvmRun:
-            debug.dprintf(self, "handleKvmExit (exit_reason: %d)", exit_reason(exit_))
+            debug.dprintf(self, "handleKvmExit (exit_reason: %d)", kx.exit_reason(exit_))
         self._status = KvmStatus.Running
         match exit_:
             case kx.IoExit():
@@ -502,15 +473,15 @@ class BaseKvmCPU(BaseCPU):
                 self.guestFault(
                     f"KVM: Got exception when starting vCPU (exception: {vec}, error_code: {code})"
                 )
-            case kx.UnknownExit(reason=lib.KVM_EXIT_UNKNOWN, hardware_exit_reason=hw):
+            case kx.UnknownExit(reason=kx.EXIT_UNKNOWN, hardware_exit_reason=hw):
                 self.guestFault(f"KVM: Unknown error when starting vCPU (hw reason: {hw:#x})")
             case kx.ShutdownExit():
                 self.guestFault(
-                    f"KVM: Unexpected exit (exit_reason: {lib.KVM_EXIT_SHUTDOWN}): "
+                    f"KVM: Unexpected exit (exit_reason: {kx.EXIT_SHUTDOWN}): "
                     "the guest shut down (triple fault)"
                 )
             case _:
-                self.guestFault(f"KVM: Unexpected exit (exit_reason: {exit_reason(exit_)})")
+                self.guestFault(f"KVM: Unexpected exit (exit_reason: {kx.exit_reason(exit_)})")
         # port I/O or MMIO: run its handler; an exception in a device stops the CPU cleanly
         self._in_service = True
         try:

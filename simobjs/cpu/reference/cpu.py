@@ -4,7 +4,7 @@ It runs in slices on the event queue: each tick runs up to (next event - now) /
 clock period instructions (and never past an instruction-count event), so
 simulated time is instructions x clock period plus what the devices charge.
 Port I/O and MMIO go out as atomic packets on the data port; m5ops at
-`system.m5ops_base` go to `simobjs.dev.m5ops.pseudo_inst`. HLT suspends the
+`system.m5ops_base` go to `simobjs.sim.pseudo_inst.pseudo_inst`. HLT suspends the
 thread until the interrupt controller wakes it; interrupts are delivered
 through the guest IDT. Between slices the CPU is always drained.
 """
@@ -24,8 +24,8 @@ from simobjs.sim import debug
 from simobjs.sim.drain import DrainState
 from simobjs.sim.eventq import EventFunctionWrapper, Priority
 from simobjs.sim.model import Params
+from simobjs.sim.pseudo_inst import m5op_func, pseudo_inst
 
-M5OPS_SIZE = 0x10000  # gem5's m5ops range: 64 KiB from system.m5ops_base
 MAX_SLICE = 20_000_000  # instructions per tick at most, so the host stays responsive
 BLOCKED_IRQ_SLICE = 256  # while an interrupt waits for IF, look again this often
 
@@ -165,8 +165,6 @@ class X86AtomicSimpleCPU(BaseCPU):
         self.numCycles += n
         m5op, self._m5op = self._m5op, None
         if m5op is not None:
-            from simobjs.dev.m5ops import pseudo_inst
-
             if debug.flags.M5Ops:
                 debug.dprintf(self, "m5op %#x", m5op)
             result = pseudo_inst(self.thread, m5op)
@@ -240,10 +238,10 @@ class X86AtomicSimpleCPU(BaseCPU):
         self._io_ticks += self.dataPort.sendAtomic(pkt)
 
     def _is_m5op(self, addr: int) -> bool:
-        base = self.system.m5ops_base if self.system is not None else 0
-        if not base or not base <= addr < base + M5OPS_SIZE:
+        func = m5op_func(addr, self.system.m5ops_base)
+        if func is None:
             return False
-        self._m5op = (addr - base) >> 8 & 0xFF  # performed at commit, the thread just past it
+        self._m5op = func  # performed at commit, the thread just past it
         self._io_ticks += self.clockPeriod()
         return True
 
