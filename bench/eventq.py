@@ -39,7 +39,8 @@ from collections.abc import Callable
 
 import simpy
 
-from simobjs.sim.clock_domain import SrcClockDomain
+from simobjs.config.params import build_model, params_for
+from simobjs.objects.sim import ClockedObject, SrcClockDomain
 from simobjs.sim.eventq import Event, EventFunctionWrapper, EventQueue, PeriodicEvent
 from simobjs.sim.model import ClockedModel, Params
 from simobjs.sim.sim_events import GlobalSimLoopExitEvent, SimLoopExit
@@ -124,8 +125,8 @@ class _Sim:
 def _models(cls, n: int):
     q = EventQueue()
     sim = _Sim(q)
-    clk = SrcClockDomain(Params(name="clk", sim=sim, clock=[PERIOD]).freeze())
-    return q, [cls(Params(name=f"dev{i}", sim=sim, clk_domain=clk).freeze()) for i in range(n)]
+    clk = build_model(SrcClockDomain, "clk", sim, clock=[PERIOD])
+    return q, [cls(params_for(ClockedObject, f"dev{i}", sim, clk_domain=clk)) for i in range(n)]
 
 
 def ours_clocked(n: int, cycles: int) -> tuple[int, float]:

@@ -446,3 +446,38 @@ def test_run_loop_matches_the_model(plan):
         ev = q.step()
         stepped.append((q.now, ev.description()))
     assert log == expected and stepped[:-1] == expected
+
+
+# -- the bench's columns do the same work ------------------------------------------------
+def _bench():
+    import importlib.util
+    from pathlib import Path
+
+    pytest.importorskip("simpy")
+    path = Path(__file__).resolve().parents[2] / "bench" / "eventq.py"
+    spec = importlib.util.spec_from_file_location("bench_eventq", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_columns_run_the_same_events():
+    b = _bench()
+    n, cycles, pool, total = 4, 30, 20, 2000
+    clocked = [
+        b.ours_clocked(n, cycles),
+        b.ours_models(n, cycles),
+        b.simpy_clocked(n, cycles),
+        b.floor_clocked(n, cycles),
+        b.floor_clocked(n, cycles, reschedule=True),
+    ]
+    assert {count for count, _ in clocked} == {n * cycles}
+    one_shot = [
+        b.ours_random(pool, total),
+        b.ours_random(pool, total, cls=b.Reused),
+        b.simpy_random(pool, total),
+        b.floor_random(pool, total),
+        b.floor_random(pool, total, reuse=True),
+    ]
+    counts = {count for count, _ in one_shot}
+    assert len(counts) == 1 and abs(counts.pop() - total) < total // 5
