@@ -332,7 +332,3 @@ class EventQueue:
             except AttributeError:
                 pass
             raise
-
-    def run_traced(self, interrupts: list, trace: Callable[[Event], None]) -> None:
-        """run() with a trace (the older spelling, kept for existing callers)."""
-        self.run(interrupts, trace)
