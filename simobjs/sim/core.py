@@ -131,7 +131,7 @@ class Simulation:
             debug.dprintf("drain", fmt, *args)
 
     def curTick(self) -> int:
-        return self.eventq._cur_tick
+        return self.eventq.now
 
     def cpus(self) -> list[Any]:
         return [m for m in self.order if getattr(m, "is_cpu", False)]
@@ -303,10 +303,7 @@ class Simulation:
             _keep_stats_signals()
         try:
             while True:
-                if debug.flags.Event:
-                    self.eventq.run_traced(interrupts, self._trace_event)
-                else:
-                    self.eventq.run(interrupts)
+                self.eventq.run(interrupts, self._trace_event if debug.flags.Event else None)
                 if not interrupts:  # only if someone descheduled the limit event
                     raise SimulationError("the event queue ran empty: nothing left to simulate")
                 asked = set(interrupts)

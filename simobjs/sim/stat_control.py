@@ -41,7 +41,7 @@ class RootStats(StatGroup):
         clock: Callable[[], float] = time.monotonic,
     ):
         super().__init__("")
-        self._cur_tick = cur_tick
+        self._now = cur_tick
         self._cpus = cpus
         self._clock = clock
         self.stat_time = clock()
@@ -52,13 +52,13 @@ class RootStats(StatGroup):
         )  # fmt: skip
         self.simTicks = Value(
             self, "simTicks", "Number of ticks simulated",
-            lambda: self._cur_tick() - self.start_tick, unit=stats.Tick,
+            lambda: self._now() - self.start_tick, unit=stats.Tick,
         )  # fmt: skip
         self.finalTick = Value(
             self, "finalTick",
             "Number of ticks from beginning of simulation "
             "(restored from checkpoints and never reset)",
-            self._cur_tick, unit=stats.Tick,
+            self._now, unit=stats.Tick,
         )  # fmt: skip
         self.simFreq = Value(
             self, "simFreq", "The number of ticks per simulated second",
@@ -119,7 +119,7 @@ class RootStats(StatGroup):
 
     def resetStats(self) -> None:
         self.stat_time = self._clock()
-        self.start_tick = self._cur_tick()
+        self.start_tick = self._now()
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ class StatsControl:
         self.stats_file = stats_file or "stats.txt"
         self.json_file = os.path.splitext(self.stats_file)[0] + ".json"
         self._owners = owners
-        self._cur_tick = cur_tick
+        self._now = cur_tick
         self.outdir = outdir
         self.last_dump = 0
         self.dumps: list[dict[str, Any]] = []
@@ -203,7 +203,7 @@ class StatsControl:
         `final` (the exit-path dump) also writes when nothing was dumped yet, even at
         tick 0: a run that failed at once still leaves its stats (gem5 leaves none).
         """
-        now = self._cur_tick()
+        now = self._now()
         new_dump = self.last_dump != now or (final and not self.dumps)
         self.last_dump = now
         if not new_dump:

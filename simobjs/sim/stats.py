@@ -82,7 +82,7 @@ class Stat:
 
 
 class Scalar(Stat):
-    """A counter: `stat += n`, `stat.value()`, `stat.reset()`."""
+    """A counter: `stat.add(n)` (or `stat += n`), `stat.value()`, `stat.reset()`."""
 
     __slots__ = ("_value",)
 
@@ -101,7 +101,8 @@ class Scalar(Stat):
     def set(self, v: int | float) -> None:
         self._value = v
 
-    def inc(self, n: int | float = 1) -> None:
+    def add(self, n: int | float = 1) -> None:
+        """Count `n` more: the hot-path form (one call; `+=` also stores the stat back)."""
         self._value += n
 
     def value(self) -> float:

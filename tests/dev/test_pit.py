@@ -52,7 +52,7 @@ class Pit:
     def __init__(self, now=0):
         self.sim = fake_sim()
         self.eq = self.sim.eventq
-        self.eq.setCurTick(now)
+        self.eq.advance_to(now)
         self.pit = make(I8254, "system.pit", self.sim, pio_addr=PORT)
         self.cpu = Requestor()
         self.cpu.port.bind(self.pit.pio)
@@ -74,8 +74,9 @@ class Pit:
 
     def advance(self, tick):
         """Run every event up to `tick`, then stand at `tick`."""
-        self.eq.run_until(lambda: False, tick)
-        self.eq.setCurTick(tick)
+        while self.eq.nextTick() <= tick:
+            self.eq.step()
+        self.eq.advance_to(tick)
 
     def latched(self, counter=0):
         self.out(CTRL, counter << 6)  # counter latch command

@@ -334,11 +334,11 @@ class BaseKvmCPU(BaseCPU):
             if self._status == KvmStatus.Idle:
                 return
             # clockEdge(ticksToCycles(delay)): the edge `delay` rounded up to cycles away
-            when = (-(-eventq._cur_tick // period) - (-delay // period)) * period
+            when = (-(-eventq.now // period) - (-delay // period)) * period
             next_tick = eventq.nextTick()
             if when >= next_tick or self._last_exit is kx.INTR:
                 break  # something else is due, or a signal came (the timer, Ctrl-C)
-            eventq._cur_tick = when  # nothing is due in between (not even now)
+            eventq.advance_to(when)  # nothing is due in between (not even now)
         self.schedule(self.tickEvent, when)
 
     def _step(self, next_tick: int) -> int:
@@ -351,7 +351,7 @@ class BaseKvmCPU(BaseCPU):
             if self._drain_requested and self.tryDrain():
                 self._status = KvmStatus.Idle
         elif status in (KvmStatus.Running, KvmStatus.RunningServiceCompletion):
-            ticks_to_execute = next_tick - self.eventq._cur_tick
+            ticks_to_execute = next_tick - self.eventq.now
             if self.threadContextDirty:
                 self.syncKvmState()
             if threading.get_native_id() != self._timer_tid:
@@ -421,7 +421,7 @@ class BaseKvmCPU(BaseCPU):
             if self._kicked and self._last_exit is kx.INTR:
                 vcpu.immediate_exit = self._kicked = False  # the kick has done its work
             executed = self.ticksFromHostCycles(cycles)
-            self.numCycles._value += int(cycles * self.hostFactor)
+            self.numCycles.add(int(cycles * self.hostFactor))
             if counters is not None and base.instructions is not None:
                 insts = after.instructions - base.instructions
                 self.ctrInsts += insts
@@ -429,7 +429,7 @@ class BaseKvmCPU(BaseCPU):
             if debug.flags.KvmRun:
                 debug.dprintf(self, "KVM: Executed %d host cycles (%d ticks), exit %s",
                               cycles, executed, type(self._last_exit).__name__)  # fmt: skip
-        self.numVMExits._value += 1  # (the hot path: a plain add, not Scalar.__iadd__)
+        self.numVMExits.add(1)
         if self.useCoalescedMMIO:
             executed += self.flushCoalescedMMIO()
         return executed
@@ -456,7 +456,7 @@ class BaseKvmCPU(BaseCPU):
         match exit_:
             case kx.IoExit():
                 self._status = KvmStatus.RunningServiceCompletion
-                self.numIO._value += 1
+                self.numIO.add(1)
                 handler, args = self.handleKvmExitIO, (exit_,)
             case kx.MmioExit(phys_addr=addr, data=data, length=length, is_write=write):
                 self._status = KvmStatus.RunningServiceCompletion

@@ -233,8 +233,8 @@ class X86AtomicSimpleCPU(BaseCPU):
         when = (
             self._slice_start + (int(eng.counter.count) - 1) * self.clockPeriod() + self._io_ticks
         )
-        if when > self.eventq.curTick():
-            self.eventq.setCurTick(when)
+        if when > self.eventq.now:
+            self.eventq.advance_to(when)
         eng.request_stop()
 
     def _io_read(self, addr: int, size: int) -> int:
