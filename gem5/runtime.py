@@ -5,6 +5,7 @@ from __future__ import annotations
 from gem5.coherence_protocol import CoherenceProtocol
 from gem5.isas import ISA, get_isa_from_str, get_isas_str_set
 from m5.defines import buildEnv
+from m5.util import warn
 
 NO_RUBY = (
     "simobjs has no Ruby memory system, so there is no coherence protocol: its caches "
@@ -23,6 +24,24 @@ def get_supported_isas() -> set[ISA]:
         if buildEnv.get(f"USE_{name.upper()}_ISA", False):
             found.add(get_isa_from_str(name))
     return found
+
+
+def get_runtime_isa() -> ISA:
+    """The one ISA of this build (gem5 v22-v23's function, deprecated there; kept
+    for scripts of those versions)."""
+    warn(
+        "The `get_runtime_isa` function is deprecated. Please migrate away from using "
+        "this function."
+    )
+    if buildEnv.get("TARGET_ISA"):
+        return get_isa_from_str(str(buildEnv["TARGET_ISA"]))
+    supported = get_supported_isas()
+    if len(supported) == 1:
+        return next(iter(supported))
+    raise Exception(
+        "Cannot determine the the runtime ISA. Either the 'TARGET_ISA' parameter must be set "
+        "or the binary only compiled to one ISA."
+    )
 
 
 _PROTOCOLS = {

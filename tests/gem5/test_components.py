@@ -21,7 +21,7 @@ from gem5.components.processors.cpu_types import (
 from gem5.components.processors.simple_core import SimpleCore
 from gem5.components.processors.simple_processor import SimpleProcessor
 from gem5.isas import ISA, get_isa_from_str
-from gem5.runtime import get_runtime_coherence_protocol, get_supported_isas
+from gem5.runtime import get_runtime_coherence_protocol, get_runtime_isa, get_supported_isas
 from gem5.simulate.exit_event import ExitEvent
 from gem5.simulate.exit_event_generators import (
     exit_generator,
@@ -37,6 +37,7 @@ pytestmark = pytest.mark.usefixtures("fresh_simulation")
 
 def test_isas_and_runtime():
     assert get_supported_isas() == {ISA.X86}
+    assert get_runtime_isa() is ISA.X86  # gem5 v22-v23, deprecated
     assert get_isa_from_str("X86") is ISA.X86
     with pytest.raises(Exception, match="Known ISAs:"):
         get_isa_from_str("vax")
