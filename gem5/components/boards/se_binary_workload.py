@@ -59,9 +59,11 @@ class SEBinaryWorkload:
             if isinstance(processor, SwitchableProcessor)
             else processor.get_cores()
         )
+        # the m5ops page above RAM, as gem5 places it for KVM (which needs it); gem5
+        # leaves it off for the other CPUs, simobjs keeps it on for them too (its
+        # default), moved above RAM so a memory of 4 GiB or more does not cover it
+        self.m5ops_base = max(M5OPS_BASE, self.get_memory().get_size())
         if any(core.is_kvm_core() for core in cores):
-            # m5ops go through memory-mapped I/O under KVM: above RAM, as gem5 places them
-            self.m5ops_base = max(M5OPS_BASE, self.get_memory().get_size())
             process.kvmInSE = True
             process.useArchPT = True
         for core in cores:
