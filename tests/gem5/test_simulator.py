@@ -235,3 +235,12 @@ def test_tick_exits_scheduled_before_the_simulator_instantiates():
     sim.run()
     assert ticks == [1_000_000, 3_000_000]
     assert sim.get_last_exit_event_cause() == "m5_exit instruction encountered"
+
+
+def test_max_tick_set_before_the_simulator_and_kept_across_runs():
+    m5.setMaxTick(250)  # gem5's to_tick test "before execution"
+    assert m5.getMaxTick() == 250
+    sim = Simulator(board=board(CPUTypes.ATOMIC))
+    sim.run()  # passes MaxTick to m5.simulate(), which keeps the limit (gem5: unsigned -1)
+    assert (m5.curTick(), m5.getMaxTick(), m5.getTicksUntilMax()) == (250, 250, 0)
+    assert sim.get_last_exit_event_cause() == "simulate() limit reached"
