@@ -38,6 +38,10 @@ NOTES: dict[tuple[str, str], str] = {
     (f"{CLASSIC}.private_l1_shared_l2_cache_hierarchy", "PrivateL1SharedL2CacheHierarchy"): (
         "see PrivateL1CacheHierarchy"
     ),
+    (
+        f"{CLASSIC}.private_l1_private_l2_walk_cache_hierarchy",
+        "PrivateL1PrivateL2WalkCacheHierarchy",
+    ): "no page-walker caches: the MMU has no walker ports",
     (f"{CLASSIC}.no_cache", "NoCache"): "coherent-I/O bridge only with a board that has one",
     ("gem5.components.boards.se_binary_workload", "SEBinaryWorkload"): "set_se_binary_workload "
     "as gem5; set_se_simpoint_workload refused; no LoopPoint/ELFie workloads",
