@@ -20,11 +20,6 @@ MISSING: list[tuple[str, str]] = [
     ("gem5.components.processors", "traffic generators are not modelled"),
     ("gem5.components.cachehierarchies.ruby", "Ruby is not modelled"),
     ("gem5.components.cachehierarchies.chi", "Ruby (CHI) is not modelled"),
-    (
-        "gem5.components.cachehierarchies.classic.private_l1_private_l2_walk",
-        "it needs MMU "
-        "walker ports, which simobjs's CPUs do not have (they walk page tables themselves)",
-    ),
     ("gem5.components.cachehierarchies", "a three-level hierarchy exists only with Ruby"),
     ("gem5.components.memory", "this DRAM interface or memory simulator is not declared"),
     ("gem5.prebuilt", "prebuilt full-system boards are not modelled"),
