@@ -31,6 +31,7 @@ PCI_CONFIG_SPACE = 0xC000000000000000
 M5OPS_SIZE = 0x10000
 TSS_ADDRESS = 0xFFFBD000  # gem5's choice: three pages below the m5ops page
 DRAIN_RUN_TICKS = 10**9  # kvmRunDrain runs at most 1 ms to open an IRQ window
+SE_PORTS = (0x5E, 0x5F)  # simobjs.se.layout: SYSCALL_PORT, FAULT_PORT
 
 
 class X86KvmCPU(BaseKvmCPU):
@@ -200,6 +201,10 @@ class X86KvmCPU(BaseKvmCPU):
     # -- running -----------------------------------------------------------------------
     def kvmRun(self, ticks: int) -> int:
         if ticks:
+            if self.se is not None and self.se.kernel.attention.get(self.se.context):
+                self._se_before_run()
+                if self._status == KvmStatus.Idle:
+                    return 0
             self._offer_interrupt()
             if self._status == KvmStatus.Idle:
                 return 0
@@ -275,6 +280,8 @@ class X86KvmCPU(BaseKvmCPU):
 
     def handleKvmExitIO(self, e: kx.IoExit) -> int:
         port, size = e.port, e.size
+        if self.se is not None and port in SE_PORTS:
+            return self._se_exit(port)
         write = e.data is not None  # an OUT carries its bytes, an IN has none yet
         if debug.flags.KvmIO:
             debug.dprintf(self, "KVM-x86: Handling IO instruction (%s) (port: %#x)",
@@ -344,6 +351,24 @@ class X86KvmCPU(BaseKvmCPU):
             value = int(result or 0) & ((1 << (8 * size)) - 1)
             self.vcpu.complete_mmio_read(value.to_bytes(size, "little"))
         return self.clockPeriod()
+
+    # -- SE mode (simobjs.se): the SE workload sets `se` (an SeThread) ---------------------
+    se = None
+
+    def _se_exit(self, port: int) -> int:
+        """The SE entry stub (system call) or a fault stub left the guest."""
+        se = self.se
+        if port == SE_PORTS[0]:
+            se.kernel.syscall(se)
+        else:
+            se.kernel.fault(se)
+        return 0
+
+    def _se_before_run(self) -> None:
+        """Signals or another thread are due: the kernel acts before the guest runs."""
+        self.se.kernel.before_run(self.se)
+        if self.threadContextDirty and self._status != KvmStatus.Idle:
+            self.syncKvmState()
 
     # -- dumps, faults, checkpoints -------------------------------------------------------
     def dump(self) -> str:
