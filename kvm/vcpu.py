@@ -125,6 +125,8 @@ class Vcpu:
         self._mmap_size = size
         # Word view used only for exit_reason, which lies inside page 0 of the mapping.
         self._words = memoryview(self._mm).cast("I")
+        # kvm_run.s.regs.regs (struct kvm_regs: 18 u64), inside page 0 of the mapping
+        self._sync = memoryview(self._mm)[lib.SO_RUN_SYNC_REGS : lib.SO_RUN_SYNC_REGS + 144].cast("Q")
         self._pending: tuple[int, int] | None = None
         self._tsc = ffi.new("unsigned long long[2]")
         self._cpu_ns = ffi.new("long long[2]")
@@ -138,6 +140,7 @@ class Vcpu:
         if self.fd < 0:
             return
         self._words.release()
+        self._sync.release()
         self._mm.close()
         os.close(self.fd)
         self.fd = -1
@@ -322,6 +325,29 @@ class Vcpu:
     @apic_base.setter
     def apic_base(self, value: int) -> None:
         _U64.pack_into(self._mm, lib.SO_RUN_APIC_BASE, value)
+
+    # ------------------------------------------------- synced registers
+    def enable_sync_regs(self, what: int = lib.KVM_SYNC_X86_REGS) -> None:
+        """KVM_CAP_SYNC_REGS: KVM stores `what` (KVM_SYNC_X86_*) in kvm_run at every exit,
+        and takes back at the next KVM_RUN what mark_regs_dirty() flagged."""
+        _U64.pack_into(self._mm, lib.SO_RUN_VALID_REGS, what)
+
+    @property
+    def sync_regs(self) -> memoryview:
+        """kvm_run.s.regs.regs as 18 u64 in struct kvm_regs order (rax rbx rcx rdx rsi
+        rdi rsp rbp r8-r15 rip rflags): read after an exit, written before a run."""
+        return self._sync
+
+    def mark_regs_dirty(self) -> None:
+        """The next KVM_RUN loads the general registers from sync_regs."""
+        _U64.pack_into(self._mm, lib.SO_RUN_DIRTY_REGS, lib.KVM_SYNC_X86_REGS)
+
+    def clear_regs_dirty(self) -> None:
+        _U64.pack_into(self._mm, lib.SO_RUN_DIRTY_REGS, 0)
+
+    @property
+    def regs_dirty(self) -> bool:
+        return bool(_U64.unpack_from(self._mm, lib.SO_RUN_DIRTY_REGS)[0])
 
     # ------------------------------------------------------ coalesced ring
     def drain_coalesced(self) -> list[CoalescedWrite]:

@@ -12,7 +12,7 @@ from unicorn import x86_const as X
 from unicorn.unicorn_const import UC_CTL_IO_WRITE, UC_CTL_TLB_FLUSH
 
 from simobjs.arch.x86.state import X86State
-from simobjs.se.layout import to_user_mode
+from simobjs.se.layout import STUB_VA, SYSRET_VA, to_user_mode
 from simobjs.se.thread import SeThread
 
 _ARGS = [X.UC_X86_REG_RAX, X.UC_X86_REG_RDI, X.UC_X86_REG_RSI, X.UC_X86_REG_RDX,
@@ -35,10 +35,15 @@ class RefSeThread(SeThread):
         return tuple(self._uc().reg_read_batch(_ARGS))
 
     def set_return(self, value: int) -> None:
-        self._uc().reg_write(X.UC_X86_REG_RAX, value & MASK)
+        uc = self._uc()
+        uc.reg_write(X.UC_X86_REG_RAX, value & MASK)
+        if uc.reg_read(X.UC_X86_REG_RIP) in (STUB_VA, SYSRET_VA):  # came in through the stub
+            self.set_user_state(self.user_state())
 
     def restart_syscall(self, nr: int) -> None:
         uc = self._uc()
+        if uc.reg_read(X.UC_X86_REG_RIP) in (STUB_VA, SYSRET_VA):  # came in through the stub
+            self.set_user_state(self.user_state())
         uc.reg_write(X.UC_X86_REG_RIP, uc.reg_read(X.UC_X86_REG_RCX) - 2)
         uc.reg_write(X.UC_X86_REG_RAX, nr)
 

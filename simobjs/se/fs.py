@@ -142,8 +142,8 @@ class Sandbox:
                     return self.resolve("/", exe)  # the link /proc/self/exe
                 return Resolved("/proc/self/exe", "proc", name="exe")
             return Resolved(f"/proc/self/{entry}", "proc", name=entry)
-        if top in ("sys", "dev") and not self._exists_on_host(parts):
-            raise FsError(errno.ENOENT)
+        if top == "dev" and len(parts) == 1 and not self._exists_on_host(parts):
+            return Resolved("/dev", "virtual-dir")
         return None
 
     def _exists_on_host(self, parts: list[str]) -> bool:

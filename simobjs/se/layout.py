@@ -132,10 +132,13 @@ def set_user_segments(st: X86State) -> None:
 
 
 def to_user_mode(st: X86State) -> X86State:
-    """The user-mode state of a thread stopped in the entry stub at ring 0 (hosts where
-    SYSCALL enters ring 0): what its SYSRETQ gives. Any other state is returned as is."""
-    if st.cpl == 0 and st.rip in (STUB_VA, SYSRET_VA):
-        st.rip = st.reg("rcx")
+    """The user-mode state of a thread stopped in the entry stub (in ring 0 where SYSCALL
+    enters it, in ring 3 on PVM hosts): past the stub's OUT the call was made, and this
+    is what the SYSRETQ gives (RIP = RCX); at the OUT it was not, and the thread goes
+    back to its SYSCALL instruction (RAX still holds the number). Any other state is
+    returned as it is."""
+    if st.rip in (STUB_VA, SYSRET_VA):
+        st.rip = st.reg("rcx") - (2 if st.rip == STUB_VA else 0)
         st.rflags = (st.reg("r11") & 0x3C7FD7) | 2
         set_user_segments(st)
     return st

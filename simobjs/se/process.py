@@ -17,7 +17,8 @@ from simobjs.se.files import O_RDONLY, O_WRONLY, FdTable, Stream
 from simobjs.se.fs import FsError
 from simobjs.sim.model import Model, Params
 
-STD_NAMES = ("cin", "cout", "cerr")
+STD_NAMES = {"cin": "cin", "stdin": "cin", "cout": "cout", "stdout": "cout", "cerr": "cerr",
+             "stderr": "cerr"}  # fmt: skip
 
 
 class Process(Model):
@@ -63,13 +64,16 @@ class Process(Model):
         table = FdTable()
         table.set(0, self._stream("input", self.input, outdir))
         table.set(1, self._stream("output", self.output, outdir))
-        table.set(2, self._stream("errout", self.errout, outdir))
+        if self.errout == self.output:
+            table.set(2, table.get(1))  # one file, one offset (gem5 reuses the descriptor)
+        else:
+            table.set(2, self._stream("errout", self.errout, outdir))
         return table
 
     def _stream(self, role: str, name: str, outdir: str | None) -> Stream:
         flags = O_RDONLY if role == "input" else O_WRONLY
         if name in STD_NAMES:
-            return Stream(role, name, None, flags)
+            return Stream(role, STD_NAMES[name], None, flags)
         if role == "input":
             host = name
         else:

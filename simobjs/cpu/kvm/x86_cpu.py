@@ -76,6 +76,9 @@ class X86KvmCPU(BaseKvmCPU):
         supported = set(kvm.msr_index_list())
         self._msrs = [m for m in (MSR_TSC, *CARRIED_MSRS) if m in supported]
         self.vcpu.set_cpuid(self.cpuidTable())
+        if self.se is not None and kvm.check_extension("sync_regs"):
+            self.vcpu.enable_sync_regs()  # SE calls read and write registers in kvm_run
+            self.se.sync_regs = True
         self._template = self._read_kvm()
         if self.threadContextDirty and self._state_is_reset():
             # Nobody has set the thread's state: keep KVM's reset state.
@@ -129,6 +132,7 @@ class X86KvmCPU(BaseKvmCPU):
             debug.dprintf(self, "X86KvmCPU::updateKvmState")
         v = self.vcpu
         self._state_written = True
+        v.clear_regs_dirty()  # registers staged in kvm_run (SE mode) must not override these
         k = from_x86_state(self._state, self._template)
         # Segments first: PVM recomputes RFLAGS.IOPL when the CPL changes, so
         # KVM_SET_REGS must come after KVM_SET_SREGS.
@@ -210,6 +214,8 @@ class X86KvmCPU(BaseKvmCPU):
                 return 0
         executed = super().kvmRun(ticks)
         self._state_written = False  # kvm_run describes this exit now
+        if self.se is not None:
+            self.se.after_run()
         return executed
 
     def kvmRunDrain(self) -> int:
@@ -358,6 +364,7 @@ class X86KvmCPU(BaseKvmCPU):
     def _se_exit(self, port: int) -> int:
         """The SE entry stub (system call) or a fault stub left the guest."""
         se = self.se
+        se.begin_exit()
         if port == SE_PORTS[0]:
             se.kernel.syscall(se)
         else:

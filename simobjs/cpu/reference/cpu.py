@@ -26,7 +26,8 @@ from simobjs.sim.eventq import EventFunctionWrapper, Priority
 from simobjs.sim.model import Params
 
 M5OPS_SIZE = 0x10000  # gem5's m5ops range: 64 KiB from system.m5ops_base
-SE_FAULT_ADDRESS = 0x8000000000000000 | 0x5F  # simobjs.se.layout.FAULT_PORT
+# simobjs.se.layout.SYSCALL_PORT and FAULT_PORT, as port I/O addresses
+SE_ADDRESSES = {0x8000000000000000 | 0x5E: "stub-syscall", 0x8000000000000000 | 0x5F: "fault"}
 MAX_SLICE = 20_000_000  # instructions per tick at most, so the host stays responsive
 BLOCKED_IRQ_SLICE = 256  # while an interrupt waits for IF, look again this often
 
@@ -246,8 +247,10 @@ class X86AtomicSimpleCPU(BaseCPU):
 
     def _io_write(self, addr: int, size: int, value: int) -> None:
         self._at_access()
-        if self.se is not None and addr == SE_FAULT_ADDRESS:
-            self._se_call = "fault"  # an SE fault stub: the kernel takes it at commit
+        if self.se is not None and addr in SE_ADDRESSES:
+            # an SE stub (a thread moved here from KVM in the entry stub, or a fault):
+            # the kernel takes it at commit
+            self._se_call = SE_ADDRESSES[addr]
             return
         if self._is_m5op(addr):
             return
@@ -275,6 +278,8 @@ class X86AtomicSimpleCPU(BaseCPU):
         se = self.se
         if call == "syscall":
             se.enter_syscall()
+            se.kernel.syscall(se)
+        elif call == "stub-syscall":
             se.kernel.syscall(se)
         else:
             se.kernel.fault(se)
