@@ -22,6 +22,8 @@ MASK = 0xFFFFFFFFFFFFFFFF
 
 
 class RefSeThread(SeThread):
+    lacks_avx = True  # Unicorn's x86 has no AVX (see simobjs.se.faults)
+
     def _uc(self):
         return self.cpu._engine().uc
 

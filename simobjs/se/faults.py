@@ -59,6 +59,8 @@ def handle(k, th) -> None:
         return
     if vector == UD and _m5op(k, th, task, st):
         return
+    if vector == UD and getattr(th, "lacks_avx", False):
+        _avx_hint(k, task, rip)
     sig, info = _signal_of(vector, error, rip, cr2)
     th.set_user_state(st)
     _force(k, task, sig, info)
@@ -79,6 +81,23 @@ def _force(k, task, sig: int, info: bytes) -> None:
         task.proc.actions[sig - 1] = S.SigAction()
     task.pending |= S.bit(sig)
     task.pending_info[sig] = info
+
+
+def _avx_hint(k, task, rip: int) -> None:
+    """A VEX/EVEX instruction on the reference CPU: say why, once."""
+    try:
+        code = task.proc.mm.read(rip, 4)
+    except EFault:
+        return
+    i = 0
+    while i < 3 and code[i] in (0x66, 0xF2, 0xF3, 0x2E, 0x3E, 0x26, 0x64, 0x65, 0x36):
+        i += 1
+    if code[i] in (0xC4, 0xC5, 0x62):
+        k._warn_once("avx", f"SE: {task.proc.exe_guest} executed an AVX instruction at {rip:#x}, "
+                     "which the reference CPU lacks: glibc picked it on KVM, where this host "
+                     "shows its own CPUID. Start the program with a reference CPU in the config "
+                     "(simobjs then sets GLIBC_TUNABLES) or set GLIBC_TUNABLES yourself (see "
+                     "the guide, SE mode)")  # fmt: skip
 
 
 def _m5op(k, th, task, st) -> bool:

@@ -379,12 +379,14 @@ class Kernel:
 
     def clear_deadline(self, task: Task) -> None:
         task.deadline = 0
+        task.deadline_key = None
         task.woken = False
         self._cancel_timer(("sleep", task.tid))
 
     def sleep_until(self, task: Task, deadline: int, key: tuple) -> None:
         """Wake `task` (waiting on `key`) at tick `deadline`."""
         task.deadline = deadline
+        task.deadline_key = key
 
         def done() -> None:
             self.wake(key, reason=True)

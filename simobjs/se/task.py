@@ -67,6 +67,7 @@ class Task:
     robust_list: tuple[int, int] = (0, 0)
     altstack: tuple[int, int, int] = (0, 2, 0)  # ss_sp, ss_flags (SS_DISABLE), ss_size
     deadline: int = 0  # tick a sleeping or timed wait ends at
+    deadline_key: tuple | None = None  # what the deadline wakes
     woken: bool = False  # a futex wake (or a timeout) ended its wait
     saved_mask: int | None = None  # mask to restore after sigsuspend's handler
     sleep_rem: int = 0  # nanosleep's rem pointer, written when a signal cuts the sleep

@@ -1,5 +1,6 @@
 /* Reads a text file (argv[1]) line by line and prints a running digest; after
- * argv[2] lines it asks for a checkpoint (m5_checkpoint), then goes on: the input
+ * argv[2] lines (0: never; natively the m5op instruction is illegal) it asks for a
+ * checkpoint (m5_checkpoint), then goes on: the input
  * file is open across the checkpoint. */
 #include <m5ops.h>
 #include <stdio.h>
