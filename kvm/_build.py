@@ -149,6 +149,39 @@ static int so_kvm_run_bounded(int fd, void *timer, long long ns, int signo,
     return r;
 }
 
+/* A timer-bounded KVM_RUN that keeps the timer armed across exits: arm the one-shot
+ * timer for `ns` when ns > 0 (ns == 0: it is still armed from an earlier call, for
+ * the same deadline), read the TSC and this thread's CPU time, enter, read them
+ * again. The timer stays armed after an exit the guest made (I/O...); only when
+ * KVM_RUN was cut by a signal (-EINTR: the timer fired, or a kick) is the pending
+ * `signo` consumed. Returns 0 or -errno of KVM_RUN (or of timer_settime). */
+static int so_kvm_run_armed(int fd, void *timer, long long ns, int signo,
+                            unsigned long long *tsc, long long *cpu_ns)
+{
+    struct itimerspec ts;
+    if (ns > 0) {
+        memset(&ts, 0, sizeof ts);
+        ts.it_value.tv_sec = ns / 1000000000LL;
+        ts.it_value.tv_nsec = ns % 1000000000LL;
+        if (timer_settime((timer_t)timer, 0, &ts, NULL) < 0)
+            return -errno;
+    }
+    cpu_ns[0] = so_thread_cpu_ns();
+    tsc[0] = __rdtsc();
+    int r = ioctl(fd, KVM_RUN, 0) < 0 ? -errno : 0;
+    tsc[1] = __rdtsc();
+    cpu_ns[1] = so_thread_cpu_ns();
+    if (r == -EINTR && signo > 0) {
+        sigset_t set;
+        struct timespec zero = {0, 0};
+        sigemptyset(&set);
+        sigaddset(&set, signo);
+        while (sigtimedwait(&set, NULL, &zero) > 0)
+            ;
+    }
+    return r;
+}
+
 static int so_get_dirty_log(int fd, unsigned int slot, void *bitmap)
 {
     struct kvm_dirty_log log;

@@ -294,6 +294,8 @@ int so_ioctl_int(int fd, unsigned long request, unsigned long arg);
 int so_kvm_run(int fd);
 int so_kvm_run_bounded(int fd, void *timer, long long ns, int signo,
                        unsigned long long *tsc, long long *cpu_ns);
+int so_kvm_run_armed(int fd, void *timer, long long ns, int signo,
+                     unsigned long long *tsc, long long *cpu_ns);
 long long so_thread_cpu_ns(void);
 int so_get_dirty_log(int fd, unsigned int slot, void *bitmap);
 int so_coalesced_zone(int fd, unsigned long request, unsigned long long addr,

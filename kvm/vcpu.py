@@ -57,6 +57,7 @@ PAGE_SIZE = mmap.PAGESIZE
 _EINTR = -errno.EINTR
 _run_ioctl = lib.so_kvm_run
 _run_bounded = lib.so_kvm_run_bounded
+_run_armed = lib.so_kvm_run_armed
 thread_cpu_ns = lib.so_thread_cpu_ns  # this thread's CPU time (CLOCK_THREAD_CPUTIME_ID)
 
 
@@ -163,6 +164,20 @@ class Vcpu:
         kernel for it: never time the host gave to other tasks)."""
         tsc, cpu = self._tsc, self._cpu_ns
         r = _run_bounded(self.fd, timer, ns, signo, tsc, cpu)
+        self.run_cycles = tsc[1] - tsc[0]
+        self.run_cpu_ns = cpu[1] - cpu[0]
+        if r:
+            if r == _EINTR:
+                return INTR
+            raise KvmError("KVM_RUN", -r)
+        return self.decode()
+
+    def run_armed(self, timer, ns: int, signo: int) -> Exit:
+        """run_bounded, but the timer stays armed after an exit the guest made: `ns` > 0
+        arms it, 0 keeps the deadline of an earlier call. A late `signo` is consumed only
+        when the run was cut by a signal (IntrExit), as then the timer is spent."""
+        tsc, cpu = self._tsc, self._cpu_ns
+        r = _run_armed(self.fd, timer, ns, signo, tsc, cpu)
         self.run_cycles = tsc[1] - tsc[0]
         self.run_cpu_ns = cpu[1] - cpu[0]
         if r:

@@ -76,11 +76,16 @@ class KvmSeThread(SeThread):
 
     def set_return(self, value: int) -> None:
         if self.fast:
-            self._write(RAX, value)
-            if self.ring3_entry:
-                q = self.cpu.vcpu.sync_regs
-                self._write(RIP, q[RCX])
-                self._write(RFLAGS, (q[R11] & 0x3C7FD7) | 2)
+            vcpu = self.cpu.vcpu
+            q = vcpu.sync_regs
+            value &= MASK
+            q[RAX] = value
+            pending = self.pending
+            pending[RAX] = value
+            if self.ring3_entry:  # the host returns to the program (what SYSRETQ would do)
+                q[RIP] = pending[RIP] = q[RCX]
+                q[RFLAGS] = pending[RFLAGS] = (q[R11] & 0x3C7FD7) | 2
+            vcpu.mark_regs_dirty()
             return
         st = self.cpu.get_state(self.tid)
         st.set_reg("rax", value & MASK)

@@ -135,7 +135,8 @@ class Kernel:
         nr, *args = th.syscall_args()
         self.syscall_count += 1
         entry = table.get(nr)
-        if debug.flags.SyscallBase:
+        trace = debug.flags.SyscallBase
+        if trace:
             debug.dprintf(self.model, "%d: %s(%s)", task.tid, NAMES.get(nr, nr),
                           ", ".join(f"{a:#x}" for a in args))  # fmt: skip
         if entry is None:
@@ -152,9 +153,12 @@ class Kernel:
             except EFault:
                 ret = -errno.EFAULT
             if ret is not NORETURN:
-                if debug.flags.SyscallBase:
+                if trace:
                     debug.dprintf(self.model, "%d: %s -> %d", task.tid, NAMES.get(nr, nr), ret)
                 th.set_return(ret)
+                if not (self.dirty_pipes or task.pending or task.proc.pending or self.runq.get(ctx)
+                        or self.dirty.tlb or self.dirty.code):  # fmt: skip
+                    return  # nothing to do on the way back (the common case)
         self.after_call(ctx)
 
     def _warn_unknown(self, nr: int) -> None:

@@ -20,6 +20,7 @@ class SeThread:
         self.cpu = cpu
         self.kernel = kernel
         self.tid = tid
+        self._context: int | None = None
 
     @property
     def tc(self):
@@ -27,7 +28,11 @@ class SeThread:
 
     @property
     def context(self) -> int:
-        return self.tc.contextId()
+        """The hardware context id (a switch CPU takes over the same ids)."""
+        ctx = self._context
+        if ctx is None or ctx < 0:
+            ctx = self._context = self.cpu.threads[self.tid].contextId()
+        return ctx
 
     # -- system calls ------------------------------------------------------------------
     def syscall_args(self) -> tuple[int, int, int, int, int, int, int]:

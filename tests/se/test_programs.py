@@ -28,11 +28,17 @@ def workdir(tmp_path, monkeypatch):
 @pytest.mark.kvm
 @pytest.mark.parametrize("libc", ["glibc", "musl"])
 @pytest.mark.parametrize("name", sorted(CASES))
-@pytest.mark.parametrize("cpu", ["kvm", "ref"])
+@pytest.mark.parametrize("cpu", ["kvm", "ref", "switching"])
 def test_program_matches_native(workdir, name, libc, cpu):
+    """switching: from KVM to the reference CPU and back every 0-2 ms of simulated time."""
     prog = str(se_example(name, libc))
     args, stdin = CASES[name]
     want = serun.native(prog, args, stdin)
-    got = serun.run(prog, args, cpu, workdir.parent / "m5out", input=stdin)
+    if cpu == "switching":
+        got = serun.run(prog, args, "kvm", workdir.parent / "m5out", switch_to="ref",
+                        input=stdin, every=2_000_000_000, seed=len(name))  # fmt: skip
+        assert got.switches >= 2
+    else:
+        got = serun.run(prog, args, cpu, workdir.parent / "m5out", input=stdin)
     assert got.stdout.decode() == want.stdout.decode()
     assert got.code == want.code
