@@ -129,7 +129,7 @@ class KvmSeThread(SeThread):
 
     def flush(self, tlb: bool, code: bool, done: set | None = None) -> None:
         vm = self.cpu.vm
-        if not tlb or vm is None or (done is not None and id(vm) in done):
+        if not tlb or vm is None or vm.vm is None or (done is not None and id(vm) in done):
             return
         vm.pageTablesChanged()
         if done is not None:

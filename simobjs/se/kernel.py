@@ -65,6 +65,7 @@ class Kernel:
         self.expired: dict[int, bool] = {}  # the running thread's quantum is over
         self.dirty_pipes: set = set()
         self.syscall_count = 0
+        self.se_threads: list = []  # the SeThread of every CPU that runs SE code
 
     # -- contexts ------------------------------------------------------------------------
     def thread(self, ctx: int):
@@ -87,11 +88,8 @@ class Kernel:
         tlb, code = self.dirty.tlb, self.dirty.code
         self.dirty.tlb = self.dirty.code = False
         done: set = set()
-        for ctx in range(len(self.system.threads)):
-            tc = self.system.threads[ctx]
-            se = getattr(tc.cpu, "se", None) if tc is not None else None
-            if se is not None:
-                se.flush(tlb, code, done)
+        for se in self.se_threads:  # switched-out CPUs too: KVM's shadow pages outlive a switch
+            se.flush(tlb, code, done)
 
     def now_ns(self) -> int:
         from simobjs.sim import ticks

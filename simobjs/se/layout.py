@@ -59,7 +59,10 @@ USER_GATES = frozenset({3, 4})  # int3 and into may be used from ring 3
 FAULT_VECTORS = 32
 
 CR0 = 0x1 | 0x2 | 0x10 | 0x20 | 0x10000 | 0x80000000  # PE MP ET NE WP PG
-CR4 = (1 << 5) | (1 << 9) | (1 << 10)  # PAE OSFXSR OSXMMEXCPT
+# PAE OSFXSR OSXMMEXCPT OSXSAVE: XGETBV works on every CPU (glibc calls it when CPUID
+# says OSXSAVE, as this host's KVM shows it), and reports XCR0 = x87|SSE
+CR4 = (1 << 5) | (1 << 9) | (1 << 10) | (1 << 18)
+XCR0 = 0x3
 EFER = 1 | (1 << 8) | (1 << 10) | (1 << 11)  # SCE LME LMA NXE
 STAR = (0x10 << 48) | (SEL_CODE0 << 32)  # SYSRET: CS 0x23, SS 0x1b; SYSCALL: CS 0x08
 FMASK = 0x47700  # what Linux clears on entry: TF DF IF IOPL AC NT
@@ -117,7 +120,7 @@ def user_state(entry: int, rsp: int, cr3: int, context: int, contexts: int) -> X
     st.seg["ldt"] = Segment(selector=0, limit=0xFFFF, type=2, present=1, unusable=1)
     st.gdt = DescriptorTable(GDT_VA, gdt_limit(contexts))
     st.idt = DescriptorTable(IDT_VA, 16 * FAULT_VECTORS - 1)
-    st.cr0, st.cr3, st.cr4, st.efer = CR0, cr3, CR4, EFER
+    st.cr0, st.cr3, st.cr4, st.efer, st.xcr0 = CR0, cr3, CR4, EFER, XCR0
     st.msrs = {MSR_STAR: STAR, MSR_LSTAR: STUB_VA, MSR_FMASK: FMASK}
     st.rflags = USER_RFLAGS
     st.rip = entry

@@ -115,6 +115,7 @@ class X86EmuLinux(Model):
             else:
                 raise ConfigError(Problem(cpu.name(), f"{type(cpu).__name__} cannot run SE "
                                           "processes"))  # fmt: skip
+            self.kernel.se_threads.append(cpu.se)
 
     def initState(self) -> None:
         """Start each running CPU's Process on its hardware context."""
