@@ -40,7 +40,7 @@ def options(program: str, args: list[str], cpu: str, switch_to: str | None = Non
             input: str = "", work_items: bool = False, env: str = "") -> argparse.Namespace:  # fmt: skip
     parser = argparse.ArgumentParser()
     se_hello.add_options(parser)
-    argv = ["--cmd", str(program), "--cpu-type", CPUS[cpu], "--mem-size", "256MiB",
+    argv = ["--cmd", str(program), "--cpu-type", CPUS[cpu], "--mem-size", "128MiB",
             "--output", "stdout.txt",
             "--errout", "stderr.txt"]  # fmt: skip
     if switch_to:

@@ -16,8 +16,8 @@ static long depth(long n)
 
 int main(int argc, char **argv)
 {
-    printf("recursion: %ld\n", depth(4000)); /* about 4 MiB of stack */
-    size_t big = 64UL << 20;
+    printf("recursion: %ld\n", depth(1500)); /* about 1.5 MiB of stack */
+    size_t big = 32UL << 20;
     char *p = malloc(big);
     unsigned long sum = 0;
     for (size_t i = 0; i < big; i += 1 << 20) {
