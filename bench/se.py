@@ -68,7 +68,7 @@ class SeRun:
     def __init__(self, program: str, mode: str, n: int, cpu: str, outdir: str) -> None:
         import se_hello
 
-        from simobjs.sim import core
+        from simobjs.config.build import instantiate
 
         self.quiet = io.StringIO()
         parser = argparse.ArgumentParser()
@@ -80,7 +80,7 @@ class SeRun:
             root = se_hello.build(args)
             root.system.cpu[0].workload[0].cmd = [program, mode, str(n), "1000000", "m5"]
             root.system.exit_on_work_items = True
-            self.sim = core.instantiate(root, outdir=outdir)
+            self.sim = instantiate(root, outdir=outdir)
         self.cpu = self.sim.model("system.cpu")
         self.n = n
 
@@ -129,10 +129,10 @@ def c_exit_loop():
 def bare_unicorn_mips(code: bytes, n: int) -> float:
     """Plain Unicorn in count mode running the freestanding loop for n instructions."""
     import reference_cpu
+    from simobjs.cpu.reference.testing import CODE_AT, write_tables
     from unicorn import UC_ARCH_X86, UC_MODE_64, UC_PROT_ALL, Uc
     from unicorn import x86_const as X
 
-    from simobjs.cpu.reference.testing import CODE_AT, write_tables
     from simobjs.mem.guest_ram import GuestRam
 
     ram = GuestRam(0, reference_cpu.RAM, name="bench-ram")

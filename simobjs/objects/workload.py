@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from simobjs.objects.sim import CONFIG_ONLY
 from simobjs.params import Param, SimObject
 
 
@@ -17,7 +16,7 @@ class Workload(SimObject):
 class StubWorkload(Workload):
     type = "StubWorkload"
     cxx_class = "gem5::StubWorkload"
-    _model = CONFIG_ONLY
+    _model = "simobjs.sim.workload:Workload"
     entry = Param.Addr(0, "Dummy entry point for this workload.")
     byte_order = Param.ByteOrder("little", "Dummy byte order for this workload.")
 
@@ -52,7 +51,7 @@ class SEWorkload(Workload):
     @classmethod
     def find_compatible(cls, path: str) -> list[type]:
         """The SE workload classes that can run the program at `path`."""
-        from simobjs.se.elf import inspect_program
+        from simobjs.base.elf import inspect_program
 
         info = inspect_program(path)  # raises ProgramError (a ValueError) with the reason
         return [c for c in _SE_WORKLOADS if c._is_compatible_with(info)]

@@ -108,7 +108,7 @@ def _m5op(k, th, task, st) -> bool:
         return False
     if code[:2] != M5OP_OPCODE:
         return False
-    from simobjs.dev.m5ops import pseudo_inst
+    from simobjs.sim.pseudo_inst import pseudo_inst
 
     func = int.from_bytes(code[2:4], "little") & 0xFF
     result = pseudo_inst(th.tc, func)  # its arguments are in the registers still

@@ -92,12 +92,12 @@ class Kernel:
             se.flush(tlb, code, done)
 
     def now_ns(self) -> int:
-        from simobjs.sim import ticks
+        from simobjs.base import ticks
 
         return self.now() * 1_000_000_000 // ticks.getFrequency()
 
     def ns_to_ticks(self, ns: int) -> int:
-        from simobjs.sim import ticks
+        from simobjs.base import ticks
 
         return ns * ticks.getFrequency() // 1_000_000_000
 

@@ -21,7 +21,8 @@ from simobjs.se.mm import Frames
 from simobjs.se.physmem import PAGE_SHIFT, PageAllocator, PhysMem
 from simobjs.se.syscalls import load_families
 from simobjs.sim import debug
-from simobjs.sim.model import Model, Params
+from simobjs.sim.model import Params
+from simobjs.sim.workload import Workload
 
 MIB = 1 << 20
 GLIBC_HWCAPS = ("glibc.cpu.hwcaps=-AVX,-AVX2,-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,"
@@ -34,23 +35,14 @@ def pool_size(ram_size: int) -> int:
     return min(max(ram_size // 32, 2 * MIB), 64 * MIB) & ~(2 * MIB - 1)
 
 
-class X86EmuLinux(Model):
+class X86EmuLinux(Workload):
     def __init__(self, params: Params):
         super().__init__(params)
-        self.system = None
         self.kernel: Kernel | None = None
         self.processes: list = []  # (cpu, tid, Process model) of every CPU thread
         load_families()
 
-    def setSystem(self, system) -> None:
-        self.system = system
-
     def _find_system(self):
-        if self.system is None and self.sim is not None:
-            for model in self.sim.models.values():
-                if getattr(model, "workload", None) is self and hasattr(model, "rams"):
-                    self.system = model
-                    break
         if self.system is None:
             raise ConfigError(Problem(self.name(), "this workload belongs to no System"))
         return self.system
@@ -64,7 +56,7 @@ class X86EmuLinux(Model):
         cpus = [m for m in self.sim.order if getattr(m, "is_cpu", False)
                 and getattr(m, "system", None) is system]  # fmt: skip
         for cpu in cpus:
-            procs = list(getattr(cpu.params, "workload", None) or [])
+            procs = list(cpu.params.workload or [])
             for tid, proc in enumerate(procs[: cpu.numThreads]):
                 self.processes.append((cpu, tid, proc))
         if not self.processes:
@@ -106,7 +98,7 @@ class X86EmuLinux(Model):
         from simobjs.se.cpu_ref import RefSeThread
 
         for cpu in cpus:
-            if not getattr(cpu.params, "workload", None):
+            if not cpu.params.workload:
                 continue
             if hasattr(cpu, "attach_se"):
                 cpu.attach_se(RefSeThread(cpu, self.kernel))

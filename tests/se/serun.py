@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import m5
-from simobjs.sim import core
+from simobjs.config.build import instantiate
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "configs"))
@@ -66,7 +66,7 @@ def run(program: str, args: list[str], cpu: str, outdir: Path, switch_to: str | 
     opts = options(program, args, cpu, switch_to, input, work_items, env)
     root = se_hello.build(opts)
     root.system.cpu[0].workload[0].cmd = [str(program), *args]  # arguments with any quoting
-    sim = core.instantiate(root, ckpt_dir=restore, outdir=str(outdir))
+    sim = instantiate(root, ckpt_dir=restore, outdir=str(outdir))
     system = root.system
     running = list(system.cpu)
     spare = list(getattr(system, "switch_cpus", []))

@@ -11,7 +11,7 @@ import pytest
 
 from simobjs.errors import ConfigError
 from simobjs.guest.se_build import se_example
-from simobjs.se.elf import ProgramError, inspect_program
+from simobjs.base.elf import ProgramError, inspect_program
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +81,8 @@ def test_a_process_with_a_bad_program_is_a_config_error(tmp_path, good, monkeypa
     opts = serun.options(str(good), [], "ref")
     root = serun.se_hello.build(opts)
     root.system.cpu[0].workload[0].executable = str(bad)
-    from simobjs.sim import core
+    from simobjs.config.build import instantiate
 
     with pytest.raises(ConfigError) as info:
-        core.instantiate(root, outdir=str(tmp_path / "out"))
+        instantiate(root, outdir=str(tmp_path / "out"))
     assert "x32" in str(info.value) and "32-bit" in str(info.value)
