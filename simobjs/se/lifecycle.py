@@ -14,10 +14,10 @@ import errno
 import os
 
 from simobjs.arch.x86.state import X86State
+from simobjs.base.elf import ProgramError, parse_program
 from simobjs.se import layout as L
 from simobjs.se import loader
 from simobjs.se import signals as S
-from simobjs.base.elf import ProgramError, parse_program
 from simobjs.se.files import FdTable
 from simobjs.se.fs import FsError
 from simobjs.se.mm import AddressSpace, SysError, Vma

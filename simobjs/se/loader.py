@@ -9,8 +9,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from simobjs.se import layout as L
 from simobjs.base.elf import PF_R, PF_W, PF_X, PT_PHDR, ProgramInfo
+from simobjs.se import layout as L
 from simobjs.se.mm import PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace, Vma, page_up
 from simobjs.se.physmem import PAGE, PAGE_SHIFT
 

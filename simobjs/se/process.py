@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 
-from simobjs.errors import ConfigError, Problem
 from simobjs.base.elf import ProgramError, inspect_program
+from simobjs.errors import ConfigError, Problem
 from simobjs.se.files import O_RDONLY, O_WRONLY, FdTable, Stream
 from simobjs.se.fs import FsError
 from simobjs.sim.model import Model, Params

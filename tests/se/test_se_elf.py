@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
+from simobjs.base.elf import ProgramError, inspect_program
 from simobjs.errors import ConfigError
 from simobjs.guest.se_build import se_example
-from simobjs.base.elf import ProgramError, inspect_program
 
 
 @pytest.fixture(scope="module")
