@@ -410,7 +410,7 @@ class BaseKvmCPU(BaseCPU):
             if counters is None and self._fast_run:
                 # arm, enter and read the thread's CPU time in C; the timer stays armed
                 # across the guest's own exits while this run's deadline stands
-                target = self.eventq._cur_tick + ticks
+                target = self.eventq.now + ticks
                 ns = 0 if target == self._armed_target else self.hostNs(ticks)
                 self._last_exit = timer.run_armed(vcpu, ns)
                 self._armed_target = None if self._last_exit is kx.INTR else target
