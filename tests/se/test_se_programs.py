@@ -16,7 +16,7 @@ CASES = {  # test id: (program, arguments, stdin, most ticks between random swit
     "misc": ("misc", ["crash"], "", 1_000_000_000),
 }
 MODES = [("glibc", "kvm"), ("glibc", "ref"), ("glibc", "switching"), ("musl", "kvm"),
-         ("musl", "ref")]  # fmt: skip
+         ("musl", "ref"), ("musl", "switching")]  # fmt: skip
 
 
 @pytest.fixture
