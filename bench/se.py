@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "configs"))
 
-from kvm.guestlib import Guest, assemble  # noqa: E402
+from simobjs.guest.snippets import Guest, assemble  # noqa: E402
 
 LOOP = str(HERE / "c" / "se_loops.c")
 KERNEL = str(HERE / "c" / "xorshift.c")
@@ -129,10 +129,10 @@ def c_exit_loop():
 def bare_unicorn_mips(code: bytes, n: int) -> float:
     """Plain Unicorn in count mode running the freestanding loop for n instructions."""
     import reference_cpu
-    from simobjs.cpu.reference.testing import CODE_AT, write_tables
     from unicorn import UC_ARCH_X86, UC_MODE_64, UC_PROT_ALL, Uc
     from unicorn import x86_const as X
 
+    from simobjs.guest.snippets import CODE_AT, write_tables
     from simobjs.mem.guest_ram import GuestRam
 
     ram = GuestRam(0, reference_cpu.RAM, name="bench-ram")
