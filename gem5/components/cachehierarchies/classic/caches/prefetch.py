@@ -5,23 +5,25 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from simobjs.params.desc import is_simobject_class
+
 _warned: set[str] = set()
 
 
 def default_prefetcher_class() -> Any:
-    """gem5's default (StridePrefetcher), whatever m5.objects gives for it."""
-    import m5.objects
+    """gem5's default, StridePrefetcher: the declaration, or m5.objects' stand-in."""
+    from m5.objects import StridePrefetcher
 
-    return getattr(m5.objects, "StridePrefetcher", None)
+    return StridePrefetcher
 
 
 def prefetcher_for(cache: str, prefetcher_cls: Any) -> Any:
     """An instance of `prefetcher_cls`, or None when it is gem5's default
-    StridePrefetcher: simobjs's caches model no prefetcher, so the standard
-    library's caches run without one (said once per cache class)."""
+    StridePrefetcher and simobjs does not declare it: the standard library's
+    caches then run without a prefetcher (said once per cache class)."""
     if prefetcher_cls is None:
         return None
-    if prefetcher_cls is default_prefetcher_class():
+    if prefetcher_cls is default_prefetcher_class() and not is_simobject_class(prefetcher_cls):
         if cache not in _warned:
             _warned.add(cache)
             print(
