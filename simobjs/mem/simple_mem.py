@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from simobjs.errors import SimulationError
 from simobjs.mem.guest_ram import GuestRam
+from simobjs.mem.memsys import statdefs
+from simobjs.mem.memsys.native import NativeSimpleMemory, requestor_names, system_of
 from simobjs.mem.packet import Packet
 from simobjs.mem.port import ResponsePort
 from simobjs.sim.model import ClockedModel, Params
@@ -20,6 +24,22 @@ class SimpleMemory(ClockedModel):
         self.writeable = bool(getattr(params, "writeable", True))
         self.ram: GuestRam | None = GuestRam(int(rng.start), int(rng.size()), name=self.name())
         self.port = ResponsePort("port", self, self.recvAtomic, lambda: [self.range])
+        self.native: NativeSimpleMemory | None = None
+
+    def init(self) -> None:
+        self.requestor_names = requestor_names(system_of(self))
+        self.native = NativeSimpleMemory(
+            latency=self.latency,
+            ticks_per_byte=float(self.params.bandwidth),
+            nreq=len(self.requestor_names),
+        )
+
+    def memsys_native(self, compiler: Any) -> Any:
+        """This memory in a CPU's compiled memory system (its latency and bandwidth)."""
+        return self.native.node
+
+    def regStats(self) -> None:
+        statdefs.memory_stats(self, self.native.s.mem, self.requestor_names)
 
     def getPort(self, name: str, index: int = -1):
         if name == "port":

@@ -260,6 +260,23 @@ class BaseAtomicSimpleCPU(BaseSimpleCPU):
         return True
 
 
+class BaseTimingSimpleCPU(BaseSimpleCPU):
+    """Simple CPU model in the 'timing' memory mode: each fetch and data access
+    waits for the latency of the memory system below its ports."""
+
+    type = "BaseTimingSimpleCPU"
+    cxx_class = "gem5::TimingSimpleCPU"
+    abstract = True
+
+    @classmethod
+    def memory_mode(cls) -> str:
+        return "timing"
+
+    @classmethod
+    def support_take_over(cls) -> bool:
+        return True
+
+
 __all__ = [
     "BaseAtomicSimpleCPU",
     "BaseCPU",
@@ -267,6 +284,7 @@ __all__ = [
     "BaseInterrupts",
     "BaseMMU",
     "BaseSimpleCPU",
+    "BaseTimingSimpleCPU",
     "BranchPredictor",
     "ExeTracer",
     "InstDecoder",
