@@ -152,15 +152,20 @@ class CpuMemory(Native):
                 path = path_to_memory(port, int(ram.start))
                 has_cache |= any(isinstance(m, Cache) for m in path)
         compiler = Compiler()
+        self.attach(compiler.node_of(icache_port), compiler.node_of(dcache_port), rams)
+        self.has_cache = has_cache
+        self.models = compiler.models
+
+    def attach(self, ifetch: Any, data: Any, rams: list[Any]) -> None:
+        """Point the CPU's ports at native nodes and tell it where RAM is (RAM alone
+        goes through the compiled model: everything else is device I/O)."""
         c = self.s
-        link(c.ifetch, compiler.node_of(icache_port))
-        link(c.data, compiler.node_of(dcache_port))
+        link(c.ifetch, ifetch)
+        link(c.data, data)
         c.nram = len(rams)
         for i, ram in enumerate(rams):
             c.ram_start[i] = int(ram.start)
             c.ram_end[i] = int(ram.start) + int(ram.size)
-        self.has_cache = has_cache
-        self.models = compiler.models
 
     # -- a slice -----------------------------------------------------------------------------
     def begin(self, now: int, tick_limit: int) -> None:

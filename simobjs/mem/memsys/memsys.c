@@ -274,26 +274,38 @@ static uint64_t simple_access(struct ms_simple *s, uint32_t cmd, uint32_t size, 
 
 /* ------------------------------------------------------------------ DRAM -- */
 
+static inline int is_pow2(uint64_t v) { return v && !(v & (v - 1)); }
+
+static inline uint64_t divmod(uint64_t *a, uint64_t n)
+{
+    /* powers of two (every gem5 preset) are a mask and a shift */
+    uint64_t r;
+    if (is_pow2(n)) {
+        r = *a & (n - 1);
+        *a >>= __builtin_ctzll(n);
+    } else {
+        r = *a % n;
+        *a /= n;
+    }
+    return r;
+}
+
 static void dram_decode(struct ms_dram *d, uint64_t burst, uint32_t *rank, uint32_t *bank,
                         uint64_t *row)
 {
     uint64_t a = burst;
     if (d->mapping == MS_RoCoRaBaCh) {
         /* a single channel: bank bits lowest, then rank, then the column */
-        *bank = (uint32_t)(a % d->banks);
-        a /= d->banks;
-        *rank = (uint32_t)(a % d->ranks);
-        a /= d->ranks;
-        a /= d->bursts_per_row;
+        *bank = (uint32_t)divmod(&a, d->banks);
+        *rank = (uint32_t)divmod(&a, d->ranks);
+        divmod(&a, d->bursts_per_row);
     } else {
         /* RoRaBaCoCh and RoRaBaChCo: sequential lines share a row */
-        a /= d->bursts_per_row;
-        *bank = (uint32_t)(a % d->banks);
-        a /= d->banks;
-        *rank = (uint32_t)(a % d->ranks);
-        a /= d->ranks;
+        divmod(&a, d->bursts_per_row);
+        *bank = (uint32_t)divmod(&a, d->banks);
+        *rank = (uint32_t)divmod(&a, d->ranks);
     }
-    *row = d->rows ? a % d->rows : a;
+    *row = d->rows ? divmod(&a, d->rows) : a;
 }
 
 static void precharge(struct ms_dram *d, struct ms_bank *b, uint64_t at)
@@ -327,16 +339,13 @@ static void refresh(struct ms_dram *d, uint32_t r, uint64_t t)
 /* gem5's open_adaptive/close_adaptive look at the queue being served: another
    request to the same row keeps the row open, one to another row of the same
    bank (open_adaptive) closes it. */
-static int queued_hit_or_conflict(struct ms_dram *d, uint32_t rank, uint32_t bank, uint64_t row,
+static int queued_hit_or_conflict(struct ms_dram *d, uint32_t bank_id, uint64_t row,
                                   int *conflict)
 {
     *conflict = 0;
     for (uint32_t i = 0; i < d->wq_len; i++) {
-        uint32_t r, b;
-        uint64_t w;
-        dram_decode(d, d->wq[i] / d->burst_size, &r, &b, &w);
-        if (r == rank && b == bank) {
-            if (w == row)
+        if (d->wq_bank[i] == bank_id) {
+            if (d->wq_row[i] == row)
                 return 1;
             *conflict = 1;
         }
@@ -401,7 +410,7 @@ static uint64_t dram_burst(struct ms_dram *d, uint64_t offset, int is_read, uint
         (d->page_policy == MS_PAGE_OPEN_ADAPTIVE || d->page_policy == MS_PAGE_CLOSE_ADAPTIVE)) {
         int conflict = 0, more_hits = 0;
         if (from_write_queue)
-            more_hits = queued_hit_or_conflict(d, r, bk, row, &conflict);
+            more_hits = queued_hit_or_conflict(d, (uint32_t)bank_id, row, &conflict);
         auto_pre = !more_hits && (conflict || d->page_policy == MS_PAGE_CLOSE_ADAPTIVE);
     }
     if (auto_pre)
@@ -433,18 +442,18 @@ static void dram_issue_writes(struct ms_dram *d, uint64_t t, uint32_t keep)
         uint32_t pick = 0;
         if (d->frfcfs) {
             for (uint32_t i = 0; i < d->wq_len; i++) {
-                uint32_t r, b;
-                uint64_t row;
-                dram_decode(d, d->wq[i] / d->burst_size, &r, &b, &row);
-                if (d->bank[(uint64_t)r * d->banks + b].open_row == row) {
+                if (d->bank[d->wq_bank[i]].open_row == d->wq_row[i]) {
                     pick = i;
                     break;
                 }
             }
         }
         uint64_t offset = d->wq[pick];
-        memmove(&d->wq[pick], &d->wq[pick + 1], (d->wq_len - pick - 1) * sizeof(uint64_t));
-        memmove(&d->wq_req[pick], &d->wq_req[pick + 1], (d->wq_len - pick - 1) * sizeof(uint32_t));
+        uint32_t tail = d->wq_len - pick - 1;
+        memmove(&d->wq[pick], &d->wq[pick + 1], tail * sizeof(uint64_t));
+        memmove(&d->wq_req[pick], &d->wq_req[pick + 1], tail * sizeof(uint32_t));
+        memmove(&d->wq_bank[pick], &d->wq_bank[pick + 1], tail * sizeof(uint32_t));
+        memmove(&d->wq_row[pick], &d->wq_row[pick + 1], tail * sizeof(uint64_t));
         d->wq_len--;
         dram_burst(d, offset, 0, t, 1); /* the bank and bus state order the writes */
     }
@@ -516,8 +525,13 @@ static uint64_t dram_access(struct ms_dram *d, uint32_t cmd, uint64_t addr, uint
         }
         if (d->wq_len >= d->wq_cap)
             dram_issue_writes(d, t, d->wq_cap - 1);
+        uint32_t r, bk;
+        uint64_t row;
+        dram_decode(d, b / d->burst_size, &r, &bk, &row);
         d->wq[d->wq_len] = b;
         d->wq_req[d->wq_len] = req;
+        d->wq_bank[d->wq_len] = r * d->banks + bk;
+        d->wq_row[d->wq_len] = row;
         d->wq_len++;
     }
     if (d->wq_len > d->wq_low) {

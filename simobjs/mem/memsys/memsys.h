@@ -149,6 +149,8 @@ struct ms_dram {
     uint64_t atomic_latency;  /* gem5's accessLatency(): tRP + tRCD + tCL */
     uint64_t *wq;             /* [wq_cap] queued write bursts (offsets) */
     uint32_t *wq_req;         /* [wq_cap] their requestors */
+    uint32_t *wq_bank;        /* [wq_cap] their rank * banks + bank */
+    uint64_t *wq_row;         /* [wq_cap] their rows */
     struct ms_bank *bank;     /* [ranks * banks] */
     struct ms_rank *rank;     /* [ranks] */
     uint64_t last_arrival;

@@ -186,6 +186,8 @@ class NativeDram(Native):
             setattr(d, name, value)
         d.wq = self.array("uint64_t", wq_cap)
         d.wq_req = self.array("uint32_t", wq_cap)
+        d.wq_bank = self.array("uint32_t", wq_cap)
+        d.wq_row = self.array("uint64_t", wq_cap)
         d.bank = self.array("struct ms_bank", ranks * banks)
         d.rank = self.array("struct ms_rank", ranks)
         for field in ("rq_read_bytes", "rq_write_bytes", "rq_read_acc", "rq_write_acc",
