@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 MEMORY_MODES = {"kvm": "atomic_noncaching", "reference": "atomic", "timing": "timing"}
 
 
@@ -27,10 +26,10 @@ def build_system(
     a SimpleMemory.
     """
     from m5.objects import (
-        DDR3_1600_8x8,
         I8254,
         I8259,
         AddrRange,
+        DDR3_1600_8x8,
         KvmVM,
         L2XBar,
         MemCtrl,
