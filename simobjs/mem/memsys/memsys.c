@@ -616,8 +616,9 @@ static inline void finish_inst(struct ms_cpu *c)
     if (c->timing) {
         c->now = max64(edge(c->now, p), c->inst_start + p);
     } else {
+        /* `now` has moved past inst_start only by what device I/O charged */
         uint64_t stall = p ? (c->stall + p - 1) / p * p : c->stall;
-        c->now = c->inst_start + p + stall;
+        c->now += p + stall;
     }
     c->in_inst = 0;
 }

@@ -130,29 +130,35 @@ def cache_stats(cache: Any, native: Any, names: Sequence[str]) -> None:
     stats.Scalar(cache, "dataExpansions", "number of data expansions", unit=Count, **PER_REQ)
     stats.Scalar(cache, "dataContractions", "number of data contractions", unit=Count, **PER_REQ)
     for cmd in COMMANDS:
-        _cmd_stats(cache, cmd, cmd_fn, names)
+        _cmd_stats(cache, cmd, native, names)
 
 
-def _cmd_stats(cache: Any, cmd: str, cmd_fn: Callable, names: Sequence[str]) -> None:
+def _cmd_stats(cache: Any, cmd: str, native: Any, names: Sequence[str]) -> None:
+    """One CacheCmdStats group: the counters are Vectors (reset with the stats), the
+    rest formulas over them."""
     nreq = len(names)
-    hits, misses = cmd_fn(cmd, "hits"), cmd_fn(cmd, "misses")
-    miss_lat = cmd_fn(cmd, "missLatency")
-    mshr_misses, mshr_lat = cmd_fn(cmd, "mshrMisses"), cmd_fn(cmd, "mshrMissLatency")
+
+    def counters(stat: str, desc: str, unit: str) -> Callable[[], list[float]]:
+        view = native.counters(cmd, CACHE_STATS.index(stat))
+        vec = CounterVector(cache, f"{cmd}.{stat}", desc, view, subnames=names, unit=unit,
+                            total=True, **PER_REQ)  # fmt: skip
+        return vec.values
+
+    n = cmd
+    hits = counters("hits", f"number of {n} hits", Count)
+    misses = counters("misses", f"number of {n} misses", Count)
+    counters("hitLatency", f"number of {n} hit ticks", Tick)
+    miss_lat = counters("missLatency", f"number of {n} miss ticks", Tick)
     accesses = _add(hits, misses)
     zeros = lambda: [0.0] * nreq  # noqa: E731
     v = _vector
-    n = cmd
-    v(cache, f"{n}.hits", f"number of {n} hits", hits, Count, names)
-    v(cache, f"{n}.misses", f"number of {n} misses", misses, Count, names)
-    v(cache, f"{n}.hitLatency", f"number of {n} hit ticks", cmd_fn(cmd, "hitLatency"), Tick, names)
-    v(cache, f"{n}.missLatency", f"number of {n} miss ticks", miss_lat, Tick, names)
     v(cache, f"{n}.accesses", f"number of {n} accesses(hits+misses)", accesses, Count, names)
     _ratio(cache, f"{n}.missRate", f"miss rate for {n} accesses", misses, accesses, Ratio, names)
     _ratio(cache, f"{n}.avgMissLatency", f"average {n} miss latency", miss_lat, misses, TPC, names)
     v(cache, f"{n}.mshrHits", f"number of {n} MSHR hits", zeros, Count, names)
-    v(cache, f"{n}.mshrMisses", f"number of {n} MSHR misses", mshr_misses, Count, names)
+    mshr_misses = counters("mshrMisses", f"number of {n} MSHR misses", Count)
     v(cache, f"{n}.mshrUncacheable", f"number of {n} MSHR uncacheable", zeros, Count, names)
-    v(cache, f"{n}.mshrMissLatency", f"number of {n} MSHR miss ticks", mshr_lat, Tick, names)
+    mshr_lat = counters("mshrMissLatency", f"number of {n} MSHR miss ticks", Tick)
     v(cache, f"{n}.mshrUncacheableLatency", f"number of {n} MSHR uncacheable ticks", zeros, Tick,
       names)  # fmt: skip
     _ratio(cache, f"{n}.mshrMissRate", f"mshr miss rate for {n} accesses", mshr_misses, accesses,
