@@ -21,6 +21,16 @@ SLOW = {"compute"}  # 100 M instructions: seconds on the timing CPU with caches
 CACHES = ("system.cpu.icache", "system.cpu.dcache", "system.l2cache")
 
 
+_timing: dict[str, object] = {}
+
+
+def timing_run(name: str):
+    """The timing CPU's run of `name` with caches and DDR3 (once per session)."""
+    if name not in _timing:
+        _timing[name] = run(name, cpu="timing", **MEMSYS)
+    return _timing[name]
+
+
 def host_independent(values: dict) -> dict:
     """Every stat but the host* ones, with nan made comparable."""
     return {k: json.dumps(v) for k, v in values.items() if not k.split(".")[-1].startswith("host")}
@@ -36,7 +46,7 @@ def total(stats: dict, name: str) -> float:
     "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in EXAMPLES]
 )
 def test_examples_on_the_timing_cpu_with_caches_and_ddr3(name):
-    r = run(name, cpu="timing", **MEMSYS)
+    r = timing_run(name)
     assert r.output == expected(name)
     assert (r.causes[-1], r.code) == ("m5_exit instruction encountered", 0)
     if name in DETERMINISTIC:
@@ -51,7 +61,7 @@ def test_examples_on_the_timing_cpu_with_caches_and_ddr3(name):
 
 
 def test_timing_statistics_are_deterministic():
-    runs = [run("switch", cpu="timing", **MEMSYS) for _ in range(2)]
+    runs = [timing_run("switch"), run("switch", cpu="timing", **MEMSYS)]
     a, b = (host_independent(r.stats) for r in runs)
     assert a == b
     assert runs[0].ticks == runs[1].ticks
@@ -60,7 +70,7 @@ def test_timing_statistics_are_deterministic():
 
 def test_the_atomic_cpu_with_caches_counts_the_same_hits_and_misses_at_one_cycle_each():
     """gem5's atomic mode with caches: same accesses, same hits and misses, no stalls."""
-    timing = run("switch", cpu="timing", **MEMSYS).stats
+    timing = timing_run("switch").stats
     atomic = run("switch", cpu="reference", **MEMSYS).stats
     # no cache stalls: a cycle an instruction (plus what the UART charges for the output)
     insts = atomic["system.cpu.commitStats0.numInsts"]
@@ -77,8 +87,8 @@ def test_the_atomic_cpu_with_caches_counts_the_same_hits_and_misses_at_one_cycle
 
 
 def test_a_memory_bound_guest_misses_where_a_compute_bound_one_hits():
-    walk = run("memwalk", cpu="timing", **MEMSYS).stats
-    hello = run("fpu", cpu="timing", **MEMSYS).stats
+    walk = timing_run("memwalk").stats
+    hello = timing_run("fpu").stats
 
     def rate(s: dict, cache: str) -> float:
         return total(s, f"{cache}.demandMisses") / total(s, f"{cache}.demandAccesses")
@@ -107,11 +117,11 @@ def test_kvm_fast_forward_then_timing_with_caches_then_back():
 
 @pytest.mark.kvm
 def test_random_switches_between_kvm_and_the_timing_cpu_with_caches():
-    mean = run("uart_stress", cpu="timing", **MEMSYS).ticks // 100
-    r = run("uart_stress", cpu="kvm", switch_to="timing", random_switch_every=2 * mean, seed=7,
+    mean = timing_run("switch").ticks // 40
+    r = run("switch", cpu="kvm", switch_to="timing", random_switch_every=2 * mean, seed=7,
             **MEMSYS)  # fmt: skip
-    assert r.output == expected("uart_stress")
-    assert r.mem_hash == reference_run("uart_stress").mem_hash
+    assert r.output == expected("switch")
+    assert r.mem_hash == reference_run("switch").mem_hash
     assert r.switches >= 20
 
 
