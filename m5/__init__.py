@@ -23,11 +23,12 @@ from m5.simulate import (
     simulate,
     switchCpus,
 )
+from m5.util import fatal, inform, panic, warn
 
 __all__ = [
     "MaxTick", "checkpoint", "close", "curTick", "drain", "exitSimLoop", "finalize", "getMaxTick",
     "instantiate", "memInvalidate", "memWriteback", "scheduleTickExitAbsolute",
     "scheduleTickExitFromCurrent", "setMaxTick", "simulate", "switchCpus", "core", "debug",
     "objects", "params", "proxy", "stats", "ticks", "util", "options", "getOutputDir",
-    "setOutputDir",
+    "setOutputDir", "fatal", "inform", "panic", "warn",
 ]  # fmt: skip
