@@ -171,6 +171,15 @@ class ReferenceEngine:
             raise UcError(status)
         return handle
 
+    def detach_c_hooks(self) -> None:
+        """Remove the C code (and memory) hooks: plain Unicorn from here on, for benches that
+        compare with it. Counting stops with them; the engine is not usable for run() after."""
+        for handle in self._c_hooks:
+            uclib.uc_hook_del(self.uc._uch, handle)
+        self._c_hooks = []
+        self.uc.ctl_flush_tb()  # translated code still calls the hooks
+        self.uc.reg_write(X.UC_X86_REG_CR3, self.uc.reg_read(X.UC_X86_REG_CR3))  # and the TLB
+
     # -- state -----------------------------------------------------------------------------
     def load_state(self, state: X86State) -> None:
         """Make `state` the engine's state, exactly (flushes TBs and the TLB)."""
