@@ -15,6 +15,8 @@ import pytest
 from pcrun import DETERMINISTIC, EXAMPLES, expected, run, stat_values
 from test_examples import reference_run
 
+from simobjs.errors import CheckpointError
+
 HERE = Path(__file__).resolve().parent
 MEMSYS = {"caches": True, "dram": True}
 SLOW = {"compute"}  # 100 M instructions: seconds on the timing CPU with caches
@@ -192,3 +194,7 @@ def test_a_checkpoint_taken_with_caches_restores_into_any_cpu(tmp_path):
         restored = restore(ckpt, spec, tmp_path / spec)
         assert restored["output"] == want, spec
         assert (restored["cause"], restored["code"]) == ("m5_exit instruction encountered", 0)
+    # a checkpoint whose caches held dirty lines is refused, as gem5 does
+    (Path(ckpt) / "m5.cpt").write_text(cpt.replace("bad_checkpoint=false", "bad_checkpoint=true"))
+    with pytest.raises(CheckpointError, match="dirty caches"):
+        run("checkpoint", cpu="timing", restore=ckpt, **MEMSYS)
