@@ -48,6 +48,7 @@ class X86AtomicSimpleCPU(BaseCPU):
         self.engine: ReferenceEngine | None = None
         self.memory: CpuMemory | None = None  # the compiled memory system, when in use
         self._memory_stale = True  # the port bindings changed since the last compile
+        self._resume_at = 0  # where a drained slice ended (compiled memory system)
         self._state = X86State()
         self._io_ticks = 0
         self._slice_start = 0
@@ -321,7 +322,11 @@ class X86AtomicSimpleCPU(BaseCPU):
         if self.commitEvent.scheduled():
             self.eventq.deschedule(self.commitEvent)
         self._run_commit()
+        self._resume_at = 0
         if self.tickEvent.scheduled():
+            if self.memory is not None:
+                # the last instruction's accesses end then: resuming here keeps that time
+                self._resume_at = self.tickEvent.when()
             self.eventq.deschedule(self.tickEvent)
         return DrainState.Drained
 
@@ -330,7 +335,7 @@ class X86AtomicSimpleCPU(BaseCPU):
             return
         self.verifyMemoryMode()
         if self.thread.status() == Status.Active:
-            self.schedule(self.tickEvent, self.nextCycle())
+            self.schedule(self.tickEvent, max(self.nextCycle(), self._resume_at))
 
     def switchOut(self) -> None:
         super().switchOut()

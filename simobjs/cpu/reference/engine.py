@@ -53,11 +53,15 @@ class Instrument(Protocol):
     `user_data` points at a structure whose first member has the layout of
     `struct ref_counter`: the engine counts and stops through it as usual.
     `mem_hook` (0 for none) is installed for data reads and writes.
+    `translations_changed()` is called after every exception, interrupt or
+    syscall the engine delivers.
     """
 
     code_hook: int
     mem_hook: int
     user_data: int
+
+    def translations_changed(self) -> None: ...
 
 
 class HooksNotBuilt(ImportError):
@@ -275,6 +279,9 @@ class ReferenceEngine:
                 raise err
             if self._event is not None:
                 self.shutdown = delivery.handle_event(self, self._event)
+                if self.instrument is not None:
+                    # a handler (a syscall, a page fault) may have changed the mappings
+                    self.instrument.translations_changed()
                 if self.shutdown:
                     return self._stop("triple-fault", self.shutdown)
                 if self._stop_request:

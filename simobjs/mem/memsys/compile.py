@@ -138,6 +138,10 @@ class CpuMemory(Native):
     def user_data(self) -> int:
         return int(ffi.cast("uintptr_t", self.s))
 
+    def translations_changed(self) -> None:
+        """Forget the instruction-fetch translations (the guest's mappings may differ)."""
+        lib.ms_cpu_flush_translations(self.s)
+
     # -- compiling ------------------------------------------------------------------------
     def compile(self, icache_port: Port, dcache_port: Port, rams: list[Any]) -> None:
         """(Re)link this CPU to the models below its ports; check every RAM is reachable."""

@@ -647,6 +647,11 @@ void ms_cpu_begin(struct ms_cpu *c, uint64_t now, uint64_t tick_limit)
     memset(c->tlb_vpage, 0, sizeof(c->tlb_vpage));
 }
 
+void ms_cpu_flush_translations(struct ms_cpu *c)
+{
+    memset(c->tlb_vpage, 0, sizeof(c->tlb_vpage));
+}
+
 uint64_t ms_cpu_end(struct ms_cpu *c)
 {
     if (c->in_inst)

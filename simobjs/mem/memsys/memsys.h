@@ -205,7 +205,8 @@ struct ms_cpu {
     uint32_t pad;
     uint64_t ram_start[8];
     uint64_t ram_end[8];
-    uint64_t tlb_vpage[64];   /* instruction-fetch translations, flushed per slice */
+    uint64_t tlb_vpage[64];   /* instruction-fetch translations, flushed per slice and
+                                 after every event the engine delivers */
     uint64_t tlb_ppage[64];
     int (*vmem_translate)(void *uc, uint64_t va, int prot, uint64_t *pa);
     struct ms_node ifetch;    /* what icache_port is bound to */
@@ -215,6 +216,7 @@ struct ms_cpu {
 uint64_t ms_access(struct ms_node *node, uint32_t cmd, uint64_t addr, uint32_t size,
                    uint32_t rq, uint64_t t, int mode);
 void ms_cpu_begin(struct ms_cpu *cpu, uint64_t now, uint64_t tick_limit);
+void ms_cpu_flush_translations(struct ms_cpu *cpu);
 uint64_t ms_cpu_end(struct ms_cpu *cpu);
 void ms_code_hook(void *uc, uint64_t address, uint32_t size, void *user_data);
 void ms_mem_hook(void *uc, int type, uint64_t address, int size, int64_t value, void *user_data);
