@@ -14,7 +14,7 @@ import ctypes
 from typing import Any
 
 from simobjs.errors import ConfigError, Problem
-from simobjs.mem.memsys.native import Native, ffi, lib, link
+from simobjs.mem.memsys.native import Native, ffi, lib, link, period_inverse
 from simobjs.mem.port import Port
 
 FETCH_BYTES = 8  # gem5's x86 decoder asks for sizeof(MachInst) bytes per fetch
@@ -109,8 +109,11 @@ class CpuMemory(Native):
     def __init__(self, *, period: int, timing: bool, inst_rq: int, data_rq: int,
                  line_size: int, inst_stalls: bool = False, data_stalls: bool = False) -> None:  # fmt: skip
         super().__init__()
+        if line_size <= 0 or line_size & (line_size - 1):
+            raise ValueError(f"the cache line size must be a power of two, got {line_size}")
         c = self.s
         c.period = period
+        c.period_inv = period_inverse(period)
         c.timing = lib.MS_TIMING if timing else lib.MS_ATOMIC
         c.inst_stalls, c.data_stalls = int(inst_stalls), int(data_stalls)
         c.inst_rq, c.data_rq = inst_rq, data_rq

@@ -23,10 +23,21 @@
 
 static inline uint64_t max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
-/* The first clock edge at or after t (gem5's clockEdge()). */
-static inline uint64_t edge(uint64_t t, uint64_t period)
+/* The first clock edge at or after t (gem5's clockEdge()). `inv` is
+   (2**64 - 1) / period: the quotient from a multiply is low by at most two,
+   which the loop corrects, so no 64-bit division sits on every access. */
+static inline uint64_t edge(uint64_t t, uint64_t period, uint64_t inv)
 {
-    return period ? (t + period - 1) / period * period : t;
+    if (!period)
+        return t;
+    uint64_t x = t + period - 1;
+    uint64_t q = (uint64_t)(((unsigned __int128)x * inv) >> 64);
+    uint64_t r = x - q * period;
+    while (r >= period) {
+        q++;
+        r -= period;
+    }
+    return q * period;
 }
 
 static inline int is_read_cmd(uint32_t cmd)
@@ -124,8 +135,11 @@ static uint64_t cache_access(struct ms_cache *c, uint32_t cmd, uint64_t addr, ui
     uint32_t req = rq & 0xffff;
     uint64_t line = addr >> c->line_shift;
     uint64_t base = (line & (c->sets - 1)) * c->assoc;
-    int way = find_way(c, base, line + 1);
-    uint64_t t0 = mode == MS_TIMING ? edge(t, c->period) : t;
+    /* a line can only be in its own set: if the last slot found holds it, it is here */
+    int way = c->line[c->last] == line + 1 ? (int)(c->last - base) : find_way(c, base, line + 1);
+    if (way >= 0)
+        c->last = base + (uint64_t)way;
+    uint64_t t0 = mode == MS_TIMING ? edge(t, c->period, c->period_inv) : t;
     (void)size;
 
     if (cmd == MS_WritebackDirty || cmd == MS_WritebackClean) {
@@ -179,7 +193,7 @@ static uint64_t cache_access(struct ms_cache *c, uint32_t cmd, uint64_t addr, ui
     int got_dirty = 0;
     uint64_t back = access(&c->below, down, line << c->line_shift, 1u << c->line_shift, rq, fwd,
                            mode, &got_dirty);
-    uint64_t done = mode == MS_TIMING ? edge(back, c->period) + c->resp_lat : back;
+    uint64_t done = mode == MS_TIMING ? edge(back, c->period, c->period_inv) + c->resp_lat : back;
     /* gem5's allocOnFill: a mostly-exclusive cache only keeps lines that do not
        come from a cache above */
     if (!c->mostly_excl || !from_cache(cmd)) {
@@ -234,11 +248,11 @@ static uint64_t xbar_access(struct ms_xbar *x, uint32_t cmd, uint64_t addr, uint
     }
     if (mode != MS_TIMING)
         return access(to, cmd, addr, size, rq, t, mode, dirty_up);
-    uint64_t out = edge(t, x->period) + x->req_lat + (is_posted(cmd) ? 0 : x->snoop_lat);
+    uint64_t out = edge(t, x->period, x->period_inv) + x->req_lat + (is_posted(cmd) ? 0 : x->snoop_lat);
     uint64_t back = access(to, cmd, addr, size, rq, out, mode, dirty_up);
     if (is_posted(cmd))
         return out;
-    return edge(back, x->period) + x->resp_lat;
+    return edge(back, x->period, x->period_inv) + x->resp_lat;
 }
 
 /* -------------------------------------------------------------- memories -- */
@@ -602,7 +616,7 @@ static inline void cpu_access(struct ms_cpu *c, struct ms_node *node, uint32_t c
 {
     uint64_t done = ms_access(node, cmd, pa, size, rq, c->now, (int)c->timing);
     if (c->timing)
-        c->now = edge(done, c->period);
+        c->now = edge(done, c->period, c->period_inv);
     else if (stalls)
         c->stall += done - c->now;
 }
@@ -614,11 +628,10 @@ static inline void finish_inst(struct ms_cpu *c)
 {
     uint64_t p = c->period;
     if (c->timing) {
-        c->now = max64(edge(c->now, p), c->inst_start + p);
+        c->now = max64(edge(c->now, p, c->period_inv), c->inst_start + p);
     } else {
         /* `now` has moved past inst_start only by what device I/O charged */
-        uint64_t stall = p ? (c->stall + p - 1) / p * p : c->stall;
-        c->now += p + stall;
+        c->now += p + (c->stall ? edge(c->stall, p, c->period_inv) : 0);
     }
     c->in_inst = 0;
 }
@@ -685,7 +698,7 @@ void ms_code_hook(void *uc, uint64_t address, uint32_t size, void *user_data)
     if (again)
         return;
     uint32_t fb = c->fetch_bytes;
-    uint64_t chunk = address / fb * fb, end = address + size;
+    uint64_t chunk = address & ~(uint64_t)(fb - 1), end = address + size;
     int stalls = c->inst_stalls;
     for (; chunk < end; chunk += fb) {
         uint64_t pa;
@@ -708,7 +721,7 @@ void ms_mem_hook(void *uc, int type, uint64_t address, int size, int64_t value, 
     uint32_t cmd = type == UC_MEM_WRITE_TYPE ? MS_WriteReq : MS_ReadReq;
     uint64_t a = address, end = address + (uint64_t)size, line = c->line_size;
     while (a < end) {
-        uint64_t next = (a / line + 1) * line;
+        uint64_t next = (a | (line - 1)) + 1;
         uint64_t stop = next < end ? next : end;
         cpu_access(c, &c->data, cmd, a, (uint32_t)(stop - a), c->data_rq, (int)c->data_stalls);
         a = stop;

@@ -58,6 +58,7 @@ struct ms_cache {
     uint32_t nreq;            /* requestors known to the system */
     uint32_t wb_req;          /* the "writebacks" requestor */
     uint64_t period;
+    uint64_t period_inv;      /* (2**64 - 1) / period: clock edges without a division */
     uint64_t tag_lat;
     uint64_t data_lat;
     uint64_t resp_lat;
@@ -65,6 +66,7 @@ struct ms_cache {
     uint8_t *dirty;           /* [sets * assoc] */
     uint64_t *stamp;          /* [sets * assoc] replacement order */
     uint64_t clock;           /* source of stamps */
+    uint64_t last;            /* the slot of the last line found: checked first */
     uint64_t *stats;          /* [MS_NCMD][MS_NCSTAT][nreq] */
     uint64_t *writebacks;     /* [nreq] */
     uint64_t replacements;
@@ -79,6 +81,7 @@ struct ms_route {
 
 struct ms_xbar {
     uint64_t period;
+    uint64_t period_inv;
     uint64_t req_lat;         /* (frontend + forward) cycles, in ticks */
     uint64_t snoop_lat;       /* snoop filter lookup, in ticks (coherent crossbars) */
     uint64_t resp_lat;
@@ -193,14 +196,15 @@ struct ms_cpu {
     uint64_t inst_start;
     uint64_t stall;           /* atomic mode: this instruction's access latency */
     uint64_t period;
+    uint64_t period_inv;
     uint32_t timing;          /* MS_TIMING or MS_ATOMIC */
     uint32_t inst_stalls;     /* atomic mode: simulate_inst_stalls */
     uint32_t data_stalls;     /* atomic mode: simulate_data_stalls */
     uint32_t in_inst;
     uint32_t inst_rq;
     uint32_t data_rq;
-    uint32_t line_size;
-    uint32_t fetch_bytes;     /* gem5's x86 decoder fetches 8-byte chunks */
+    uint32_t line_size;       /* a power of two */
+    uint32_t fetch_bytes;     /* gem5's x86 decoder fetches 8-byte chunks (a power of two) */
     uint32_t nram;
     uint32_t pad;
     uint64_t ram_start[8];

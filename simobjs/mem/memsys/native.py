@@ -72,6 +72,11 @@ def u64_view(ptr: Any, n: int) -> memoryview:
     return memoryview(ffi.buffer(ptr, 8 * n)).cast("Q")
 
 
+def period_inverse(period: int) -> int:
+    """(2**64 - 1) // period: what the C side multiplies by to find clock edges."""
+    return (2**64 - 1) // period if period else 0
+
+
 def new_u64(n: int) -> Any:
     return ffi.new("uint64_t[]", max(n, 1))
 
@@ -123,6 +128,7 @@ class NativeCache(Native):
         c.mostly_excl, c.read_only = int(mostly_excl), int(read_only)
         c.nreq, c.wb_req = nreq, wb_req
         c.period, c.tag_lat, c.data_lat, c.resp_lat = period, tag_lat, data_lat, resp_lat
+        c.period_inv = period_inverse(period)
         n = sets * assoc
         c.line = self.array("uint64_t", n)
         c.dirty = self.array("uint8_t", n)
@@ -145,6 +151,7 @@ class NativeXBar(Native):
         super().__init__()
         x = self.s
         x.period, x.req_lat, x.snoop_lat, x.resp_lat = period, req_lat, snoop_lat, resp_lat
+        x.period_inv = period_inverse(period)
         link(x.deflt, None)
 
     def set_routes(self, routes: Sequence[tuple[int, int, Any]], default: Any) -> None:
