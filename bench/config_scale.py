@@ -12,6 +12,7 @@ import gc
 import sys
 import time
 
+from simobjs.base import ticks
 from simobjs.config import config_dot, config_ini, config_json, prepare
 from simobjs.objects import (
     KvmVM,
@@ -28,7 +29,6 @@ from simobjs.objects import (
 )
 from simobjs.params import AddrRange
 from simobjs.params.simobject import reset_for_tests
-from simobjs.sim import ticks
 
 # One group = a KVM CPU with its ISA, decoder, LAPIC, MMU, tracer and power
 # state, a memory region with its power state and a UART with its power state.

@@ -34,9 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kvm.exits import IoExit, MmioExit
-from kvm.guestlib import Guest, assemble
 from kvm.system import Kvm
 from kvm.timers import PosixKvmTimer
+from simobjs.guest.snippets import Guest, assemble
 
 HERE = Path(__file__).resolve().parent
 MMIO = 0x10000000

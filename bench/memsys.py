@@ -25,10 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from simobjs.base import ticks  # noqa: E402
 from simobjs.demo.config import build_system  # noqa: E402
 from simobjs.guest import example_guest  # noqa: E402
 from simobjs.params.simobject import reset_for_tests  # noqa: E402
-from simobjs.sim import core, ticks  # noqa: E402
+from simobjs.sim import core  # noqa: E402
 
 # (guest, K: instructions before the window, N: the window) - both windows end before
 # the guest's first output

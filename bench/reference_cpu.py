@@ -18,7 +18,7 @@ import time
 from unicorn import UC_ARCH_X86, UC_MODE_64, UC_PROT_ALL, Uc
 
 from simobjs.cpu.reference.engine import ReferenceEngine
-from simobjs.cpu.reference.testing import CODE_AT, assemble, long_mode_state, write_tables
+from simobjs.guest.snippets import CODE_AT, assemble, long_mode_state, write_tables
 from simobjs.mem.guest_ram import GuestRam
 
 RAM = 4 << 20
@@ -93,7 +93,7 @@ def _rip() -> int:
 def _long_mode(uc: Uc) -> None:
     from unicorn import x86_const as X
 
-    from kvm.guestlib import GDT_AT, PML4_AT
+    from simobjs.guest.snippets import GDT_AT, PML4_AT
 
     uc.reg_write(X.UC_X86_REG_GDTR, (0, GDT_AT, 7 * 8 - 1, 0))
     uc.reg_write(X.UC_X86_REG_CR4, 0x620)

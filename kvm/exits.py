@@ -167,6 +167,27 @@ IRQ_WINDOW_OPEN = IrqWindowOpenExit()
 NMI = NmiExit()
 
 
+_REASONS = {
+    IoExit: lib.KVM_EXIT_IO, MmioExit: lib.KVM_EXIT_MMIO, HltExit: lib.KVM_EXIT_HLT,
+    IntrExit: lib.KVM_EXIT_INTR, ShutdownExit: lib.KVM_EXIT_SHUTDOWN,
+    IrqWindowOpenExit: lib.KVM_EXIT_IRQ_WINDOW_OPEN, NmiExit: lib.KVM_EXIT_NMI,
+    FailEntryExit: lib.KVM_EXIT_FAIL_ENTRY, InternalErrorExit: lib.KVM_EXIT_INTERNAL_ERROR,
+    ExceptionExit: lib.KVM_EXIT_EXCEPTION, HypercallExit: lib.KVM_EXIT_HYPERCALL,
+    DebugExit: lib.KVM_EXIT_DEBUG, SystemEventExit: lib.KVM_EXIT_SYSTEM_EVENT,
+}  # fmt: skip
+EXIT_UNKNOWN = lib.KVM_EXIT_UNKNOWN
+EXIT_SHUTDOWN = lib.KVM_EXIT_SHUTDOWN
+
+
+def exit_reason(exit_: Exit) -> int:
+    """The KVM_EXIT_* number of a decoded exit (what gem5's debug output prints)."""
+    if isinstance(exit_, UnknownExit):
+        return exit_.reason
+    if isinstance(exit_, MsrExit):
+        return lib.KVM_EXIT_X86_WRMSR if exit_.is_write else lib.KVM_EXIT_X86_RDMSR
+    return _REASONS[type(exit_)]
+
+
 class CoalescedWrite(NamedTuple):
     """One write taken from the coalesced MMIO/PIO ring (address is the port if pio)."""
 

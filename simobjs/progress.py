@@ -139,7 +139,7 @@ class Progress:
             self._width = 0
 
     def _loop(self) -> None:
-        from simobjs.sim import ticks
+        from simobjs.base import ticks
 
         while not self._stop.wait(self.interval):
             with self._lock:

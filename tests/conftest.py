@@ -5,8 +5,9 @@ import os
 
 import pytest
 
+from simobjs.base import ticks
 from simobjs.params.simobject import reset_for_tests
-from simobjs.sim import core, ticks
+from simobjs.sim import core
 
 
 def _kvm_problem() -> str | None:

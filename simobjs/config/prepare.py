@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from simobjs.base import ticks
 from simobjs.config.resolve import Resolver
 from simobjs.config.validate import check_all
 from simobjs.errors import ConfigError, Problem
 from simobjs.params.proxy import isproxy
 from simobjs.params.simobject import as_simobject_value, reset_for_tests
-from simobjs.sim import ticks
 
 
 def _adopt_orphans(root: Any) -> list[Any]:

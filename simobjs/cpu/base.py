@@ -11,18 +11,33 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import sys
 from collections.abc import Callable
 from enum import IntEnum
-from typing import Any
+from typing import Any, NoReturn
 
-from simobjs.errors import ConfigError, Problem, SimulationError
-from simobjs.mem.port import Port, RequestPort
+from simobjs.errors import (
+    ConfigError,
+    GuestFault,
+    Problem,
+    SimobjsError,
+    SimulationError,
+    UnmappedAccess,
+)
 from simobjs.sim import stats
-from simobjs.sim.model import ClockedModel, Params
+from simobjs.sim.model import ClockedModel, Params, innermost_model
+from simobjs.sim.port import Port, RequestPort
+from simobjs.sim.serialize import U64_MAX
 
 INVALID_PID = 2**64 - 1
 CAUSE_MAX_INSTS = "a thread reached the max instruction count"
 CAUSE_ALL_MAX_INSTS = "all threads reached the max instruction count"
+
+
+WORK_ITEM_STATS = (
+    ("numWorkItemsStarted", "numWorkItemsStarted", "Number of work items this cpu started"),
+    ("numWorkItemsCompleted", "numWorkItemsCompleted", "Number of work items this cpu completed"),
+)
 
 
 class Status(IntEnum):
@@ -136,6 +151,17 @@ class ThreadContext:
         old._status = Status.Halted
 
 
+def access_failure(what: str, exc: BaseException, size: int | None = None) -> str:
+    """The guest-fault message for an I/O access (`what`, e.g. "MMIO read of 8 bytes at
+    0x...") that raised `exc`; `size` is the whole access when the bus saw a part."""
+    if isinstance(exc, UnmappedAccess):
+        return f"{exc.bus}: {exc.describe(size or exc.size)}"
+    if isinstance(exc, SimobjsError):
+        return f"{what}: {exc}"
+    device = innermost_model(exc) or "a device"
+    return f"{type(exc).__name__} in {device} while handling the {what}: {exc}"
+
+
 def _take_over_port(new: Port, old: Port) -> None:
     """Move the binding of `old` to `new` (gem5's Port::takeOverFrom)."""
     peer = old.peer
@@ -155,13 +181,13 @@ class BaseCPU(ClockedModel):
 
     def __init__(self, params: Params):
         super().__init__(params)
-        self.system = getattr(params, "system", None)
-        self._cpu_id = int(getattr(params, "cpu_id", -1))
-        self.numThreads = int(getattr(params, "numThreads", 1) or 1)
-        self._switched_out = bool(getattr(params, "switched_out", False))
+        self.system = params.system
+        self._cpu_id = params.cpu_id
+        self.numThreads = params.numThreads
+        self._switched_out = params.switched_out
         self.threads = [ThreadContext(self, t) for t in range(self.numThreads)]
         self.thread = self.threads[0]
-        intr = list(getattr(params, "interrupts", None) or [])
+        intr = list(params.interrupts)
         self.interrupts = intr[0] if intr else None
         self._interrupts_all = intr
         for ic in intr:
@@ -178,8 +204,8 @@ class BaseCPU(ClockedModel):
         self._pid = INVALID_PID
         self.instCnt = 0
         self._ops = 0
-        self._max_any = int(getattr(params, "max_insts_any_thread", 0) or 0)
-        self._max_all = int(getattr(params, "max_insts_all_threads", 0) or 0)
+        self._max_any = params.max_insts_any_thread
+        self._max_all = params.max_insts_all_threads
 
     # -- identity and modes --------------------------------------------------------
     def cpuId(self) -> int:
@@ -189,16 +215,10 @@ class BaseCPU(ClockedModel):
         return self._switched_out
 
     def memory_mode(self) -> str:
-        decl = getattr(self.params, "decl_class", None)
-        if decl is not None and hasattr(decl, "memory_mode"):
-            return decl.memory_mode()
-        return self._memory_mode
+        return self.params.decl_class.memory_mode()
 
     def support_take_over(self) -> bool:
-        decl = getattr(self.params, "decl_class", None)
-        if decl is not None and hasattr(decl, "support_take_over"):
-            return bool(decl.support_take_over())
-        return True
+        return bool(self.params.decl_class.support_take_over())
 
     def verifyMemoryMode(self) -> None:
         """Subclasses refuse a system memory mode they cannot run in."""
@@ -263,19 +283,17 @@ class BaseCPU(ClockedModel):
             unit=stats.Rate(stats.Count, stats.Cycle), precision=6,
             available=self.insts_available, reason=reason,
         )  # fmt: skip
-        self.numWorkItemsStarted = stats.Scalar(
-            self, "numWorkItemsStarted", "Number of work items this cpu started", unit=stats.Count
-        )
-        self.numWorkItemsCompleted = stats.Scalar(
-            self,
-            "numWorkItemsCompleted",
-            "Number of work items this cpu completed",
-            unit=stats.Count,
-        )
+        stats.scalars(self, WORK_ITEM_STATS, unit=stats.Count)
 
     # -- counting ----------------------------------------------------------------
     def countCycles(self, n: int) -> None:
         self.numCycles += n
+
+    def workItemBegin(self) -> None:
+        self.numWorkItemsStarted += 1
+
+    def workItemEnd(self) -> None:
+        self.numWorkItemsCompleted += 1
 
     def countInsts(self, n: int, tid: int = 0, ops: int | None = None) -> None:
         """Commit `n` instructions: stats, totals, and due instruction-count events."""
@@ -339,6 +357,20 @@ class BaseCPU(ClockedModel):
     def _stop(self) -> None:
         """A thread stopped (suspended or halted): the CPU stops ticking for it."""
 
+    def raiseGuestFault(
+        self, message: str, dump: str, rip: int | None, cause: BaseException | None = None
+    ) -> NoReturn:
+        """End the run on a guest fault, as gem5's KVM CPU does (dump, then panic): the
+        register dump and one `panic:` line on stderr, the stats written, then GuestFault
+        (marked reported, so the command prints nothing more)."""
+        fault = GuestFault(message, self.name(), rip, dump)
+        print(f"{dump}\npanic: {fault}" if dump else f"panic: {fault}", file=sys.stderr)
+        sys.stderr.flush()
+        fault.reported = True
+        if self.sim is not None:
+            self.sim.finalize()
+        raise fault from cause
+
     def wakeup(self, tid: int = 0) -> None:
         """An interrupt arrived: a suspended thread becomes active again."""
         if self.threads[tid].status() == Status.Suspended:
@@ -393,16 +425,18 @@ class BaseCPU(ClockedModel):
             section["_pid"] = self._pid
             for tc in self.threads:
                 xc = section.subsection(f"xc.{tc.tid}")
+                if self.interrupts is not None and tc.tid == 0:
+                    self.interrupts.serialize(xc)  # gem5 also keeps the APIC state here
                 xc["_status"] = int(tc.status())
                 self.serializeThread(xc, tc.tid)
 
     def unserialize(self, section) -> None:
-        self.instCnt = section.get_int("instCnt")
+        self.instCnt = section.get_int("instCnt", 0, U64_MAX)
         if not self._switched_out:
-            self._pid = section.get_int("_pid")
+            self._pid = section.get_int("_pid", 0, U64_MAX)
             for tc in self.threads:
                 xc = section.subsection(f"xc.{tc.tid}")
-                tc.setStatus(Status(xc.get_int("_status")))
+                tc.setStatus(Status(xc.get_int("_status", min(Status), max(Status))))
                 self.unserializeThread(xc, tc.tid)
 
     def _isa_section(self, section, tid: int):

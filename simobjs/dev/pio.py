@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
+from simobjs.base.addr_range import AddrRange
 from simobjs.errors import SimulationError
 from simobjs.mem.packet import Packet
-from simobjs.mem.port import ResponsePort
-from simobjs.params.types import AddrRange
 from simobjs.sim.model import ClockedModel, Params
+from simobjs.sim.port import ResponsePort
 
 
 class BasicPioDevice(ClockedModel):
     """gem5's BasicPioDevice: subclasses implement read(offset, size) / write(offset, size, value)."""
 
-    pio_size_default = 8
+    pio_size = 8  # bytes the device decodes (a declared param where gem5 declares one)
 
     def __init__(self, params: Params):
         super().__init__(params)
-        self.pio_addr = int(getattr(params, "pio_addr", 0) or 0)
-        self.pio_size = int(
-            getattr(params, "pio_size", self.pio_size_default) or self.pio_size_default
-        )
-        self.pio_latency = int(getattr(params, "pio_latency", 0) or 0)
-        self.system = getattr(params, "system", None)
+        self.pio_addr = params.pio_addr
+        self.pio_latency = params.pio_latency
+        self.system = params.system
         self.pio = ResponsePort("pio", self, self.recvAtomic, self.getAddrRanges)
 
     def getAddrRanges(self) -> list[AddrRange]:
-        return [AddrRange(self.pio_addr, size=self.pio_size)]
+        return [AddrRange(self.pio_addr, self.pio_addr + self.pio_size)]
 
     def getPort(self, name: str, index: int = -1):
         if name == "pio":

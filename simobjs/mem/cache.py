@@ -18,8 +18,8 @@ from simobjs.errors import CheckpointError, ConfigError, Problem
 from simobjs.mem.memsys import statdefs
 from simobjs.mem.memsys.native import NativeCache, lib, requestor_names
 from simobjs.mem.packet import Packet
-from simobjs.mem.port import RequestPort, ResponsePort
 from simobjs.sim.model import ClockedModel, Params
+from simobjs.sim.port import RequestPort, ResponsePort
 
 # replacement policies the model has (gem5 cxx types), and what they map to
 POLICY_OF_TYPE = {"LRURP": "LRU", "FIFORP": "FIFO", "MRURP": "MRU"}

@@ -19,8 +19,8 @@ from simobjs.mem.guest_ram import GuestRam
 from simobjs.mem.memsys import statdefs
 from simobjs.mem.memsys.native import ADDR_MAPS, PAGE_POLICIES, NativeDram, lib, requestor_names
 from simobjs.mem.packet import Packet
-from simobjs.mem.port import ResponsePort
 from simobjs.sim.model import ClockedModel, Params
+from simobjs.sim.port import ResponsePort
 
 MiB = 1 << 20
 

@@ -3,22 +3,20 @@
 Like firecracker's bus: ranges are checked for overlaps when the routing table
 is built (a ConfigError naming both devices), and lookups are a bisect over
 sorted, disjoint ranges. An address nobody claims goes to the `default` port if
-connected, reads all-ones with a warning when `unmapped_reads_ones` is set, and
-otherwise stops the run with an error naming the address and the requester.
+connected, and otherwise stops the run with an error naming the address and the requester.
 """
 
 from __future__ import annotations
 
 import bisect
-import sys
 from typing import Any
 
-from simobjs.errors import ConfigError, Problem, SimulationError
+from simobjs.base.addr_range import AddrRange
+from simobjs.errors import ConfigError, Problem, SimulationError, UnmappedAccess
 from simobjs.mem.packet import Packet
-from simobjs.mem.port import RequestPort, ResponsePort
-from simobjs.params.types import AddrRange
 from simobjs.sim import debug
 from simobjs.sim.model import ClockedModel, Params
+from simobjs.sim.port import RequestPort, ResponsePort
 
 
 def _describe(addr: int) -> str:
@@ -38,13 +36,11 @@ class XBar(ClockedModel):
         self.cpu_side_ports: dict[int, ResponsePort] = {}
         self.mem_side_ports: dict[int, RequestPort] = {}
         self.default = RequestPort("default", self)
-        self.use_default_range = bool(getattr(params, "use_default_range", False))
-        self.unmapped_reads_ones = bool(getattr(params, "unmapped_reads_ones", False))
+        self.use_default_range = params.use_default_range
         self._starts: list[int] = []
         self._routes: list[tuple[int, int, RequestPort]] = []  # (start, end, port), sorted
         self._built = False
         self._route_cache: dict[tuple[int, int], RequestPort] = {}  # (addr, size) -> port
-        self._warned: set[tuple[int, str]] = set()
         self._native = None  # built when a CPU compiles its memory system
 
     # -- ports -------------------------------------------------------------------------
@@ -167,20 +163,5 @@ class XBar(ClockedModel):
             return port.sendAtomic(pkt)
         if self.default.peer is not None:
             return self.default.sendAtomic(pkt)
-        if self.unmapped_reads_ones:
-            kind = "read" if pkt.isRead() else "write"
-            if (pkt.addr, kind) not in self._warned:
-                self._warned.add((pkt.addr, kind))
-                print(f"warn: {self.name()}: unmapped {kind} of {pkt.size} bytes at "
-                      f"{_describe(pkt.addr)} from {pkt.requestor or 'unknown'}"
-                      f"{' returns all ones' if pkt.isRead() else ' ignored'}",
-                      file=sys.stderr)  # fmt: skip
-            if pkt.isRead():
-                pkt.data[:] = b"\xff" * pkt.size
-            return 0
         kind = "read" if pkt.isRead() else "write"
-        raise SimulationError(
-            f"no device claims the {pkt.size}-byte {kind} at {_describe(pkt.addr)} "
-            f"(requested by {pkt.requestor or 'an unnamed requestor'})",
-            self.name(),
-        )
+        raise UnmappedAccess(self.name(), kind, pkt.addr, pkt.size, pkt.requestor or "")

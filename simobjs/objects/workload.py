@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from simobjs.objects.sim import CONFIG_ONLY
 from simobjs.params import Param, SimObject
 
 
@@ -17,7 +16,7 @@ class Workload(SimObject):
 class StubWorkload(Workload):
     type = "StubWorkload"
     cxx_class = "gem5::StubWorkload"
-    _model = CONFIG_ONLY
+    _model = "simobjs.sim.workload:Workload"
     entry = Param.Addr(0, "Dummy entry point for this workload.")
     byte_order = Param.ByteOrder("little", "Dummy byte order for this workload.")
 

@@ -3,7 +3,7 @@ X86CPU mixin, the reference (atomic simple) CPU, and `x86IOAddress`."""
 
 from __future__ import annotations
 
-from simobjs.arch.x86 import x86IOAddress  # noqa: F401 - gem5 scripts import it from m5.objects
+from simobjs.base.addr_range import x86IOAddress  # noqa: F401 - gem5 scripts import it from m5.objects
 from simobjs.objects.cpu import (
     BaseAtomicSimpleCPU,
     BaseInterrupts,

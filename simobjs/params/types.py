@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from simobjs.base import convert
+from simobjs.base.addr_range import AddrRange as PlainAddrRange
 from simobjs.errors import ConfigTypeError, Problem
-from simobjs.params import convert
 from simobjs.params.values import CheckedInt, ParamValue, Tick, bad_value
 
 
@@ -44,7 +45,7 @@ class Addr(CheckedInt):
         return str(self.value)
 
 
-class AddrRange(ParamValue):
+class AddrRange(ParamValue, PlainAddrRange):
     """[start, end) with optional interleaving, built in any of gem5's forms.
 
     `AddrRange(end)`, `AddrRange(start, end)`, `AddrRange((start, end))`,
@@ -54,7 +55,6 @@ class AddrRange(ParamValue):
     """
 
     def __init__(self, *args: Any, **kwargs: Any):
-        self.intlvBits = 0
         self.intlvMatch = 0
         self.masks: list[int] = []
         try:
@@ -81,13 +81,9 @@ class AddrRange(ParamValue):
             self._rest(kwargs)
         elif len(args) == 1:
             arg = args[0]
-            if isinstance(arg, AddrRange) and not kwargs:
+            if isinstance(arg, PlainAddrRange) and not kwargs:
                 self.start, self.end = arg.start, arg.end
-                self.intlvBits, self.intlvMatch, self.masks = (
-                    arg.intlvBits,
-                    arg.intlvMatch,
-                    list(arg.masks),
-                )
+                self.intlvMatch, self.masks = arg.intlvMatch, list(arg.masks)
             elif kwargs:
                 self.start = int(Addr(arg))
                 self._rest(kwargs)
@@ -117,19 +113,18 @@ class AddrRange(ParamValue):
             self.intlvMatch = int(kwargs.pop("intlvMatch"))
         if "masks" in kwargs:
             self.masks = [int(x) for x in list(kwargs.pop("masks"))]
-            self.intlvBits = len(self.masks)
         elif "intlvBits" in kwargs:
-            self.intlvBits = int(kwargs.pop("intlvBits"))
-            self.masks = [0] * self.intlvBits
+            bits = int(kwargs.pop("intlvBits"))
+            self.masks = [0] * bits
             if "intlvHighBit" not in kwargs:
                 raise TypeError("No interleave bits specified")
             high = int(kwargs.pop("intlvHighBit"))
             xor_high = int(kwargs.pop("xorHighBit", 0))
-            for i in range(self.intlvBits):
+            for i in range(bits):
                 mask = 1 << (high - i)
                 if xor_high:
                     mask |= 1 << (xor_high - i)
-                self.masks[self.intlvBits - i - 1] = mask
+                self.masks[bits - i - 1] = mask
 
     def _parse_ini(self, text: str) -> None:
         """The config.ini form "start:end[:match:mask...]" (used by YAML configs)."""
@@ -140,56 +135,6 @@ class AddrRange(ParamValue):
         if len(fields) > 2:
             self.intlvMatch = fields[2]
             self.masks = fields[3:]
-            self.intlvBits = len(self.masks)
-
-    def __str__(self) -> str:
-        if not self.masks:
-            return f"{self.start}:{self.end}"
-        return f"{self.start}:{self.end}:{self.intlvMatch}:" + ":".join(str(m) for m in self.masks)
-
-    def __repr__(self) -> str:
-        return f"AddrRange({self.start:#x}, {self.end:#x})"
-
-    def __eq__(self, other: Any) -> bool:
-        return isinstance(other, AddrRange) and (
-            self.start,
-            self.end,
-            self.intlvMatch,
-            self.masks,
-        ) == (other.start, other.end, other.intlvMatch, other.masks)
-
-    def __hash__(self) -> int:
-        return hash((self.start, self.end, self.intlvMatch, tuple(self.masks)))
-
-    def size(self) -> int:
-        """Bytes covered (divided by the interleave factor, as gem5)."""
-        return (self.end - self.start) >> self.intlvBits
-
-    def interleaved(self) -> bool:
-        return bool(self.masks)
-
-    def contains(self, addr: int) -> bool:
-        if not self.start <= addr < self.end:
-            return False
-        for i, mask in enumerate(self.masks):
-            if bin(addr & mask).count("1") % 2 != (self.intlvMatch >> i) & 1:
-                return False
-        return True
-
-    def __contains__(self, addr: int) -> bool:
-        return self.contains(addr)
-
-    def intersects(self, other: AddrRange) -> bool:
-        """True when the two ranges share an address (interleaving is respected
-        only when both use the same masks)."""
-        if self.start >= other.end or other.start >= self.end:
-            return False
-        if self.masks and self.masks == other.masks:
-            return self.intlvMatch == other.intlvMatch
-        return True
-
-    def is_subset(self, other: AddrRange) -> bool:
-        return other.start <= self.start and self.end <= other.end
 
     def ini_str(self) -> str:
         return str(self)
@@ -197,8 +142,8 @@ class AddrRange(ParamValue):
     def config_value(self) -> str:
         return str(self)
 
-    def frozen(self) -> AddrRange:
-        return self
+    def frozen(self) -> PlainAddrRange:
+        return PlainAddrRange(self.start, self.end, self.intlvMatch, self.masks)
 
     @classmethod
     def json_schema(cls) -> dict:

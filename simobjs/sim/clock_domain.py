@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from simobjs.errors import ConfigError, Problem
 from simobjs.sim.model import Model, Params
 
 
@@ -9,7 +10,7 @@ def _first(value, what: str, path: str):
     """gem5 declares clock and voltage as vectors (for DVFS); the first entry is the level in use."""
     if isinstance(value, list | tuple):
         if not value:
-            raise ValueError(f"{path}: {what} is empty")
+            raise ConfigError(Problem(path, f"{what} is empty", param=what, expected="a value"))
         return value[0]
     return value
 
@@ -19,7 +20,7 @@ class VoltageDomain(Model):
 
     def __init__(self, params: Params):
         super().__init__(params)
-        self._voltage = float(_first(getattr(params, "voltage", 1.0), "voltage", self.name()))
+        self._voltage = float(_first(params.voltage, "voltage", self.name()))
 
     def voltage(self) -> float:
         return self._voltage
@@ -30,11 +31,14 @@ class SrcClockDomain(Model):
 
     def __init__(self, params: Params):
         super().__init__(params)
-        period = int(_first(getattr(params, "clock", 1000), "clock", self.name()))
+        period = int(_first(params.clock, "clock", self.name()))
         if period <= 0:
-            raise ValueError(f"{self.name()}: clock period must be positive, got {period}")
+            raise ConfigError(
+                Problem(self.name(), "the clock period must be positive", param="clock",
+                        expected="a period of at least 1 tick", got=f"{period} ticks")
+            )  # fmt: skip
         self._period = period
-        self.voltage_domain = getattr(params, "voltage_domain", None)
+        self.voltage_domain = params.voltage_domain
 
     def clockPeriod(self) -> int:
         return self._period

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 import time
 
+from simobjs.base.ticks import getFrequency
 from simobjs.sim.eventq import PeriodicEvent, Priority
 from simobjs.sim.model import Model, Params
-from simobjs.sim.ticks import getFrequency
 
 
 class Root(Model):
@@ -20,11 +20,11 @@ class Root(Model):
 
     def __init__(self, params: Params):
         super().__init__(params)
-        self.full_system = bool(getattr(params, "full_system", False))
-        self.sim_quantum = int(getattr(params, "sim_quantum", 0) or 0)
-        self.time_sync_enable = bool(getattr(params, "time_sync_enable", False))
-        self.time_sync_period = int(getattr(params, "time_sync_period", 0) or 0)
-        self.spin_threshold = int(getattr(params, "time_sync_spin_threshold", 0) or 0)
+        self.full_system = params.full_system
+        self.sim_quantum = params.sim_quantum
+        self.time_sync_enable = params.time_sync_enable
+        self.time_sync_period = params.time_sync_period
+        self.spin_threshold = params.time_sync_spin_threshold
         self.sync_event = None
         self._last = 0.0
 

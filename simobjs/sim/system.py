@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 
 from simobjs.errors import CheckpointError, SimulationError
-from simobjs.mem.port import RequestPort
 from simobjs.sim import physmem_store
 from simobjs.sim.model import Model, Params
+from simobjs.sim.port import RequestPort
 
 MEMORY_MODES = ("invalid", "atomic", "timing", "atomic_noncaching")
 
@@ -23,15 +23,18 @@ class System(Model):
 
     def __init__(self, params: Params):
         super().__init__(params)
-        self._mem_mode = str(getattr(params, "mem_mode", "atomic"))
-        self.memories = [m for m in (getattr(params, "memories", None) or []) if m is not None]
-        self.m5ops_base = int(getattr(params, "m5ops_base", 0) or 0)
-        self.workload = getattr(params, "workload", None)
-        self.cache_line_size = int(getattr(params, "cache_line_size", 64) or 64)
+        self._mem_mode = params.mem_mode
+        self.memories = [m for m in params.memories if m is not None]
+        self.m5ops_base = params.m5ops_base
+        self.workload = params.workload
+        if self.workload is not None:
+            self.workload.setSystem(self)
+        self.cache_line_size = params.cache_line_size
         self.threads: list = []  # thread contexts by context id
         self._kvm_vm = None
         self.work_items_begun = 0
         self.work_items_ended = 0
+        self._work_cpus: set[int] = set()  # CPUs that began a work item (work_cpus_ckpt_count)
         self.system_port = RequestPort("system_port", self)
         # gem5's requestor table: these three first, then every model that asks
         self._requestors: list[str] = ["writebacks", "functional", "interrupt"]
@@ -117,6 +120,40 @@ class System(Model):
 
     def numContexts(self) -> int:
         return len(self.threads)
+
+    # -- work items (gem5's pseudo_inst workbegin/workend rules) ----------------------
+    def workItemBegin(self, tc, threadid: int, workid: int) -> None:
+        p, sim = self.params, self.sim
+        if p.exit_on_work_items:
+            sim.exitSimLoop("workbegin", workid)
+            return
+        if p.work_item_id not in (-1, workid):
+            return
+        self.work_items_begun += 1
+        cpu_id = tc.cpu.cpuId()
+        if p.work_cpus_ckpt_count:
+            self._work_cpus.add(cpu_id)
+            if len(self._work_cpus) >= p.work_cpus_ckpt_count:
+                sim.exitSimLoop("checkpoint")
+        if self.work_items_begun == p.work_begin_ckpt_count:
+            sim.exitSimLoop("checkpoint")
+        if self.work_items_begun == p.work_begin_exit_count:
+            sim.exitSimLoop("work started count reach")
+        if cpu_id == p.work_begin_cpu_id_exit:
+            sim.exitSimLoop("work started on specific cpu")
+
+    def workItemEnd(self, tc, threadid: int, workid: int) -> None:
+        p, sim = self.params, self.sim
+        if p.exit_on_work_items:
+            sim.exitSimLoop("workend", workid)
+            return
+        if p.work_item_id not in (-1, workid):
+            return
+        self.work_items_ended += 1
+        if self.work_items_ended == p.work_end_ckpt_count:
+            sim.exitSimLoop("checkpoint")
+        if self.work_items_ended == p.work_end_exit_count:
+            sim.exitSimLoop("work items exit count reached")
 
     # -- checkpoint ----------------------------------------------------------------
     def serialize(self, section) -> None:

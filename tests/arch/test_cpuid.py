@@ -15,7 +15,7 @@ from simobjs.arch.x86.cpuid import (
     reference_compatible_cpuid,
 )
 from simobjs.cpu.reference.engine import ReferenceEngine
-from simobjs.cpu.reference.testing import CODE_AT, assemble, long_mode_state, write_tables
+from simobjs.guest.snippets import CODE_AT, assemble, long_mode_state, write_tables
 from simobjs.mem.guest_ram import GuestRam
 
 ALL = 0xFFFFFFFF

@@ -7,12 +7,12 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from simobjs.base import ticks
 from simobjs.config import config_ini, config_json, prepare
 from simobjs.errors import ConfigError
 from simobjs.objects import Root, SrcClockDomain, System, VoltageDomain, concrete
 from simobjs.params import NULL, Parent, Self
 from simobjs.params.simobject import reset_for_tests
-from simobjs.sim import ticks
 
 CLASSES = sorted(n for n in concrete() if n != "Root")
 NAMES = st.sampled_from(

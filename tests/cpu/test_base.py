@@ -8,11 +8,11 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "sim"))
 from kernel_models import DemoCPU, make_root  # noqa: E402
 
+from simobjs.config import build
 from simobjs.cpu.base import BaseCPU as BaseCPUModel  # noqa: E402
 from simobjs.cpu.base import InstCountQueue, Status  # noqa: E402
 from simobjs.errors import ConfigError, SimulationError  # noqa: E402
 from simobjs.params.simobject import reset_for_tests  # noqa: E402
-from simobjs.sim import core  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("fresh_simulation")
 
@@ -21,7 +21,7 @@ def _one_cpu(tmp_path, **params):
     root = make_root()
     root.system.cpu = DemoCPU(cpu_id=0, **params)
     root.system.cpu.dcache_port = root.system.mem.port
-    sim = core.instantiate(root, outdir=str(tmp_path))
+    sim = build.instantiate(root, outdir=str(tmp_path))
     return sim, root.system.cpu.getCCObject()
 
 
@@ -82,7 +82,7 @@ def test_take_over_checks(tmp_path):
     root.system.cpu.dcache_port = root.system.mem.port
     root.system.other = DemoCPU(cpu_id=3, switched_out=True)
     root.system.spare = DemoCPU(cpu_id=0, switched_out=True)
-    core.instantiate(root, outdir=str(tmp_path))
+    build.instantiate(root, outdir=str(tmp_path))
     cpu, other, spare = (getattr(root.system, n).getCCObject() for n in ("cpu", "other", "spare"))
     with pytest.raises(ConfigError) as info:
         other.takeOverFrom(cpu)
@@ -117,7 +117,7 @@ def test_thread_state_survives_a_checkpoint(tmp_path):
     root = make_root()
     root.system.cpu = DemoCPU(cpu_id=0)
     root.system.cpu.dcache_port = root.system.mem.port
-    sim2 = core.instantiate(root, ckpt_dir=path, outdir=str(tmp_path / "again"))
+    sim2 = build.instantiate(root, ckpt_dir=path, outdir=str(tmp_path / "again"))
     cpu2 = root.system.cpu.getCCObject()
     assert cpu2.thread.getReg("rax") == 77 and cpu2.thread.pcState() == rip
     assert cpu2.totalInsts() == insts and cpu2.thread.status() == Status.Active
@@ -141,7 +141,7 @@ def test_default_thread_serialization_uses_gem5s_layout(tmp_path):
     root = make_root()
     root.system.cpu = PlainCPU(cpu_id=0)
     root.system.cpu.dcache_port = root.system.mem.port
-    sim = core.instantiate(root, outdir=str(tmp_path))
+    sim = build.instantiate(root, outdir=str(tmp_path))
     cpu = root.system.cpu.getCCObject()
     sim.simulate(5000)
     cpu.state.set_reg("r15", 0x1122334455667788)
@@ -156,6 +156,6 @@ def test_default_thread_serialization_uses_gem5s_layout(tmp_path):
     root = make_root()
     root.system.cpu = PlainCPU(cpu_id=0)
     root.system.cpu.dcache_port = root.system.mem.port
-    core.instantiate(root, ckpt_dir=path, outdir=str(tmp_path / "b"))
+    build.instantiate(root, ckpt_dir=path, outdir=str(tmp_path / "b"))
     got = root.system.cpu.getCCObject().get_state()
     assert got.diff(expected) == []

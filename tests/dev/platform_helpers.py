@@ -1,21 +1,24 @@
-"""Build platform models without the kernel: a hand-made Params and a bare EventQueue."""
+"""Build platform models without the kernel: params records from the declarations and a
+bare EventQueue."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
+from simobjs.config.params import build_model
 from simobjs.mem.packet import Packet
-from simobjs.mem.port import RequestPort
 from simobjs.sim.eventq import EventQueue
-from simobjs.sim.model import Params
+from simobjs.sim.port import RequestPort
 
 
 def fake_sim(outdir=None):
     return SimpleNamespace(eventq=EventQueue(), outdir=outdir, models={})
 
 
-def make(cls, name, sim, **params):
-    return cls(Params(name=name, sim=sim, **params))
+def make(decl_cls, name, sim, **params):
+    """The model of declaration class `decl_cls`, its params the declared defaults with
+    `params` (in the form a model receives) replacing some."""
+    return build_model(decl_cls, name, sim, **params)
 
 
 class Requestor:

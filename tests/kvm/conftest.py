@@ -15,7 +15,7 @@ def kvm_sys():
 @pytest.fixture
 def make_guest(kvm_sys):
     """Build Guests from assembly; all are closed after the test."""
-    from kvm.guestlib import Guest, assemble
+    from simobjs.guest.snippets import Guest, assemble
 
     made = []
 

@@ -74,9 +74,9 @@ def test_duplicate_vcpu_id_is_eexist(kvm_sys):
 
 @pytest.mark.kvm
 def test_dirty_log_without_logging_flag_is_an_error(kvm_sys):
-    from kvm.guestlib import GuestRam
+    from simobjs.mem.guest_ram import GuestRam
 
-    ram = GuestRam(1 << 20)
+    ram = GuestRam(0, 1 << 20)
     try:
         with kvm_sys.create_vm() as vm:
             vm.set_user_memory_region(0, 0, ram.size, ram.host_address)

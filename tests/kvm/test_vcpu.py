@@ -10,8 +10,8 @@ from kvm.exits import (
     IrqWindowOpenExit,
     MmioExit,
 )
-from kvm.guestlib import CODE_AT
 from kvm.state import DebugRegs, Regs
+from simobjs.guest.snippets import CODE_AT
 
 pytestmark = pytest.mark.kvm
 

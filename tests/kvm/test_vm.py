@@ -1,8 +1,8 @@
 import pytest
 
 from kvm.exits import IoExit, MmioExit
-from kvm.guestlib import GuestRam
 from kvm.vm import MEM_LOG_DIRTY_PAGES, MEM_READONLY
+from simobjs.mem.guest_ram import GuestRam
 
 pytestmark = pytest.mark.kvm
 
@@ -20,7 +20,7 @@ WRITER = """
 @pytest.fixture
 def logged(make_guest):
     g = make_guest(WRITER)
-    ram = GuestRam(1 << 20)
+    ram = GuestRam(0, 1 << 20)
     g.vm.set_user_memory_region(1, LOGGED, ram.size, ram.host_address, MEM_LOG_DIRTY_PAGES)
     yield g
     g.vm.delete_memory_region(1)
@@ -54,7 +54,7 @@ def test_readonly_slot_reads_memory_and_exits_on_write(make_guest):
     )
     if not g.kvm.check_extension("readonly_mem"):
         pytest.skip("no KVM_CAP_READONLY_MEM")
-    rom = GuestRam(0x1000)
+    rom = GuestRam(0, 0x1000)
     rom.write(0, (0xC0FFEE).to_bytes(8, "little"))
     g.vm.set_user_memory_region(2, base, rom.size, rom.host_address, MEM_READONLY)
     assert g.vcpu.run() == MmioExit(base + 8, b"\x05\x00\x00\x00", 4, True)

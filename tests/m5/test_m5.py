@@ -7,8 +7,9 @@ import sys
 import pytest
 
 import m5
+from simobjs.base import ticks
 from simobjs.params.simobject import reset_for_tests
-from simobjs.sim import core, ticks
+from simobjs.sim import core
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -3,7 +3,7 @@
 import pytest
 
 from simobjs.errors import SimulationError
-from simobjs.mem.port import RequestPort, ResponsePort
+from simobjs.sim.port import RequestPort, ResponsePort
 
 
 class Owner:

@@ -8,10 +8,10 @@ sys.path.insert(0, __file__.rsplit("/tests/", 1)[0] + "/tests/dev")
 from platform_helpers import Requestor, fake_sim, make  # noqa: E402
 
 from simobjs.errors import ConfigError, SimulationError  # noqa: E402
-from simobjs.mem.port import ResponsePort  # noqa: E402
-from simobjs.mem.simple_mem import SimpleMemory  # noqa: E402
-from simobjs.mem.xbar import XBar  # noqa: E402
+from simobjs.objects.mem import SimpleMemory  # noqa: E402
+from simobjs.objects.xbar import SystemXBar as XBar  # noqa: E402
 from simobjs.params.types import AddrRange  # noqa: E402
+from simobjs.sim.port import ResponsePort  # noqa: E402
 
 
 class Device:
@@ -93,19 +93,6 @@ def test_unclaimed_access_names_address_and_requestor(sim):
         cpu.read(0x8000_0000_0000_0060)
     with pytest.raises(SimulationError, match="crosses the end"):
         cpu.read(0x8000_0000_0000_03FE, 4)
-
-
-def test_unmapped_reads_all_ones_when_configured(sim, capsys):
-    xbar = make(XBar, "system.iobus", sim, unmapped_reads_ones=True)
-    cpu = wire(xbar)
-    xbar.init()
-    assert cpu.read(0x8000_0000_0000_0060) == 0xFF
-    assert cpu.read(0x5000, 4) == 0xFFFFFFFF
-    cpu.write(0x5000, 1)
-    cpu.read(0x5000, 4)
-    err = capsys.readouterr().err
-    assert err.count("warn: system.iobus: unmapped read") == 2  # once per address
-    assert "unmapped write" in err
 
 
 def test_default_port_takes_unclaimed_and_buses_nest(sim):

@@ -1,7 +1,7 @@
 import pytest
 
+from simobjs.base import ticks
 from simobjs.params.simobject import reset_for_tests
-from simobjs.sim import ticks
 
 
 @pytest.fixture(autouse=True)

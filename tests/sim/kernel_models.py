@@ -5,7 +5,6 @@ from __future__ import annotations
 from simobjs.arch.x86.state import X86State
 from simobjs.cpu.base import BaseCPU as BaseCPUModel
 from simobjs.mem.guest_ram import GuestRam
-from simobjs.mem.port import ResponsePort
 from simobjs.objects.cpu import BaseCPU
 from simobjs.objects.mem import SimpleMemory
 from simobjs.objects.sim import ClockedObject, Root, SrcClockDomain, VoltageDomain
@@ -16,6 +15,7 @@ from simobjs.sim import stats
 from simobjs.sim.drain import DrainState
 from simobjs.sim.eventq import EventFunctionWrapper
 from simobjs.sim.model import ClockedModel, Model
+from simobjs.sim.port import ResponsePort
 
 LOG: list[tuple[str, str]] = []
 

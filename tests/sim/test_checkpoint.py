@@ -6,6 +6,7 @@ import shutil
 import pytest
 from kernel_models import LOG, Recorder, Ticker, make_root
 
+from simobjs.config import build
 from simobjs.errors import CheckpointError
 from simobjs.params.simobject import reset_for_tests
 from simobjs.sim import core
@@ -13,7 +14,7 @@ from simobjs.sim import core
 
 def _take(tmp_path, stop_after=0):
     root = make_root(t=Ticker(every=3, stop_after=stop_after), r=Recorder())
-    sim = core.instantiate(root, outdir=str(tmp_path / "out1"))
+    sim = build.instantiate(root, outdir=str(tmp_path / "out1"))
     ram = root.system.mem.getCCObject().ram
     ram.write(0x1000, b"checkpointed bytes")
     ram.write(0xFFFFF0, b"end of ram")
@@ -28,7 +29,11 @@ def test_layout_follows_gem5(tmp_path, capsys):
     assert "Writing checkpoint" in capsys.readouterr().out
     assert os.path.basename(path) == "cpt.10000"
     assert not os.path.exists(tmp_path / "cpt.%d")  # unlike gem5, no empty literal directory
-    assert sorted(os.listdir(path)) == ["m5.cpt", "system.physmem.store0.pmem"]
+    assert sorted(os.listdir(path)) == [
+        "m5.cpt",
+        "simobjs.manifest.json",
+        "system.physmem.store0.pmem",
+    ]
     text = open(os.path.join(path, "m5.cpt")).read()
     assert text.startswith("## checkpoint generated: ")
     names = [line[1:-1] for line in text.splitlines() if line.startswith("[")]
@@ -60,7 +65,7 @@ def test_round_trip_with_pending_events(tmp_path):
 
     LOG.clear()
     root2 = make_root(t=Ticker(every=3), r=Recorder())
-    sim2 = core.instantiate(root2, ckpt_dir=path, outdir=str(tmp_path / "out2"))
+    sim2 = build.instantiate(root2, ckpt_dir=path, outdir=str(tmp_path / "out2"))
     assert [ph for ph, _ in LOG] == ["create", "init", "regStats", "loadState"]
     t2 = root2.system.t.getCCObject()
     assert sim2.curTick() == 10_000 and t2.count == count and t2.restored_next == next_tick
@@ -85,14 +90,14 @@ def test_overwriting_a_checkpoint_replaces_it_whole(tmp_path):
     assert [n for n in os.listdir(tmp_path) if n.startswith(".")] == []
     sim.close()
     root2 = make_root(t=Ticker(every=3), r=Recorder())
-    core.instantiate(root2, ckpt_dir=path, outdir=str(tmp_path / "o"))
+    build.instantiate(root2, ckpt_dir=path, outdir=str(tmp_path / "o"))
     assert root2.system.mem.getCCObject().ram.read(0x1000, 18) == b"second version    "
 
 
 def _restore(tmp_path, path, mem_size="16MiB"):
     reset_for_tests()  # a failed instantiate keeps its Root (to retry); these tests build anew
     root = make_root(mem_size=mem_size, t=Ticker(every=3), r=Recorder())
-    return core.instantiate(root, ckpt_dir=path, outdir=str(tmp_path / "restore"))
+    return build.instantiate(root, ckpt_dir=path, outdir=str(tmp_path / "restore"))
 
 
 @pytest.fixture
@@ -121,6 +126,7 @@ def test_truncated_store_is_refused(tmp_path, saved):
 
 
 def test_missing_section_and_key_are_named(tmp_path, saved):
+    os.remove(os.path.join(saved, "simobjs.manifest.json"))  # an edit made on purpose
     cpt = os.path.join(saved, "m5.cpt")
     text = open(cpt).read()
     open(cpt, "w").write(text.replace("[system.physmem]\n", "[system.physmem_renamed]\n"))
@@ -140,7 +146,7 @@ def test_mismatched_memory_size_is_refused(tmp_path, saved):
 def test_missing_directory(tmp_path):
     make_root()
     with pytest.raises(CheckpointError, match="does not exist"):
-        core.instantiate(ckpt_dir=str(tmp_path / "nope"), outdir=str(tmp_path))
+        build.instantiate(ckpt_dir=str(tmp_path / "nope"), outdir=str(tmp_path))
 
 
 def test_stale_temporary_directories_are_cleaned(tmp_path):

@@ -8,9 +8,9 @@ import time
 
 from kernel_models import Ticker, make_root
 
+from simobjs.config import build
 from simobjs.mem.guest_ram import GuestRam
 from simobjs.params.simobject import reset_for_tests
-from simobjs.sim import core
 from simobjs.sim.checkpoint import load
 from simobjs.sim.physmem_store import read_store
 
@@ -49,7 +49,7 @@ def _check(path, scratch):
 
 def test_sigkill_during_checkpoint_leaves_previous_intact(tmp_path):
     root = make_root(t=Ticker())
-    sim = core.instantiate(root, outdir=str(tmp_path / "out"))
+    sim = build.instantiate(root, outdir=str(tmp_path / "out"))
     ram = root.system.mem.getCCObject().ram
     rnd = random.Random(1234)
     ram.write(0x100000, rnd.randbytes(4 << 20))  # pages enough that a write takes a while
@@ -86,6 +86,6 @@ def test_sigkill_during_checkpoint_leaves_previous_intact(tmp_path):
     sim.close()
     reset_for_tests()
     root2 = make_root(t=Ticker())
-    sim2 = core.instantiate(root2, ckpt_dir=path, outdir=str(tmp_path / "out2"))
+    sim2 = build.instantiate(root2, ckpt_dir=path, outdir=str(tmp_path / "out2"))
     assert sim2.curTick() == last
     assert root2.system.mem.getCCObject().ram.read(0x1000, 8) == last.to_bytes(8, "little")

@@ -8,6 +8,7 @@ import pytest
 from kernel_models import LOG, Recorder, Ticker, make_root
 
 import m5
+from simobjs.config import build
 from simobjs.errors import ConfigError, PhaseError, SimulationError
 from simobjs.params.simobject import reset_for_tests
 from simobjs.sim import core
@@ -21,7 +22,7 @@ def _phases(log, phase):
 def test_fresh_start_runs_gem5s_phase_order(tmp_path):
     LOG.clear()
     root = make_root(b=Recorder(), a=Recorder())
-    sim = core.instantiate(root, outdir=str(tmp_path))
+    sim = build.instantiate(root, outdir=str(tmp_path))
     # config files are written before any model exists
     assert (tmp_path / "config.ini").exists() and (tmp_path / "config.json").exists()
     order = [ph for ph, _ in LOG]
@@ -50,7 +51,7 @@ def test_simobject_params_are_built_first(tmp_path):
     root = make_root()
     root.system.z = Recorder()
     root.system.a = Recorder(peer=root.system.z)
-    core.instantiate(root, outdir=str(tmp_path))
+    build.instantiate(root, outdir=str(tmp_path))
     assert _phases(LOG, "create") == ["system.z", "system.a"]
     assert root.system.a.getCCObject().params.peer is root.system.z.getCCObject()
 
@@ -61,7 +62,7 @@ def test_param_cycle_is_a_config_error(tmp_path):
     root.system.b = Recorder(peer=root.system.a)
     root.system.a.peer = root.system.b
     with pytest.raises(ConfigError, match="cycle"):
-        core.instantiate(root, outdir=str(tmp_path))
+        build.instantiate(root, outdir=str(tmp_path))
 
 
 def test_phase_errors_use_gem5s_words(tmp_path):
@@ -101,7 +102,7 @@ def test_exit_causes(tmp_path):
 
 def test_model_exception_is_wrapped_with_path(tmp_path):
     root = make_root(t=Ticker())
-    sim = core.instantiate(root, outdir=str(tmp_path))
+    sim = build.instantiate(root, outdir=str(tmp_path))
     model = root.system.t.getCCObject()
 
     class Boom(RuntimeError):
@@ -121,7 +122,7 @@ def test_model_exception_is_wrapped_with_path(tmp_path):
 
 
 def test_event_without_model_owner_names_the_event(tmp_path):
-    sim = core.instantiate(make_root(), outdir=str(tmp_path))
+    sim = build.instantiate(make_root(), outdir=str(tmp_path))
     sim.eventq.schedule(EventFunctionWrapper(lambda: 1 / 0, "divider"), 5)
     with pytest.raises(SimulationError, match="divider"):
         sim.simulate()
@@ -129,7 +130,7 @@ def test_event_without_model_owner_names_the_event(tmp_path):
 
 def test_ctrl_c_ends_simulate_with_gem5s_cause(tmp_path):
     root = make_root(t=Ticker())
-    sim = core.instantiate(root, outdir=str(tmp_path))
+    sim = build.instantiate(root, outdir=str(tmp_path))
     before = signal.getsignal(signal.SIGINT)
     fired = []
 
@@ -158,7 +159,7 @@ def test_stats_signals_during_and_between_simulate_calls(tmp_path):
     """SIGUSR1 dumps, SIGUSR2 dumps and resets, at the tick the loop stops at;
     one between simulate() calls neither kills the process nor is lost."""
     root = make_root(t=Ticker())
-    sim = core.instantiate(root, outdir=str(tmp_path))
+    sim = build.instantiate(root, outdir=str(tmp_path))
     for tick, signo in ((10_000, signal.SIGUSR1), (20_000, signal.SIGUSR2)):
         sim.eventq.schedule(
             EventFunctionWrapper(lambda s=signo: os.kill(os.getpid(), s), "signal"), tick
@@ -175,19 +176,19 @@ def test_stats_signals_during_and_between_simulate_calls(tmp_path):
 
 def test_close_allows_a_second_simulation(tmp_path):
     root = make_root(t=Ticker(stop_after=3))
-    sim = core.instantiate(root, outdir=str(tmp_path / "a"))
+    sim = build.instantiate(root, outdir=str(tmp_path / "a"))
     ram = root.system.mem.getCCObject().ram
     assert sim.simulate().getCause() == "ticker done"
     sim.close()
     assert ram._mmap is None  # models were closed
     assert core.current() is None
     root2 = make_root(t=Ticker(stop_after=2))
-    sim2 = core.instantiate(root2, outdir=str(tmp_path / "b"))
+    sim2 = build.instantiate(root2, outdir=str(tmp_path / "b"))
     assert sim2.simulate().getCause() == "ticker done" and sim2.curTick() == 2000
 
 
 def test_finalize_dumps_once(tmp_path):
-    sim = core.instantiate(make_root(t=Ticker(stop_after=2)), outdir=str(tmp_path))
+    sim = build.instantiate(make_root(t=Ticker(stop_after=2)), outdir=str(tmp_path))
     sim.simulate()
     sim.finalize()
     sim.finalize()
@@ -197,7 +198,7 @@ def test_finalize_dumps_once(tmp_path):
 def test_stat_paths_use_unpadded_vector_index(tmp_path):
     root = make_root()
     root.system.t = [Ticker() for _ in range(11)]
-    core.instantiate(root, outdir=str(tmp_path))
+    build.instantiate(root, outdir=str(tmp_path))
     model = root.system.t[10].getCCObject()
     assert model.name() == "system.t10" and model.statPath() == "system.t10"
     first = root.system.t[0].getCCObject()
@@ -210,14 +211,14 @@ def test_run_options_config_only_and_file_names(tmp_path):
     try:
         run_options.options.config_only = True
         make_root()
-        with pytest.raises(core.ConfigOnlyStop):
-            core.instantiate(outdir=str(tmp_path / "a"))
+        with pytest.raises(build.ConfigOnlyStop):
+            build.instantiate(outdir=str(tmp_path / "a"))
         assert (tmp_path / "a" / "config.ini").exists() and core.current() is None
         reset_for_tests()
         run_options.reset()
         run_options.options.stats_file = "mystats.txt"
         run_options.options.dump_config = "my.ini"
-        sim = core.instantiate(make_root(t=Ticker(stop_after=2)), outdir=str(tmp_path / "b"))
+        sim = build.instantiate(make_root(t=Ticker(stop_after=2)), outdir=str(tmp_path / "b"))
         sim.simulate()
         assert core.finalize(3) == 3
         names = sorted(os.listdir(tmp_path / "b"))
@@ -228,7 +229,7 @@ def test_run_options_config_only_and_file_names(tmp_path):
 
 
 def test_exit_sim_loop_with_delay_or_absolute_tick(tmp_path):
-    sim = core.instantiate(make_root(), outdir=str(tmp_path))
+    sim = build.instantiate(make_root(), outdir=str(tmp_path))
     sim.simulate(100)
     sim.exitSimLoop("m5_exit instruction encountered", 0, 50)
     ev = sim.simulate()
@@ -262,7 +263,7 @@ def test_time_sync_sleeps_until_real_time_catches_up(tmp_path, monkeypatch):
     root.time_sync_enable = True
     root.time_sync_period = "10ms"
     root.time_sync_spin_threshold = "1ms"
-    sim = core.instantiate(root, outdir=str(tmp_path))
+    sim = build.instantiate(root, outdir=str(tmp_path))
     sim.simulate(50 * 10**9)  # 50 ms simulated, no real time passing on its own
     assert len(slept) == 5 and all(0.008 < s < 0.009 for s in slept)  # sleep, then spin the rest
     assert clock[0] >= 100.05  # real time caught up with the 50 simulated ms
@@ -282,7 +283,7 @@ def test_simulate_listeners_see_each_call(tmp_path):
     watch = Watch()
     core.listeners.append(watch)
     try:
-        sim = core.instantiate(make_root(), outdir=str(tmp_path))
+        sim = build.instantiate(make_root(), outdir=str(tmp_path))
         sim.simulate(500)
         sim.drain()  # drains simulate internally: not a user simulate() call
         sim.simulate(500)
@@ -305,7 +306,7 @@ def test_lifecycle_failures_name_the_object(tmp_path):
     TickerModel.init = bad_init
     try:
         with pytest.raises(OSError) as info:
-            core.instantiate(root, outdir=str(tmp_path))
+            build.instantiate(root, outdir=str(tmp_path))
     finally:
         del TickerModel.init
     assert "in system.t.init()" in info.value.__notes__

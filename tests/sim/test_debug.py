@@ -5,6 +5,7 @@ import io
 
 import pytest
 
+from simobjs.config import build
 from simobjs.sim import debug
 
 
@@ -96,12 +97,11 @@ def test_help_text_lists_flags():
 def test_event_flag_traces_every_event(tmp_path):
     from kernel_models import Ticker, make_root
 
-    from simobjs.sim import core
 
     out = io.StringIO()
     debug.set_file(out)
     debug.set_flags("Event")
-    sim = core.instantiate(make_root(t=Ticker(stop_after=2)), outdir=str(tmp_path))
+    sim = build.instantiate(make_root(t=Ticker(stop_after=2)), outdir=str(tmp_path))
     assert sim.simulate().getCause() == "ticker done"
     lines = out.getvalue().splitlines()
     assert lines[0] == "   1000: eventq: system.t.tick executed @ 1000 (pri 0)"

@@ -3,14 +3,14 @@
 import pytest
 from kernel_models import Drainer, Ticker, make_root
 
+from simobjs.config import build
 from simobjs.errors import SimulationError
-from simobjs.sim import core
 from simobjs.sim.drain import DrainState
 
 
 def test_drain_needs_several_rounds(tmp_path):
     root = make_root(d=Drainer(rounds=3, delay=100), e=Drainer(rounds=1, delay=250), t=Ticker())
-    sim = core.instantiate(root, outdir=str(tmp_path))
+    sim = build.instantiate(root, outdir=str(tmp_path))
     sim.simulate(1000)
     d = root.system.d.getCCObject()
     e = root.system.e.getCCObject()
@@ -32,7 +32,7 @@ def test_drain_needs_several_rounds(tmp_path):
 
 def test_finished_drain_is_an_exit_event(tmp_path):
     root = make_root(d=Drainer(rounds=1, delay=40))
-    sim = core.instantiate(root, outdir=str(tmp_path))
+    sim = build.instantiate(root, outdir=str(tmp_path))
     assert sim.drain_manager.try_drain() is False
     ev = sim._run()
     assert ev.getCause() == "Finished drain" and sim.curTick() == 40
@@ -41,7 +41,7 @@ def test_finished_drain_is_an_exit_event(tmp_path):
 
 def test_signal_drain_done_outside_a_drain_is_ignored(tmp_path):
     root = make_root(d=Drainer(rounds=0))
-    sim = core.instantiate(root, outdir=str(tmp_path))
+    sim = build.instantiate(root, outdir=str(tmp_path))
     d = root.system.d.getCCObject()
     d.signalDrainDone()
     assert sim.drain_manager.count == 0 and d.drainState() is DrainState.Running
@@ -49,7 +49,7 @@ def test_signal_drain_done_outside_a_drain_is_ignored(tmp_path):
 
 def test_a_drain_that_never_finishes_is_reported(tmp_path):
     root = make_root(d=Drainer(rounds=1, delay=10))
-    sim = core.instantiate(root, outdir=str(tmp_path))
+    sim = build.instantiate(root, outdir=str(tmp_path))
     d = root.system.d.getCCObject()
     d.done.callback = lambda: None  # never signals
     with pytest.raises(SimulationError, match="drain never finished; still draining: system.d"):

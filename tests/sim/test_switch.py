@@ -4,8 +4,8 @@ import pytest
 from kernel_models import DemoCPU, DemoKvmLikeCPU, NoHandoverCPU, make_root
 
 import m5
+from simobjs.config import build
 from simobjs.errors import ConfigError
-from simobjs.sim import core
 
 
 def _system(tmp_path, new_cls=DemoCPU, **extra):
@@ -16,7 +16,7 @@ def _system(tmp_path, new_cls=DemoCPU, **extra):
     sysd.switch_cpu = new_cls(cpu_id=0, switched_out=True)
     for k, v in extra.items():
         setattr(sysd, k, v)
-    core.instantiate(root, outdir=str(tmp_path))
+    build.instantiate(root, outdir=str(tmp_path))
     return root
 
 

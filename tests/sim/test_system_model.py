@@ -3,13 +3,13 @@
 import pytest
 from kernel_models import make_root
 
+from simobjs.config import build
 from simobjs.errors import SimulationError
-from simobjs.sim import core
 
 
 def test_system_runtime_services(tmp_path):
     root = make_root(mem_size="8MiB")
-    core.instantiate(root, outdir=str(tmp_path))
+    build.instantiate(root, outdir=str(tmp_path))
     system = root.system.getCCObject()
     ram = root.system.mem.getCCObject().ram
     assert system.getMemoryMode() == "atomic" and system.isAtomicMode()

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import m5
+from simobjs.config import build as config_build
 from simobjs.demo.config import build_system
 from simobjs.guest import build
-from simobjs.sim import core
 
 EXAMPLES = build.example_names()
 # Guests whose memory at the end does not depend on timing (the timer guest's
@@ -94,7 +94,7 @@ def run(
     root.system.terminal.outfile = "none"
     if configure is not None:
         configure(root)
-    sim = core.instantiate(root, ckpt_dir=restore, outdir=outdir)
+    sim = config_build.instantiate(root, ckpt_dir=restore, outdir=outdir)
     if prepare is not None:
         prepare(sim)
     system = root.system

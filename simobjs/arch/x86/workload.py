@@ -10,25 +10,17 @@ from __future__ import annotations
 from simobjs.arch.x86 import loader
 from simobjs.errors import ConfigError, Problem
 from simobjs.sim import debug
-from simobjs.sim.model import Model, Params
+from simobjs.sim.model import Params
+from simobjs.sim.workload import Workload
 
 
-class X86BareMetalWorkload(Model):
+class X86BareMetalWorkload(Workload):
     def __init__(self, params: Params):
         super().__init__(params)
-        self.object_file = str(getattr(params, "object_file", "") or "")
-        self.system = getattr(params, "system", None)
+        self.object_file = params.object_file
         self.image: loader.BootImage | None = None
 
-    def setSystem(self, system) -> None:
-        self.system = system
-
     def _find_system(self):
-        if self.system is None and self.sim is not None:
-            for model in self.sim.models.values():
-                if getattr(model, "workload", None) is self:
-                    self.system = model
-                    break
         if self.system is None:
             raise ConfigError(Problem(self.name(), "this workload belongs to no System"))
         return self.system
@@ -71,7 +63,7 @@ class X86BareMetalWorkload(Model):
         if debug.flags.Loader:
             debug.dprintf(self, "loaded %s: entry %#x, loader region [%#x, %#x)",
                           image.path, image.entry, image.region_start, image.region_end)  # fmt: skip
-        threads = [tc for tc in getattr(self.system, "threads", []) if tc is not None]
+        threads = [tc for tc in self.system.threads if tc is not None]
         for tc in threads:
             if tc.contextId() == 0 or len(threads) == 1:
                 tc.cpu.set_state(image.state.copy(), tc.tid)

@@ -13,25 +13,38 @@ import sys
 import threading
 from enum import IntEnum
 
-from kvm._kvm_ffi import lib
-
 from kvm import exits as kx
 from kvm.perf import GuestCounters, PerfUnavailable
 from kvm.timers import KICK_SIGNAL, PerfKvmTimer, PosixKvmTimer
 from kvm.vcpu import thread_cpu_ns
-from simobjs.cpu.base import BaseCPU, Status
+from simobjs.cpu.base import BaseCPU, Status, access_failure
 from simobjs.cpu.kvm import host
 from simobjs.errors import ConfigError, GuestFault, Problem, SimulationError
 from simobjs.sim import debug, stats
 from simobjs.sim.drain import DrainState
 from simobjs.sim.eventq import EventFunctionWrapper, Priority
-from simobjs.sim.model import Params, innermost_model
+from simobjs.sim.model import Params
 
 NS = 1000  # ticks per nanosecond (1 tick = 1 ps)
 MIN_HOST_CYCLES = 1000  # gem5's floor on a timer-bounded run
 STEPS_PER_TICK = 64  # steps taken in one tick() at most: the event loop (Ctrl-C) runs between
 NOT_NOTED = "not available"
 MEM_MODE_FATAL = "The KVM-based CPUs requires the memory system to be in the 'noncaching' mode."
+
+
+# gem5's BaseKvmCPU stats: (attribute, name, description)
+KVM_STATS = (
+    ("numVMExits", "numVMExits", "total number of KVM exits"),
+    ("numVMHalfEntries", "numVMHalfEntries",
+     "number of KVM entries to finalize pending operations"),
+    ("numExitSignal", "numExitSignal", "exits due to signal delivery"),
+    ("numMMIO", "numMMIO", "number of VM exits due to memory mapped IO"),
+    ("numCoalescedMMIO", "numCoalescedMMIO", "number of coalesced memory mapped IO requests"),
+    ("numIO", "numIO", "number of VM exits due to legacy IO"),
+    ("numHalt", "numHalt", "number of VM exits due to wait for interrupt instructions"),
+    ("numInterrupts", "numInterrupts", "number of interrupts delivered"),
+    ("numHypercalls", "numHypercalls", "number of hypercalls"),
+)  # fmt: skip
 
 
 class KvmStatus(IntEnum):
@@ -44,23 +57,16 @@ class KvmStatus(IntEnum):
     RunningServiceCompletion = 4
 
 
-_EXIT_REASON = {
-    kx.IoExit: lib.KVM_EXIT_IO, kx.MmioExit: lib.KVM_EXIT_MMIO, kx.HltExit: lib.KVM_EXIT_HLT,
-    kx.IntrExit: lib.KVM_EXIT_INTR, kx.ShutdownExit: lib.KVM_EXIT_SHUTDOWN,
-    kx.IrqWindowOpenExit: lib.KVM_EXIT_IRQ_WINDOW_OPEN, kx.NmiExit: lib.KVM_EXIT_NMI,
-    kx.FailEntryExit: lib.KVM_EXIT_FAIL_ENTRY, kx.InternalErrorExit: lib.KVM_EXIT_INTERNAL_ERROR,
-    kx.ExceptionExit: lib.KVM_EXIT_EXCEPTION, kx.HypercallExit: lib.KVM_EXIT_HYPERCALL,
-    kx.DebugExit: lib.KVM_EXIT_DEBUG, kx.SystemEventExit: lib.KVM_EXIT_SYSTEM_EVENT,
-}  # fmt: skip
-
-
-def exit_reason(exit_: kx.Exit) -> int:
-    """The KVM_EXIT_* number of a decoded exit."""
-    if isinstance(exit_, kx.UnknownExit):
-        return exit_.reason
-    if isinstance(exit_, kx.MsrExit):
-        return lib.KVM_EXIT_X86_WRMSR if exit_.is_write else lib.KVM_EXIT_X86_RDMSR
-    return _EXIT_REASON[type(exit_)]
+def describe_access(exit_: kx.Exit) -> str:
+    """What the guest was doing when an I/O exit's handler failed (for the fault message)."""
+    match exit_:
+        case kx.IoExit(size=size, port=port, count=count):
+            kind = "write" if exit_.is_write else "read"
+            reps = f" x{count}" if count > 1 else ""
+            return f"port I/O {kind} of {size} bytes{reps} at port {port:#x}"
+        case kx.MmioExit(phys_addr=addr, length=length, is_write=write):
+            return f"MMIO {'write' if write else 'read'} of {length} bytes at {addr:#x}"
+    return f"exit {type(exit_).__name__}"
 
 
 class BaseKvmCPU(BaseCPU):
@@ -73,12 +79,12 @@ class BaseKvmCPU(BaseCPU):
     def __init__(self, params: Params):
         super().__init__(params)
         self._status = KvmStatus.Idle
-        self.hostFactor = float(getattr(params, "hostFactor", 1.0))
-        self.hostFreq = int(getattr(params, "hostFreq", 500))  # a period, in ticks
-        self.usePerf = bool(getattr(params, "usePerf", True))
-        self.usePerfOverflow = bool(getattr(params, "usePerfOverflow", False))
-        self.useCoalescedMMIO = bool(getattr(params, "useCoalescedMMIO", False))
-        self.alwaysSyncTC = bool(getattr(params, "alwaysSyncTC", False))
+        self.hostFactor = params.hostFactor
+        self.hostFreq = params.hostFreq  # a period, in ticks
+        self.usePerf = params.usePerf
+        self.usePerfOverflow = params.usePerfOverflow
+        self.useCoalescedMMIO = params.useCoalescedMMIO
+        self.alwaysSyncTC = params.alwaysSyncTC
         if self.usePerfOverflow and not self.usePerf:
             raise ConfigError(
                 Problem(self.name(), "cannot use usePerfOverflow without usePerf", "usePerfOverflow")
@@ -87,7 +93,7 @@ class BaseKvmCPU(BaseCPU):
             raise ConfigError(
                 Problem(self.name(), "must be positive", "hostFactor", got=str(self.hostFactor))
             )  # fmt: skip
-        self.vm = getattr(params, "kvmVM", None)
+        self.vm = None  # the system's KvmVM, found at init() (gem5: system->getKvmVM())
         self.vcpu = None
         self.vcpuID = -1
         self.threadContextDirty = True
@@ -130,7 +136,7 @@ class BaseKvmCPU(BaseCPU):
                     param,
                 )
             )
-        if self.vm is None and self.system is not None:
+        if self.system is not None:
             self.vm = self.system.getKvmVM()
         if self.vm is None:
             raise ConfigError(
@@ -148,30 +154,7 @@ class BaseKvmCPU(BaseCPU):
 
     def regStats(self) -> None:
         super().regStats()
-        S = stats.Scalar
-        self.numVMExits = S(self, "numVMExits", "total number of KVM exits", unit=stats.Count)
-        self.numVMHalfEntries = S(
-            self, "numVMHalfEntries", "number of KVM entries to finalize pending operations",
-            unit=stats.Count,
-        )  # fmt: skip
-        self.numExitSignal = S(
-            self, "numExitSignal", "exits due to signal delivery", unit=stats.Count
-        )
-        self.numMMIO = S(
-            self, "numMMIO", "number of VM exits due to memory mapped IO", unit=stats.Count
-        )
-        self.numCoalescedMMIO = S(
-            self, "numCoalescedMMIO", "number of coalesced memory mapped IO requests", unit=stats.Count
-        )  # fmt: skip
-        self.numIO = S(self, "numIO", "number of VM exits due to legacy IO", unit=stats.Count)
-        self.numHalt = S(
-            self, "numHalt", "number of VM exits due to wait for interrupt instructions",
-            unit=stats.Count,
-        )  # fmt: skip
-        self.numInterrupts = S(
-            self, "numInterrupts", "number of interrupts delivered", unit=stats.Count
-        )
-        self.numHypercalls = S(self, "numHypercalls", "number of hypercalls", unit=stats.Count)
+        stats.scalars(self, KVM_STATS, unit=stats.Count)
 
     def startup(self) -> None:
         if self.vm.vm is None:
@@ -351,11 +334,11 @@ class BaseKvmCPU(BaseCPU):
             if self._status == KvmStatus.Idle:
                 return
             # clockEdge(ticksToCycles(delay)): the edge `delay` rounded up to cycles away
-            when = (-(-eventq._cur_tick // period) - (-delay // period)) * period
+            when = (-(-eventq.now // period) - (-delay // period)) * period
             next_tick = eventq.nextTick()
             if when >= next_tick or self._last_exit is kx.INTR:
                 break  # something else is due, or a signal came (the timer, Ctrl-C)
-            eventq._cur_tick = when  # nothing is due in between (not even now)
+            eventq.advance_to(when)  # nothing is due in between (not even now)
         self.schedule(self.tickEvent, when)
 
     def _step(self, next_tick: int) -> int:
@@ -368,7 +351,7 @@ class BaseKvmCPU(BaseCPU):
             if self._drain_requested and self.tryDrain():
                 self._status = KvmStatus.Idle
         elif status in (KvmStatus.Running, KvmStatus.RunningServiceCompletion):
-            ticks_to_execute = next_tick - self.eventq._cur_tick
+            ticks_to_execute = next_tick - self.eventq.now
             if self.threadContextDirty:
                 self.syncKvmState()
             if threading.get_native_id() != self._timer_tid:
@@ -438,7 +421,7 @@ class BaseKvmCPU(BaseCPU):
             if self._kicked and self._last_exit is kx.INTR:
                 vcpu.immediate_exit = self._kicked = False  # the kick has done its work
             executed = self.ticksFromHostCycles(cycles)
-            self.numCycles._value += int(cycles * self.hostFactor)
+            self.numCycles.add(int(cycles * self.hostFactor))
             if counters is not None and base.instructions is not None:
                 insts = after.instructions - base.instructions
                 self.ctrInsts += insts
@@ -446,7 +429,7 @@ class BaseKvmCPU(BaseCPU):
             if debug.flags.KvmRun:
                 debug.dprintf(self, "KVM: Executed %d host cycles (%d ticks), exit %s",
                               cycles, executed, type(self._last_exit).__name__)  # fmt: skip
-        self.numVMExits._value += 1  # (the hot path: a plain add, not Scalar.__iadd__)
+        self.numVMExits.add(1)
         if self.useCoalescedMMIO:
             executed += self.flushCoalescedMMIO()
         return executed
@@ -468,12 +451,12 @@ class BaseKvmCPU(BaseCPU):
     def handleKvmExit(self, exit_: kx.Exit) -> int:
         """Service the exit of the last entry (one dispatch); returns the ticks used."""
         if debug.flags.KvmRun:
-            debug.dprintf(self, "handleKvmExit (exit_reason: %d)", exit_reason(exit_))
+            debug.dprintf(self, "handleKvmExit (exit_reason: %d)", kx.exit_reason(exit_))
         self._status = KvmStatus.Running
         match exit_:
             case kx.IoExit():
                 self._status = KvmStatus.RunningServiceCompletion
-                self.numIO._value += 1
+                self.numIO.add(1)
                 handler, args = self.handleKvmExitIO, (exit_,)
             case kx.MmioExit(phys_addr=addr, data=data, length=length, is_write=write):
                 self._status = KvmStatus.RunningServiceCompletion
@@ -502,15 +485,15 @@ class BaseKvmCPU(BaseCPU):
                 self.guestFault(
                     f"KVM: Got exception when starting vCPU (exception: {vec}, error_code: {code})"
                 )
-            case kx.UnknownExit(reason=lib.KVM_EXIT_UNKNOWN, hardware_exit_reason=hw):
+            case kx.UnknownExit(reason=kx.EXIT_UNKNOWN, hardware_exit_reason=hw):
                 self.guestFault(f"KVM: Unknown error when starting vCPU (hw reason: {hw:#x})")
             case kx.ShutdownExit():
                 self.guestFault(
-                    f"KVM: Unexpected exit (exit_reason: {lib.KVM_EXIT_SHUTDOWN}): "
+                    f"KVM: Unexpected exit (exit_reason: {kx.EXIT_SHUTDOWN}): "
                     "the guest shut down (triple fault)"
                 )
             case _:
-                self.guestFault(f"KVM: Unexpected exit (exit_reason: {exit_reason(exit_)})")
+                self.guestFault(f"KVM: Unexpected exit (exit_reason: {kx.exit_reason(exit_)})")
         # port I/O or MMIO: run its handler; an exception in a device stops the CPU cleanly
         self._in_service = True
         try:
@@ -519,10 +502,12 @@ class BaseKvmCPU(BaseCPU):
             raise
         except Exception as e:  # noqa: BLE001 - any device error ends the run, reported
             self._in_service = False
-            device = innermost_model(e) or "a device"
+            # the state at the faulting instruction, before _abandon_io's half entry
+            # completes it (and replaces the exit being handled)
+            text, rip = self._dump_text(), self.faultRip()
             self._abandon_io()
-            self.guestFault(f"{type(e).__name__} in {device} while handling "
-                            f"{type(self._last_exit).__name__}: {e}", cause=e)  # fmt: skip
+            self._stop()
+            self.raiseGuestFault(access_failure(describe_access(exit_), e), text, rip, e)
         finally:
             self._in_service = False
 
@@ -576,15 +561,13 @@ class BaseKvmCPU(BaseCPU):
     def guestFault(self, message: str, cause: BaseException | None = None) -> None:
         """Stop the CPU, print the dump, write the stats, raise GuestFault."""
         self._stop()
+        self.raiseGuestFault(message, self._dump_text(), self.faultRip(), cause)
+
+    def _dump_text(self) -> str:
         try:
-            text = self.dump()
+            return self.dump()
         except Exception as e:  # noqa: BLE001 - the dump must not hide the fault
-            text = f"(no register dump: {type(e).__name__}: {e})"
-        rip = self.faultRip()
-        print(f"panic: {self.name()}: {message}\n{text}", file=sys.stderr)
-        if self.sim is not None:
-            self.sim.finalize()
-        raise GuestFault(message, self.name(), rip, text) from cause
+            return f"(no register dump: {type(e).__name__}: {e})"
 
     def faultRip(self) -> int | None:
         return None

@@ -34,7 +34,7 @@ def cpl0_emulated() -> bool:
 
     This does not measure: it takes the presence of the `kvm_pvm` module
     (/sys/module/kvm_pvm) as the hint, since PVM runs only CPL 3 natively.
-    `python -m kvm.info` measures it when in doubt.
+    `simobjs kvm-info` measures it when in doubt.
     """
     return os.path.isdir("/sys/module/kvm_pvm")
 

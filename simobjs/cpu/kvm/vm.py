@@ -21,8 +21,8 @@ class KvmVM(Model):
 
     def __init__(self, params: Params):
         super().__init__(params)
-        self.system = getattr(params, "system", None)
-        self.coalescedMMIO = list(getattr(params, "coalescedMMIO", None) or [])
+        self.system = params.system
+        self.coalescedMMIO = list(params.coalescedMMIO)
         try:
             self.kvm = Kvm()
         except KvmUnavailable as e:

@@ -24,11 +24,11 @@ from simobjs.errors import ConfigError, Problem, SimulationError
 from simobjs.mem.packet import MemCmd, Packet
 from simobjs.sim import debug
 from simobjs.sim.model import Params
+from simobjs.sim.pseudo_inst import m5op_func, pseudo_inst
 
 IO_PCI_CONF_ADDR = 0xCF8
 IO_PCI_CONF_DATA_BASE = 0xCFC
 PCI_CONFIG_SPACE = 0xC000000000000000
-M5OPS_SIZE = 0x10000
 TSS_ADDRESS = 0xFFFBD000  # gem5's choice: three pages below the m5ops page
 DRAIN_RUN_TICKS = 10**9  # kvmRunDrain runs at most 1 ms to open an IRQ window
 
@@ -39,7 +39,7 @@ class X86KvmCPU(BaseKvmCPU):
 
     def __init__(self, params: Params):
         super().__init__(params)
-        self.useXSave = bool(getattr(params, "useXSave", True))
+        self.useXSave = params.useXSave
         self._state = X86State()
         self._template: KvmX86State | None = None
         self._msrs: list[int] = []
@@ -316,9 +316,9 @@ class X86KvmCPU(BaseKvmCPU):
         return delay
 
     def _access(self, addr: int, data, size: int, write: bool, pending: bool) -> int:
-        base = self.system.m5ops_base if self.system is not None else 0
-        if base and base <= addr < base + M5OPS_SIZE:
-            return self._m5op((addr - base) >> 8 & 0xFF, size, write, pending)
+        func = m5op_func(addr, self.system.m5ops_base)
+        if func is not None:
+            return self._m5op(func, size, write, pending)
         pkt = Packet(MemCmd.WriteReq if write else MemCmd.ReadReq, addr, size,
                      data if write else None, self.name())  # fmt: skip
         delay = self.dataPort.sendAtomic(pkt)
@@ -327,8 +327,6 @@ class X86KvmCPU(BaseKvmCPU):
         return delay
 
     def _m5op(self, func: int, size: int, write: bool, pending: bool) -> int:
-        from simobjs.dev.m5ops import pseudo_inst
-
         if debug.flags.M5Ops:
             debug.dprintf(self, "m5op %#x (%s)", func, "write" if write else "read")
         if write or not pending:

@@ -86,11 +86,11 @@ class KvmX86State:
     events: VcpuEvents | None = None
 
 
-def _seg_from_kvm(k: KvmSegment) -> Segment:
+def seg_from_kvm(k: KvmSegment) -> Segment:
     return Segment(**{f: getattr(k, f) for f in _SEG_FIELDS})
 
 
-def _seg_to_kvm(s: Segment) -> KvmSegment:
+def seg_to_kvm(s: Segment) -> KvmSegment:
     return KvmSegment(**{f: getattr(s, f) for f in _SEG_FIELDS})
 
 
@@ -101,7 +101,7 @@ def to_x86_state(k: KvmX86State, tsc_msr: int = 0x10) -> X86State:
     st.rip = k.regs.rip
     st.rflags = k.regs.rflags
     s = k.sregs
-    st.seg = {n: _seg_from_kvm(getattr(s, n)) for n in SEGMENT_NAMES}
+    st.seg = {n: seg_from_kvm(getattr(s, n)) for n in SEGMENT_NAMES}
     st.gdt = DescriptorTable(s.gdt.base, s.gdt.limit)
     st.idt = DescriptorTable(s.idt.base, s.idt.limit)
     st.cr0, st.cr2, st.cr3, st.cr4, st.cr8 = s.cr0, s.cr2, s.cr3, s.cr4, s.cr8
@@ -131,7 +131,7 @@ def from_x86_state(
     regs = Regs(**{n: v for n, v in zip(GPR_NAMES, st.gprs, strict=True)})
     regs.rip, regs.rflags = st.rip, st.rflags
     sregs = Sregs(
-        **{n: _seg_to_kvm(st.seg[n]) for n in SEGMENT_NAMES},
+        **{n: seg_to_kvm(st.seg[n]) for n in SEGMENT_NAMES},
         gdt=DTable(st.gdt.base, st.gdt.limit),
         idt=DTable(st.idt.base, st.idt.limit),
         cr0=st.cr0, cr2=st.cr2, cr3=st.cr3, cr4=st.cr4, cr8=st.cr8,

@@ -4,7 +4,7 @@ It runs in slices on the event queue: each tick runs up to (next event - now) /
 clock period instructions (and never past an instruction-count event), so
 simulated time is instructions x clock period plus what the devices charge.
 Port I/O and MMIO go out as atomic packets on the data port; m5ops at
-`system.m5ops_base` go to `simobjs.dev.m5ops.pseudo_inst`. HLT suspends the
+`system.m5ops_base` go to `simobjs.sim.pseudo_inst.pseudo_inst`. HLT suspends the
 thread until the interrupt controller wakes it; interrupts are delivered
 through the guest IDT. Between slices the CPU is always drained.
 
@@ -17,22 +17,20 @@ event) and the C model keeps the time of the instruction in progress.
 
 from __future__ import annotations
 
-import sys
-
 from simobjs.arch.x86.serialize import serialize_thread, unserialize_thread
 from simobjs.arch.x86.state import GPR_NAMES, X86State
-from simobjs.cpu.base import BaseCPU, Status
+from simobjs.cpu.base import BaseCPU, Status, access_failure
 from simobjs.cpu.reference.engine import ReferenceEngine, StopInfo
 from simobjs.cpu.reference.regs import GPR_IDS
-from simobjs.errors import GuestFault, SimulationError
+from simobjs.errors import SimulationError
 from simobjs.mem.memsys.compile import CpuMemory
 from simobjs.mem.packet import MemCmd, Packet
 from simobjs.sim import debug
 from simobjs.sim.drain import DrainState
 from simobjs.sim.eventq import EventFunctionWrapper, Priority
 from simobjs.sim.model import Params
+from simobjs.sim.pseudo_inst import m5op_func, pseudo_inst
 
-M5OPS_SIZE = 0x10000  # gem5's m5ops range: 64 KiB from system.m5ops_base
 MAX_SLICE = 20_000_000  # instructions per tick at most, so the host stays responsive
 BLOCKED_IRQ_SLICE = 256  # while an interrupt waits for IF, look again this often
 
@@ -188,7 +186,10 @@ class X86AtomicSimpleCPU(BaseCPU):
         mem = self.memory
         if mem is not None:
             mem.begin(now, nxt)  # no instruction starts at or after the next event
-        stop = eng.run(budget) if budget else StopInfo("count", 0, eng.rip)
+        try:
+            stop = eng.run(budget) if budget else StopInfo("count", 0, eng.rip)
+        except Exception as e:  # noqa: BLE001 - a device (or the bus) failed: end the run
+            self._fail_access(eng, e)
         n = stop.instructions
         if debug.flags.RefCPU:
             debug.dprintf(self, "ran %d instructions, stop %s at rip %#x", n, stop.reason, stop.rip)
@@ -220,8 +221,6 @@ class X86AtomicSimpleCPU(BaseCPU):
         self.numCycles += cycles
         m5op, self._m5op = self._m5op, None
         if m5op is not None:
-            from simobjs.dev.m5ops import pseudo_inst
-
             if debug.flags.M5Ops:
                 debug.dprintf(self, "m5op %#x", m5op)
             result = pseudo_inst(self.thread, m5op)
@@ -256,13 +255,27 @@ class X86AtomicSimpleCPU(BaseCPU):
         ic = self.interrupts
         return ic is not None and ic.checkInterrupts() and eng.can_take_interrupt()
 
-    def guestFault(self, message: str, dump: str) -> None:
+    def guestFault(self, message: str, dump: str, cause: BaseException | None = None) -> None:
         self._stop()
-        print(f"panic: {self.name()}: {message}\n{dump}", file=sys.stderr)
-        if self.sim is not None:
-            self.sim.finalize()
         rip = self.engine.rip if self.engine is not None else None
-        raise GuestFault(message, self.name(), rip, dump)
+        self.raiseGuestFault(message, dump, rip, cause)
+
+    def _fail_access(self, eng: ReferenceEngine, exc: Exception) -> None:
+        """An I/O access raised inside the engine: a guest fault naming the whole access
+        (Unicorn may have split it), with the dump, as on the KVM CPU."""
+        access = eng.failed_access
+        if access is None:
+            what, size = "instruction", None
+        else:
+            kind, addr, size = access
+            space = f"port I/O {kind} of {size} bytes at port {addr & 0xFFFF:#x}" if addr >> 63 \
+                else f"MMIO {kind} of {size} bytes at {addr:#x}"  # fmt: skip
+            what = space
+        try:
+            dump = eng.dump()
+        except Exception as e:  # noqa: BLE001 - the dump must not hide the fault
+            dump = f"(no register dump: {type(e).__name__}: {e})"
+        self.guestFault(f"reference CPU: {access_failure(what, exc, size)}", dump, exc)
 
     # -- I/O (called from inside the engine's run) ---------------------------------------------
     def _at_access(self) -> None:
@@ -283,8 +296,8 @@ class X86AtomicSimpleCPU(BaseCPU):
                 + (int(eng.counter.count) - 1) * self.clockPeriod()
                 + self._io_ticks
             )
-        if when > self.eventq.curTick():
-            self.eventq.setCurTick(when)
+        if when > self.eventq.now:
+            self.eventq.advance_to(when)
         eng.request_stop()
 
     def _charge(self, ticks: int) -> None:
@@ -310,10 +323,10 @@ class X86AtomicSimpleCPU(BaseCPU):
         self._charge(self.dataPort.sendAtomic(pkt))
 
     def _is_m5op(self, addr: int) -> bool:
-        base = self.system.m5ops_base if self.system is not None else 0
-        if not base or not base <= addr < base + M5OPS_SIZE:
+        func = m5op_func(addr, self.system.m5ops_base)
+        if func is None:
             return False
-        self._m5op = (addr - base) >> 8 & 0xFF  # performed at commit, the thread just past it
+        self._m5op = func  # performed at commit, the thread just past it
         self._charge(self.clockPeriod())
         return True
 

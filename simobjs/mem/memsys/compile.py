@@ -15,7 +15,7 @@ from typing import Any
 
 from simobjs.errors import ConfigError, Problem
 from simobjs.mem.memsys.native import Native, ffi, lib, link, period_inverse
-from simobjs.mem.port import Port
+from simobjs.sim.port import Port
 
 FETCH_BYTES = 8  # gem5's x86 decoder asks for sizeof(MachInst) bytes per fetch
 MAX_RAM_RANGES = 8

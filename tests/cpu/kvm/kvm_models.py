@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import struct
 
-from kvm.guestlib import CODE_AT, assemble, long_mode_sregs, write_tables
 from kvm.state import Sregs
 from simobjs.arch.x86.state import Segment, X86State
 from simobjs.cpu.kvm.x86_state import KvmX86State, to_x86_state
-from simobjs.mem.port import ResponsePort
+from simobjs.guest.snippets import CODE_AT, assemble, long_mode_sregs, write_tables
 from simobjs.objects.kvm import KvmVM, X86KvmCPU
 from simobjs.objects.mem import SimpleMemory
 from simobjs.objects.sim import Root, SrcClockDomain, VoltageDomain
@@ -18,6 +17,7 @@ from simobjs.objects.system import System
 from simobjs.params import Param, SimObject
 from simobjs.params import ResponsePort as ResponsePortDecl
 from simobjs.sim.model import Model
+from simobjs.sim.port import ResponsePort
 
 RAM_SIZE = 2 << 20
 UART = 0x8000000000000000 | 0x3F8

@@ -9,9 +9,9 @@ import pytest
 from kvm_models import BOOM_PORT, EXIT_PORT, MMIO_BASE, UART, load_guest, make_root
 
 from kvm import exits as kx
+from simobjs.config import build
 from simobjs.cpu.kvm.base import KvmStatus
 from simobjs.errors import ConfigError, GuestFault
-from simobjs.sim import core
 
 pytestmark = pytest.mark.kvm
 
@@ -19,7 +19,7 @@ DONE = "mov $0x10, %dx\n mov $7, %al\n out %al, (%dx)\n"  # ends the run with co
 
 
 def start(tmp_path, source, cpl=3, **cpu_params):
-    sim = core.instantiate(make_root(**cpu_params), outdir=str(tmp_path))
+    sim = build.instantiate(make_root(**cpu_params), outdir=str(tmp_path))
     return sim, load_guest(sim, source, cpl)
 
 
@@ -103,7 +103,7 @@ def test_an_unhandled_exit_is_a_guest_fault_naming_the_reason(tmp_path):
 
 def test_wrong_memory_mode_gives_gem5s_fatal(tmp_path):
     with pytest.raises(ConfigError) as info:
-        core.instantiate(make_root(mem_mode="atomic"), outdir=str(tmp_path))
+        build.instantiate(make_root(mem_mode="atomic"), outdir=str(tmp_path))
     assert "The KVM-based CPUs requires the memory system to be in the 'noncaching' mode." in str(
         info.value
     )
@@ -111,17 +111,17 @@ def test_wrong_memory_mode_gives_gem5s_fatal(tmp_path):
 
 def test_no_kvm_vm_says_what_to_add(tmp_path):
     with pytest.raises(ConfigError, match=r"add one, e.g. system.kvm_vm = KvmVM\(\)"):
-        core.instantiate(make_root(vm=False), outdir=str(tmp_path))
+        build.instantiate(make_root(vm=False), outdir=str(tmp_path))
 
 
 def test_instruction_limits_are_refused_without_counters(tmp_path):
     # usePerf=False: no counters on any host (as on a host without a PMU)
     with pytest.raises(ConfigError, match="use the reference CPU") as info:
-        core.instantiate(make_root(max_insts_any_thread=1000, usePerf=False), outdir=str(tmp_path))
+        build.instantiate(make_root(max_insts_any_thread=1000, usePerf=False), outdir=str(tmp_path))
     assert "max_insts_any_thread" in str(info.value)
 
 
 def test_bad_host_factor_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="hostFactor"):
-        core.instantiate(make_root(hostFactor=0.0), outdir=str(tmp_path))
+        build.instantiate(make_root(hostFactor=0.0), outdir=str(tmp_path))
     assert EXIT_PORT

@@ -4,8 +4,7 @@ pending vector the test sets."""
 
 from __future__ import annotations
 
-from simobjs.cpu.reference.testing import CODE_AT, assemble, long_mode_state, write_tables
-from simobjs.mem.port import ResponsePort
+from simobjs.guest.snippets import CODE_AT, assemble, long_mode_state, write_tables
 from simobjs.objects.cpu import BaseInterrupts
 from simobjs.objects.mem import SimpleMemory
 from simobjs.objects.sim import Root, SrcClockDomain, VoltageDomain
@@ -14,6 +13,7 @@ from simobjs.objects.x86 import X86AtomicSimpleCPU
 from simobjs.params import ResponsePort as ResponsePortDecl
 from simobjs.params import SimObject
 from simobjs.sim.model import Model
+from simobjs.sim.port import ResponsePort
 
 RAM_SIZE = 4 << 20
 KSTACK = RAM_SIZE - 0x1000

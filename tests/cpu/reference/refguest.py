@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 from simobjs.cpu.reference.engine import ReferenceEngine
-from simobjs.cpu.reference.testing import (
+from simobjs.guest.snippets import (
     CODE_AT,
     IDT_AT,
     TSS_AT,

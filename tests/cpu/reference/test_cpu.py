@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import pytest
 from ref_models import EXIT_PORT, UART, load_guest, make_root
 
 from simobjs.arch.x86.state import X86State
+from simobjs.config import build
 from simobjs.cpu.base import CAUSE_MAX_INSTS, Status
+from simobjs.cpu.reference import cpu as ref_cpu
 from simobjs.errors import GuestFault
 from simobjs.sim import core
 from simobjs.sim.serialize import CheckpointIn, CheckpointOut
@@ -31,7 +30,7 @@ PERIOD = 1000  # 1 GHz
 
 def test_max_insts_stops_at_exactly_n_and_time_is_insts_times_period():
     root = make_root(max_insts_any_thread=12345)
-    sim = core.instantiate(root, outdir=None)
+    sim = build.instantiate(root, outdir=None)
     cpu = load_guest(sim, LOOP)
     ev = sim.simulate()
     assert ev.getCause() == CAUSE_MAX_INSTS
@@ -42,7 +41,7 @@ def test_max_insts_stops_at_exactly_n_and_time_is_insts_times_period():
 
 
 def test_port_io_goes_out_as_packets_and_a_device_ends_the_run():
-    sim = core.instantiate(make_root(), outdir=None)
+    sim = build.instantiate(make_root(), outdir=None)
     load_guest(sim, HELLO)
     ev = sim.simulate()
     dev = sim.model("system.dev")
@@ -66,10 +65,10 @@ def test_hlt_suspends_until_an_interrupt_wakes_the_thread():
         mov $0x42, %al
         iretq
     """
-    sim = core.instantiate(make_root(), outdir=None)
+    sim = build.instantiate(make_root(), outdir=None)
     ram = sim.model("system.mem").ram
     cpu = load_guest(sim, src)
-    from simobjs.cpu.reference.testing import CODE_AT, IDT_AT, idt_gate
+    from simobjs.guest.snippets import CODE_AT, IDT_AT, idt_gate
 
     ram.write(IDT_AT + 16 * 0x30, idt_gate(CODE_AT + 0x400))
     apic = sim.model("system.cpu.interrupts")
@@ -90,9 +89,7 @@ def test_m5ops_reach_pseudo_inst_with_arguments_and_result(monkeypatch):
             core.current().exitSimLoop("m5_exit instruction encountered", 0)
         return 99
 
-    fake = types.ModuleType("simobjs.dev.m5ops")
-    fake.pseudo_inst = pseudo_inst
-    monkeypatch.setitem(sys.modules, "simobjs.dev.m5ops", fake)
+    monkeypatch.setattr(ref_cpu, "pseudo_inst", pseudo_inst)
     src = """
         mov $5, %rdi
         mov $6, %rsi
@@ -105,7 +102,7 @@ def test_m5ops_reach_pseudo_inst_with_arguments_and_result(monkeypatch):
     """
     root = make_root()
     root.system.m5ops_base = 0xFFFF0000
-    sim = core.instantiate(root, outdir=None)
+    sim = build.instantiate(root, outdir=None)
     cpu = load_guest(sim, src)
     ev = sim.simulate()
     assert ev.getCause() == "m5_exit instruction encountered"
@@ -116,7 +113,7 @@ def test_m5ops_reach_pseudo_inst_with_arguments_and_result(monkeypatch):
 
 
 def test_a_triple_fault_stops_with_a_guest_fault_and_a_dump(capsys):
-    sim = core.instantiate(make_root(), outdir=None)
+    sim = build.instantiate(make_root(), outdir=None)
     cpu = load_guest(sim, "mov $0x1234, %ax\n mov %ax, %ds\n")
     st = cpu.get_state()
     st.idt.limit = 0
@@ -133,7 +130,7 @@ def test_state_serialize_and_switch_between_two_reference_cpus(tmp_path):
     root = make_root(max_insts_any_thread=1000)
     root.system.cpu2 = X86AtomicSimpleCPU(cpu_id=0, switched_out=True)
     root.system.cpu2.createThreads()
-    sim = core.instantiate(root, outdir=None)
+    sim = build.instantiate(root, outdir=None)
     cpu = load_guest(sim, LOOP)
     sim.simulate()
     before = cpu.get_state()
@@ -159,7 +156,7 @@ def make_state_from(cp) -> X86State:
 
 
 def test_registers_read_and_write_through_the_thread_context():
-    sim = core.instantiate(make_root(max_insts_any_thread=3), outdir=None)
+    sim = build.instantiate(make_root(max_insts_any_thread=3), outdir=None)
     cpu = load_guest(sim, "inc %rbx\n inc %rbx\n inc %rbx\n hlt\n")
     tc = cpu.thread
     tc.setReg("rbx", 40)
@@ -180,10 +177,58 @@ def test_an_instruction_with_two_device_accesses_keeps_time_monotonic():
         out %al, %dx
         hlt
     """
-    sim = core.instantiate(make_root(), outdir=None)
+    sim = build.instantiate(make_root(), outdir=None)
     load_guest(sim, src)
     ev = sim.simulate()
     dev = sim.model("system.dev")
     assert ev.getCause() == "guest done"
     reads_writes = [(k, a, t) for k, a, _s, _d, t in dev.log][:2]
     assert reads_writes == [("r", 0xE0000000, PERIOD), ("w", 0xE0000000, PERIOD + 1000)]
+
+
+WORK_ITEMS = """
+        mov $7, %rdi
+        xor %rsi, %rsi
+        mov $0xffff5a00, %rbx
+        mov (%rbx), %eax
+        mov $0xffff5b00, %rbx
+        mov (%rbx), %eax
+        mov $7, %rdi
+        mov $0xffff5a00, %rbx
+        mov (%rbx), %eax
+        mov $0xffff5b00, %rbx
+        mov (%rbx), %eax
+        mov $0xffff2100, %rbx
+        xor %rdi, %rdi
+        mov (%rbx), %eax
+        hlt
+"""
+
+
+@pytest.mark.parametrize(
+    "system_params,causes",
+    [
+        ({}, ["m5_exit instruction encountered"]),
+        ({"exit_on_work_items": True}, ["workbegin", "workend", "workbegin", "workend"]),
+        ({"work_begin_exit_count": 2}, ["work started count reach"]),
+        ({"work_end_exit_count": 1}, ["work items exit count reached"]),
+        ({"work_item_id": 3, "work_end_exit_count": 1}, ["m5_exit instruction encountered"]),
+        ({"work_begin_cpu_id_exit": 0}, ["work started on specific cpu"]),
+    ],
+)
+def test_work_items_follow_gems_rules(system_params, causes):
+    root = make_root()
+    root.system.m5ops_base = 0xFFFF0000
+    for key, value in system_params.items():
+        setattr(root.system, key, value)
+    sim = build.instantiate(root, outdir=None)
+    cpu = load_guest(sim, WORK_ITEMS)
+    seen = []
+    for _ in causes:
+        ev = sim.simulate()
+        seen.append(ev.getCause())
+        if ev.getCause() in ("workbegin", "workend"):
+            assert ev.getCode() == 7  # the work id
+    assert seen == causes
+    started, completed = cpu.numWorkItemsStarted.value(), cpu.numWorkItemsCompleted.value()
+    assert started >= 1 and completed >= started - 1  # the CPU counts every begin and end

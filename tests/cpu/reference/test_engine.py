@@ -11,7 +11,7 @@ from refguest import CODE_AT, IST1, KSTACK, USTACK, RefGuest
 from simobjs.arch.x86.state import CARRIED_MSRS, X86State
 from simobjs.cpu.reference.blob import BlobLayoutError, probe_layout
 from simobjs.cpu.reference.engine import IO_SPACE, ReferenceEngine, ram_gaps
-from simobjs.cpu.reference.testing import long_mode_state
+from simobjs.guest.snippets import long_mode_state
 
 LOOP = """
     mov $1000, %rcx

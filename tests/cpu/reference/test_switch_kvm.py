@@ -6,7 +6,7 @@ import pytest
 from ref_models import RAM_SIZE, RefSwitchDevice, load_guest, make_root, make_switch_root
 
 import m5
-from simobjs.sim import core
+from simobjs.config import build
 
 # x87 + SSE + integer work in ring 3 (PVM runs ring 3 natively), asking for a
 # switch twice through MMIO, then storing its results and ending the run
@@ -38,14 +38,14 @@ GUEST = """
 
 @pytest.mark.kvm
 def test_kvm_reference_kvm_round_trip_matches_a_pure_reference_run():
-    sim = core.instantiate(make_root(RefSwitchDevice), outdir=None)
+    sim = build.instantiate(make_root(RefSwitchDevice), outdir=None)
     solo = load_guest(sim, GUEST.replace("movl $1, (%rsi)", "nop"), cpl=3)
     assert sim.simulate().getCause() == "done"  # the reference CPU alone
     want = bytes(sim.model("system.mem").ram.read(0x200000, 24))
     sim.close()
 
     root = make_switch_root()
-    sim = core.instantiate(root, outdir=None)
+    sim = build.instantiate(root, outdir=None)
     kvm = load_guest(sim, GUEST, cpl=3)
     st = kvm.get_state()
     st.rflags = 0x2  # PVM keeps IOPL 0 in ring 3

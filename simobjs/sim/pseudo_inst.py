@@ -1,5 +1,6 @@
 """gem5's pseudo instructions (m5ops), reached by an access to m5ops_base + (func << 8).
 
+`m5op_func(addr, base)` decodes an access (None outside the m5ops range);
 `pseudo_inst(tc, func)` reads the arguments from the thread context (rdi, rsi,
 ...) and returns the value for RAX, or None when the op returns nothing.
 Exit causes, codes and the work-item rules follow gem5's src/sim/pseudo_inst.cc.
@@ -9,32 +10,23 @@ from __future__ import annotations
 
 import sys
 
+from simobjs.base import ticks
 from simobjs.errors import SimulationError
-from simobjs.sim import debug, ticks
+from simobjs.sim import debug
 from simobjs.sim.eventq import EventFunctionWrapper, Priority
 
-M5OPS_SIZE = 0x10000
+M5OPS_SIZE = 0x10000  # gem5's m5ops range: 64 KiB from System.m5ops_base
 
-ARM, QUIESCE, QUIESCE_NS, QUIESCE_CYCLE, QUIESCE_TIME, RPNS, WAKE_CPU = (
-    0x00,
-    0x01,
-    0x02,
-    0x03,
-    0x04,
-    0x07,
-    0x09,
-)  # noqa: E501
+ARM, QUIESCE, QUIESCE_NS, QUIESCE_CYCLE, QUIESCE_TIME = 0x00, 0x01, 0x02, 0x03, 0x04
+RPNS, WAKE_CPU = 0x07, 0x09
 EXIT, FAIL, SUM, INIT_PARAM, LOAD_SYMBOL = 0x21, 0x22, 0x23, 0x30, 0x31
 RESET_STATS, DUMP_STATS, DUMP_RESET_STATS, CHECKPOINT = 0x40, 0x41, 0x42, 0x43
-WRITE_FILE, READ_FILE, DEBUG_BREAK, SWITCH_CPU, ADD_SYMBOL, PANIC = (
-    0x4F,
-    0x50,
-    0x51,
-    0x52,
-    0x53,
-    0x54,
-)
+WRITE_FILE, READ_FILE, DEBUG_BREAK, SWITCH_CPU = 0x4F, 0x50, 0x51, 0x52
+ADD_SYMBOL, PANIC = 0x53, 0x54
 WORK_BEGIN, WORK_END, DIST_TOGGLE_SYNC = 0x5A, 0x5B, 0x62
+UNSUPPORTED = frozenset((ARM, QUIESCE, QUIESCE_NS, QUIESCE_CYCLE, QUIESCE_TIME, WAKE_CPU,
+                         DEBUG_BREAK, LOAD_SYMBOL, ADD_SYMBOL, DIST_TOGGLE_SYNC, WRITE_FILE,
+                         READ_FILE))  # fmt: skip
 
 CAUSE_EXIT = "m5_exit instruction encountered"
 CAUSE_FAIL = "m5_fail instruction encountered"
@@ -85,61 +77,13 @@ def _stat_event(sim, dump: bool, reset: bool, delay: int, period: int) -> None:
     sim.eventq.schedule(event, sim.curTick() + delay)
 
 
-def _params(system, name: str, default: int) -> int:
-    params = getattr(system, "params", None)
-    value = getattr(params, name, default) if params is not None else default
-    return default if value is None else int(value)
-
-
-def _work_begin(tc, sim, workid: int, threadid: int) -> None:
-    cpu, system = tc.cpu, tc.getSystemPtr()
-    stat = cpu.__dict__.get("numWorkItemsStarted")
-    if stat is not None:
-        stat += 1
-    if system is None:
-        return
-    if _params(system, "exit_on_work_items", 0):
-        sim.exitSimLoop("workbegin", workid)
-        return
-    item = _params(system, "work_item_id", -1)
-    if item not in (-1, workid):
-        return
-    system.work_items_begun = getattr(system, "work_items_begun", 0) + 1
-    count = system.work_items_begun
-    cpu_id = cpu.cpuId()
-    cpus_ckpt = _params(system, "work_cpus_ckpt_count", 0)
-    if cpus_ckpt:
-        marked = system.__dict__.setdefault("_work_cpus", set())
-        marked.add(cpu_id)
-        if len(marked) >= cpus_ckpt:
-            sim.exitSimLoop(CAUSE_CHECKPOINT)
-    if count == _params(system, "work_begin_ckpt_count", 0):
-        sim.exitSimLoop(CAUSE_CHECKPOINT)
-    if count == _params(system, "work_begin_exit_count", 0):
-        sim.exitSimLoop("work started count reach")
-    if cpu_id == _params(system, "work_begin_cpu_id_exit", -1):
-        sim.exitSimLoop("work started on specific cpu")
-
-
-def _work_end(tc, sim, workid: int, threadid: int) -> None:
-    cpu, system = tc.cpu, tc.getSystemPtr()
-    stat = cpu.__dict__.get("numWorkItemsCompleted")
-    if stat is not None:
-        stat += 1
-    if system is None:
-        return
-    if _params(system, "exit_on_work_items", 0):
-        sim.exitSimLoop("workend", workid)
-        return
-    item = _params(system, "work_item_id", -1)
-    if item not in (-1, workid):
-        return
-    system.work_items_ended = getattr(system, "work_items_ended", 0) + 1
-    count = system.work_items_ended
-    if count == _params(system, "work_end_ckpt_count", 0):
-        sim.exitSimLoop(CAUSE_CHECKPOINT)
-    if count == _params(system, "work_end_exit_count", 0):
-        sim.exitSimLoop("work items exit count reached")
+def m5op_func(addr: int, base: int) -> int | None:
+    """The m5op number of a physical access at `addr` (gem5: offset bits 15:8), or None
+    outside [base, base + 64 KiB) or when the system has no m5ops range (base 0)."""
+    offset = addr - base
+    if base and 0 <= offset < M5OPS_SIZE:
+        return (offset >> 8) & 0xFF
+    return None
 
 
 def pseudo_inst(tc, func: int) -> int | None:
@@ -162,21 +106,23 @@ def pseudo_inst(tc, func: int) -> int | None:
         sim.exitSimLoop(CAUSE_CHECKPOINT, 0, _ns(delay), repeat=_ns(period))
     elif func == SWITCH_CPU:
         sim.exitSimLoop(CAUSE_SWITCH)
-    elif func == WORK_BEGIN:
-        _work_begin(tc, sim, *_args(tc, 2))
-    elif func == WORK_END:
-        _work_end(tc, sim, *_args(tc, 2))
+    elif func in (WORK_BEGIN, WORK_END):
+        workid, threadid = _args(tc, 2)
+        hook = "workItemBegin" if func == WORK_BEGIN else "workItemEnd"
+        getattr(tc.cpu, hook)()  # the CPU's stat, then the System's exit rules
+        system = tc.getSystemPtr()
+        if system is not None:
+            getattr(system, hook)(tc, threadid, workid)
     elif func == RPNS:
         return sim.curTick() * 1_000_000_000 // ticks.getFrequency()
     elif func == SUM:
         return sum(_args(tc, 6)) & 0xFFFFFFFFFFFFFFFF
     elif func == INIT_PARAM:
         system = tc.getSystemPtr()
-        return _params(system, "init_param", 0) if system is not None else 0
+        return system.params.init_param if system is not None else 0
     elif func == PANIC:
         raise SimulationError("m5_panic: the guest panicked", tc.cpu.name(), tc.getReg("rip"))
-    elif func in (ARM, QUIESCE, QUIESCE_NS, QUIESCE_CYCLE, QUIESCE_TIME, WAKE_CPU, DEBUG_BREAK,
-                  LOAD_SYMBOL, ADD_SYMBOL, DIST_TOGGLE_SYNC, WRITE_FILE, READ_FILE):  # fmt: skip
+    elif func in UNSUPPORTED:
         _warn_once(func, f"m5op {func:#x} is not supported here; ignored")
         return 0
     else:
@@ -189,11 +135,3 @@ def _warn_once(func: int, message: str) -> None:
     if func not in _warned:
         _warned.add(func)
         print(f"warn: {message}", file=sys.stderr)
-
-
-def func_of(addr: int, base: int) -> int | None:
-    """The m5op number of a physical access at `addr`, or None outside the m5ops page."""
-    offset = addr - base
-    if base and 0 <= offset < M5OPS_SIZE:
-        return (offset >> 8) & 0xFF
-    return None

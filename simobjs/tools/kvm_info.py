@@ -1,7 +1,7 @@
 """What this host's KVM offers simobjs: capabilities, PMU, timer resolution, and
 measured facts (is CPL-0 guest code native or emulated? what does an exit cost?).
 
-`python -m kvm.info [--json]` prints it.
+`simobjs kvm-info [--json]` prints it.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from typing import Any
 
 from kvm.errors import KvmError
 from kvm.exits import INTR, IoExit
-from kvm.guestlib import Guest
 from kvm.perf import hardware_pmu_status
 from kvm.system import Kvm
 from kvm.timers import PosixKvmTimer
 from kvm.vcpu import _RING_MAX
+from simobjs.guest.snippets import Guest
 
 #: The capabilities simobjs relies on or reports.
 USED_CAPABILITIES = (
@@ -247,7 +247,7 @@ def format_info(info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None, prog: str = "python -m kvm.info") -> int:
+def main(argv: list[str] | None = None, prog: str = "simobjs kvm-info") -> int:
     p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--no-measure", action="store_true", help="skip the measuring guests")

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from refguest import KSTACK, RAM_SIZE, USTACK
 
-from simobjs.cpu.reference.diffcheck import (
+from simobjs.guest.snippets import (
+    CODE_AT,
+    TSS_AT,
+    assemble,
+    long_mode_state,
+    write_tables,
+)
+from simobjs.mem.guest_ram import GuestRam
+from simobjs.tools.diffcheck import (
     DEFAULT_MASKS,
     KNOWN_GAPS,
     check_stretch,
@@ -14,14 +22,6 @@ from simobjs.cpu.reference.diffcheck import (
     walk,
     walk_elf,
 )
-from simobjs.cpu.reference.testing import (
-    CODE_AT,
-    TSS_AT,
-    assemble,
-    long_mode_state,
-    write_tables,
-)
-from simobjs.mem.guest_ram import GuestRam
 
 WORK = """
     mov $200, %rcx
@@ -117,7 +117,7 @@ def test_a_corrupted_register_is_reported_first_with_both_values():
     assert report.first.name == "rbx"
     assert report.first.kvm ^ report.first.reference == 0x100
     assert "DIFF rbx: kvm=0x0 reference=0x100" in report.text()
-    assert TSS_AT  # the boot contract layout is shared with kvm.guestlib
+    assert TSS_AT  # the boot contract layout is shared with simobjs.guest.snippets
 
 
 # every example but `timer`, which spins until PIT interrupts arrive (the checker has none)

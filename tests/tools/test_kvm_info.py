@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from kvm import info
-from kvm.guestlib import assemble
+from simobjs.guest.snippets import assemble
+from simobjs.tools import kvm_info as info
 
 
 def test_embedded_guests_match_their_assembly():
