@@ -26,10 +26,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from simobjs.base import ticks  # noqa: E402
+from simobjs.config import build  # noqa: E402
 from simobjs.demo.config import build_system  # noqa: E402
 from simobjs.guest import example_guest  # noqa: E402
 from simobjs.params.simobject import reset_for_tests  # noqa: E402
-from simobjs.sim import core  # noqa: E402
 
 # (guest, K: instructions before the window, N: the window) - both windows end before
 # the guest's first output
@@ -53,7 +53,7 @@ def _machine(guest: str, cpu: str):
     root = build_system(str(example_guest(guest)), cpu=cpu, caches=memsys, dram=memsys,
                         clock="1GHz")  # fmt: skip
     root.system.terminal.outfile = "none"
-    sim = core.instantiate(root, outdir=None)
+    sim = build.instantiate(root, outdir=None)
     return sim, sim.model("system.cpu")
 
 

@@ -59,6 +59,10 @@ def geometry(path: str, size: int, assoc: int, line: int) -> tuple[int, list[Pro
 class Cache(ClockedModel):
     """gem5's Cache (and NoncoherentCache): a write-back, write-allocate cache."""
 
+    # a checkpoint taken without caches restores into a configuration with them, and
+    # one taken with caches into a configuration without (gem5 stores no contents)
+    checkpoint_section_optional = True
+
     def __init__(self, params: Params):
         super().__init__(params)
         self.system = params.system

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from simobjs.config import build
 from simobjs.mem.memsys.native import CMD, lib
-from simobjs.sim import core
 
 NS = 1000
 DATA = 1  # a requestor id the system has (no CPU here: writebacks, functional, interrupt)
@@ -41,7 +41,7 @@ def controller(page_policy: str = "open_adaptive", **ctrl):
     system.mem_ctrl = MemCtrl(dram=DDR3_1600_8x8(range=system.mem_ranges[0],
                                                  page_policy=page_policy), **ctrl)  # fmt: skip
     Root(full_system=True, system=system)
-    sim = core.instantiate(outdir=None)
+    sim = build.instantiate(outdir=None)
     return sim.model("system.mem_ctrl")
 
 

@@ -5,7 +5,7 @@ what is declared but not modelled."""
 import pytest
 
 import m5.objects as mo
-from simobjs.config import config_ini, prepare
+from simobjs.config import build, config_ini, prepare
 from simobjs.errors import ConfigError
 from simobjs.sim import core
 
@@ -157,7 +157,7 @@ def test_config_ini_writes_the_cache_its_tags_and_policy_as_gem5():
 def test_what_is_not_modelled_is_refused_with_the_object_and_param(params, param, got):
     learning_system(**params)
     with pytest.raises(ConfigError) as e:
-        core.instantiate(outdir=None)
+        build.instantiate(outdir=None)
     text = str(e.value)
     assert "system.cpu.icache" in text and param in text and got in text
     sim = core.current()

@@ -4,9 +4,9 @@ code on real Unicorn, a SimpleMemory node with a known latency below both ports.
 from __future__ import annotations
 
 import pytest
-from simobjs.cpu.reference.testing import CODE_AT, assemble, long_mode_state, write_tables
 
 from simobjs.cpu.reference.engine import ReferenceEngine
+from simobjs.guest.snippets import CODE_AT, assemble, long_mode_state, write_tables
 from simobjs.mem.guest_ram import GuestRam
 from simobjs.mem.memsys.compile import CpuMemory
 from simobjs.mem.memsys.native import NativeSimpleMemory
