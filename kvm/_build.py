@@ -43,6 +43,9 @@ SOURCE = r"""
 #define SO_RUN_IF_FLAG offsetof(struct kvm_run, if_flag)
 #define SO_RUN_CR8 offsetof(struct kvm_run, cr8)
 #define SO_RUN_APIC_BASE offsetof(struct kvm_run, apic_base)
+#define SO_RUN_VALID_REGS offsetof(struct kvm_run, kvm_valid_regs)
+#define SO_RUN_DIRTY_REGS offsetof(struct kvm_run, kvm_dirty_regs)
+#define SO_RUN_SYNC_REGS offsetof(struct kvm_run, s.regs.regs)
 #define SO_RUN_UNION offsetof(struct kvm_run, io)
 #define SO_RUN_IO_DIRECTION offsetof(struct kvm_run, io.direction)
 #define SO_RUN_IO_SIZE offsetof(struct kvm_run, io.size)
@@ -136,6 +139,39 @@ static int so_kvm_run_bounded(int fd, void *timer, long long ns, int signo,
         timer_settime((timer_t)timer, 0, &ts, NULL);
     }
     if (signo > 0) {
+        sigset_t set;
+        struct timespec zero = {0, 0};
+        sigemptyset(&set);
+        sigaddset(&set, signo);
+        while (sigtimedwait(&set, NULL, &zero) > 0)
+            ;
+    }
+    return r;
+}
+
+/* A timer-bounded KVM_RUN that keeps the timer armed across exits: arm the one-shot
+ * timer for `ns` when ns > 0 (ns == 0: it is still armed from an earlier call, for
+ * the same deadline), read the TSC and this thread's CPU time, enter, read them
+ * again. The timer stays armed after an exit the guest made (I/O...); only when
+ * KVM_RUN was cut by a signal (-EINTR: the timer fired, or a kick) is the pending
+ * `signo` consumed. Returns 0 or -errno of KVM_RUN (or of timer_settime). */
+static int so_kvm_run_armed(int fd, void *timer, long long ns, int signo,
+                            unsigned long long *tsc, long long *cpu_ns)
+{
+    struct itimerspec ts;
+    if (ns > 0) {
+        memset(&ts, 0, sizeof ts);
+        ts.it_value.tv_sec = ns / 1000000000LL;
+        ts.it_value.tv_nsec = ns % 1000000000LL;
+        if (timer_settime((timer_t)timer, 0, &ts, NULL) < 0)
+            return -errno;
+    }
+    cpu_ns[0] = so_thread_cpu_ns();
+    tsc[0] = __rdtsc();
+    int r = ioctl(fd, KVM_RUN, 0) < 0 ? -errno : 0;
+    tsc[1] = __rdtsc();
+    cpu_ns[1] = so_thread_cpu_ns();
+    if (r == -EINTR && signo > 0) {
         sigset_t set;
         struct timespec zero = {0, 0};
         sigemptyset(&set);

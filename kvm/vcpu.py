@@ -57,6 +57,7 @@ PAGE_SIZE = mmap.PAGESIZE
 _EINTR = -errno.EINTR
 _run_ioctl = lib.so_kvm_run
 _run_bounded = lib.so_kvm_run_bounded
+_run_armed = lib.so_kvm_run_armed
 thread_cpu_ns = lib.so_thread_cpu_ns  # this thread's CPU time (CLOCK_THREAD_CPUTIME_ID)
 
 
@@ -125,6 +126,8 @@ class Vcpu:
         self._mmap_size = size
         # Word view used only for exit_reason, which lies inside page 0 of the mapping.
         self._words = memoryview(self._mm).cast("I")
+        # kvm_run.s.regs.regs (struct kvm_regs: 18 u64), inside page 0 of the mapping
+        self._sync = memoryview(self._mm)[lib.SO_RUN_SYNC_REGS : lib.SO_RUN_SYNC_REGS + 144].cast("Q")
         self._pending: tuple[int, int] | None = None
         self._tsc = ffi.new("unsigned long long[2]")
         self._cpu_ns = ffi.new("long long[2]")
@@ -138,6 +141,7 @@ class Vcpu:
         if self.fd < 0:
             return
         self._words.release()
+        self._sync.release()
         self._mm.close()
         os.close(self.fd)
         self.fd = -1
@@ -160,6 +164,20 @@ class Vcpu:
         kernel for it: never time the host gave to other tasks)."""
         tsc, cpu = self._tsc, self._cpu_ns
         r = _run_bounded(self.fd, timer, ns, signo, tsc, cpu)
+        self.run_cycles = tsc[1] - tsc[0]
+        self.run_cpu_ns = cpu[1] - cpu[0]
+        if r:
+            if r == _EINTR:
+                return INTR
+            raise KvmError("KVM_RUN", -r)
+        return self.decode()
+
+    def run_armed(self, timer, ns: int, signo: int) -> Exit:
+        """run_bounded, but the timer stays armed after an exit the guest made: `ns` > 0
+        arms it, 0 keeps the deadline of an earlier call. A late `signo` is consumed only
+        when the run was cut by a signal (IntrExit), as then the timer is spent."""
+        tsc, cpu = self._tsc, self._cpu_ns
+        r = _run_armed(self.fd, timer, ns, signo, tsc, cpu)
         self.run_cycles = tsc[1] - tsc[0]
         self.run_cpu_ns = cpu[1] - cpu[0]
         if r:
@@ -322,6 +340,29 @@ class Vcpu:
     @apic_base.setter
     def apic_base(self, value: int) -> None:
         _U64.pack_into(self._mm, lib.SO_RUN_APIC_BASE, value)
+
+    # ------------------------------------------------- synced registers
+    def enable_sync_regs(self, what: int = lib.KVM_SYNC_X86_REGS) -> None:
+        """KVM_CAP_SYNC_REGS: KVM stores `what` (KVM_SYNC_X86_*) in kvm_run at every exit,
+        and takes back at the next KVM_RUN what mark_regs_dirty() flagged."""
+        _U64.pack_into(self._mm, lib.SO_RUN_VALID_REGS, what)
+
+    @property
+    def sync_regs(self) -> memoryview:
+        """kvm_run.s.regs.regs as 18 u64 in struct kvm_regs order (rax rbx rcx rdx rsi
+        rdi rsp rbp r8-r15 rip rflags): read after an exit, written before a run."""
+        return self._sync
+
+    def mark_regs_dirty(self) -> None:
+        """The next KVM_RUN loads the general registers from sync_regs."""
+        _U64.pack_into(self._mm, lib.SO_RUN_DIRTY_REGS, lib.KVM_SYNC_X86_REGS)
+
+    def clear_regs_dirty(self) -> None:
+        _U64.pack_into(self._mm, lib.SO_RUN_DIRTY_REGS, 0)
+
+    @property
+    def regs_dirty(self) -> bool:
+        return bool(_U64.unpack_from(self._mm, lib.SO_RUN_DIRTY_REGS)[0])
 
     # ------------------------------------------------------ coalesced ring
     def drain_coalesced(self) -> list[CoalescedWrite]:

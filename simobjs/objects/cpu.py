@@ -58,20 +58,58 @@ class ExeTracer(InstTracer):
     _model = CONFIG_ONLY
 
 
+class EmulatedDriver(SimObject):
+    """gem5's emulated device drivers of SE mode (none is modelled: ignored)."""
+
+    type = "EmulatedDriver"
+    cxx_class = "gem5::EmulatedDriver"
+    abstract = True
+    filename = Param.String("device file name (under /dev)")
+
+
 class Process(SimObject):
-    """SE-mode process (declared for gem5 compatibility; not runnable here)."""
+    """An SE-mode process (gem5's Process): the program a CPU's thread runs under
+    syscall emulation. `system.workload` must be an SE workload
+    (`SEWorkload.init_compatible(path)`). `sandbox_root` and `random_seed` are
+    simobjs's: the host directory the program sees as `/`, and the seed of what it
+    reads as random bytes."""
 
     type = "Process"
     cxx_class = "gem5::Process"
-    abstract = True
+    _model = "simobjs.se.process:Process"
     input = Param.String("cin", "filename for stdin")
     output = Param.String("cout", "filename for stdout")
     errout = Param.String("cerr", "filename for stderr")
     system = Param.System(Parent.any, "system process will run on")
+    useArchPT = Param.Bool(
+        False, "maintain an in-memory version of the page table in an architecture-specific format"
+    )
+    kvmInSE = Param.Bool(False, "initialize the process for KvmCPU in SE")
+    maxStackSize = Param.MemorySize("64MiB", "maximum size of the stack")
+    uid = Param.Int(100, "user id")
+    euid = Param.Int(100, "effective user id")
+    gid = Param.Int(100, "group id")
+    egid = Param.Int(100, "effective group id")
+    pid = Param.Int(100, "process id")
+    ppid = Param.Int(0, "parent process id")
+    pgid = Param.Int(100, "process group id")
     executable = Param.String("", "executable (overrides cmd[0] if set)")
     cmd = VectorParam.String("command line (executable plus arguments)")
     env = VectorParam.String([], "environment settings")
     cwd = Param.String(os.getcwd(), "current working directory")
+    simpoint = Param.UInt64(0, "simulation point at which to start simulation")
+    drivers = VectorParam.EmulatedDriver([], "Available emulated drivers")
+    release = Param.String("5.1.0", "Linux kernel uname release")
+    sandbox_root = Param.String(
+        "",
+        "host directory the program sees as / (default: the current directory); "
+        "read-only except the output directory",
+    )
+    random_seed = Param.UInt64(0, "seed of the bytes getrandom, AT_RANDOM and /dev/urandom give")
+
+    def map(self, vaddr: int, paddr: int, size: int, cacheable: bool = True) -> bool:
+        """gem5's Process.map: map [paddr, +size) at vaddr in the running process."""
+        return self.getCCObject().map(vaddr, paddr, size, cacheable)
 
 
 class BranchPredictor(SimObject):
@@ -298,6 +336,7 @@ __all__ = [
     "BaseSimpleCPU",
     "BaseTimingSimpleCPU",
     "BranchPredictor",
+    "EmulatedDriver",
     "ExeTracer",
     "InstDecoder",
     "InstTracer",

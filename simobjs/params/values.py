@@ -157,6 +157,10 @@ class NumericValue(ParamValue):
     def frozen(self) -> Any:
         return self.value
 
+    def getValue(self) -> Any:
+        """gem5's ParamValue.getValue(): the value as the model sees it."""
+        return self.value
+
 
 class CheckedInt(NumericValue):
     """A bounded integer: str (any base, "0x10"), int or float (truncated)."""

@@ -15,12 +15,14 @@ KNOWN_FLAGS = (
     "Kvm", "KvmIO", "KvmRun", "KvmInt", "KvmContext", "KvmTimer",
     "Uart", "Terminal", "PIT", "PIC", "I8254", "I8259", "LocalApic",
     "M5Ops", "PseudoInst", "Loader", "RefCPU", "MMIO", "XBar", "MemoryAccess", "Interrupt",
+    "SyscallBase", "SyscallVerbose",
 )  # fmt: skip
 
 # Compound flags switch several at once (gem5's CompoundFlag).
 COMPOUND = {
     "KvmAll": ("Kvm", "KvmIO", "KvmRun", "KvmInt", "KvmContext", "KvmTimer"),
     "Devices": ("Uart", "Terminal", "PIT", "PIC", "I8254", "I8259", "LocalApic"),
+    "SyscallAll": ("SyscallBase", "SyscallVerbose"),
 }
 
 

@@ -106,6 +106,7 @@ class BaseKvmCPU(BaseCPU):
         self._timer_tid = -1
         self._run_floor = 0  # timerResolution() of the current run timer
         self._fast_run = False  # fastRun() with the current run timer
+        self._armed_target = None  # the tick the armed run timer stands for (None: not armed)
         self._kicked = False  # kick() set kvm_run.immediate_exit
         self._cycles_per_ns = 1000 / self.hostFreq  # host cycles in a nanosecond
         self.counters: GuestCounters | None = None
@@ -206,6 +207,7 @@ class BaseKvmCPU(BaseCPU):
         self._timer_tid = threading.get_native_id()
         self._run_floor = self.timerResolution()
         self._fast_run = self.fastRun()
+        self._armed_target = None
         if self.pmu_available and self.counters is None:
             try:
                 self.counters = GuestCounters(prefer_hardware=True)
@@ -278,7 +280,15 @@ class BaseKvmCPU(BaseCPU):
             debug.dprintf(self, "SuspendContext %d", tid)
         super().suspendContext(tid)
 
+    def _disarm(self) -> None:
+        """The runs stop for now: the run timer must not fire into a later one."""
+        if self._armed_target is not None and self.runTimer is not None:
+            self.runTimer.disarm()
+            self.runTimer.discard_pending()
+        self._armed_target = None
+
     def _stop(self) -> None:
+        self._disarm()
         self._suspend_tick = self.curTick()
         if self._status == KvmStatus.Idle:
             return
@@ -398,8 +408,12 @@ class BaseKvmCPU(BaseCPU):
             timer = self.runTimer
             counters = self.counters
             if counters is None and self._fast_run:
-                # arm, enter, disarm, drop a late kick and read the thread's CPU time in C
-                self._last_exit = timer.run(vcpu, self.hostNs(ticks))
+                # arm, enter and read the thread's CPU time in C; the timer stays armed
+                # across the guest's own exits while this run's deadline stands
+                target = self.eventq.now + ticks
+                ns = 0 if target == self._armed_target else self.hostNs(ticks)
+                self._last_exit = timer.run_armed(vcpu, ns)
+                self._armed_target = None if self._last_exit is kx.INTR else target
                 cycles = int(vcpu.run_cpu_ns * self._cycles_per_ns)
             else:
                 if counters is not None:  # hardware counters: the seed's hwCycles
@@ -587,6 +601,7 @@ class BaseKvmCPU(BaseCPU):
             if self.tickEvent.scheduled():
                 self.eventq.deschedule(self.tickEvent)
             self._status = KvmStatus.Idle
+            self._disarm()
             self.syncThreadContext()
             return DrainState.Drained
         if status == KvmStatus.Idle:
@@ -606,6 +621,7 @@ class BaseKvmCPU(BaseCPU):
                 self.eventq.deschedule(self.tickEvent)
             self._drain_requested = False
             self._status = KvmStatus.Idle
+            self._disarm()
             self.syncThreadContext()
             self.signalDrainDone()
             return True

@@ -42,6 +42,8 @@ class KvmVM(Model):
         self._next_vcpu_id = 0
         self._mapped = False
         self.slots: list[tuple[int, int, int, str]] = []  # (slot, start, size, memory path)
+        self._own_slot_range: tuple[int, int] | None = None  # SE page tables (see below)
+        self._own_slot: tuple[int, int, int, int] | None = None  # (slot, start, size, host)
         self._register_coalesced()
         if self.system is not None and hasattr(self.system, "setKvmVM"):
             self.system.setKvmVM(self)
@@ -79,7 +81,8 @@ class KvmVM(Model):
             self._mapped = True
 
     def delayedStartup(self) -> None:
-        """Give every kvm_map memory's GuestRam to KVM as one slot each."""
+        """Give every kvm_map memory's GuestRam to KVM as one slot each (the range given
+        to setPageTableRange as a slot of its own)."""
         memories = getattr(self.system, "memories", None) or []
         slot = 0
         for mem in memories:
@@ -88,22 +91,51 @@ class KvmVM(Model):
                 continue  # a null memory: its accesses become MMIO, as in gem5
             if not bool(getattr(mem.params, "kvm_map", True)):
                 continue
-            if slot >= self.maxMemorySlots:
-                raise SimulationError(
-                    f"KVM: no memory slot left for {mem.name()} ({self.maxMemorySlots} slots)",
-                    self.name(),
-                )
-            try:
-                self.vm.set_user_memory_region(slot, ram.start, ram.size, ram.host_address)
-            except KvmError as e:
-                raise SimulationError(
-                    f"KVM: cannot map {mem.name()} [{ram.start:#x}, {ram.end:#x}): {e}",
-                    self.name(),
-                ) from e
-            self.slots.append((slot, ram.start, ram.size, mem.name()))
-            slot += 1
+            for start, size in self._pieces(ram.start, ram.size):
+                if slot >= self.maxMemorySlots:
+                    raise SimulationError(
+                        f"KVM: no memory slot left for {mem.name()} ({self.maxMemorySlots} slots)",
+                        self.name(),
+                    )
+                host = ram.host_address + (start - ram.start)
+                try:
+                    self.vm.set_user_memory_region(slot, start, size, host)
+                except KvmError as e:
+                    raise SimulationError(
+                        f"KVM: cannot map {mem.name()} [{start:#x}, {start + size:#x}): {e}",
+                        self.name(),
+                    ) from e
+                if (start, size) == self._own_slot_range:
+                    self._own_slot = (slot, start, size, host)
+                self.slots.append((slot, start, size, mem.name()))
+                slot += 1
         if not self.slots:
             print(f"warn: KVM: {self.name()}: no memory is mapped into the VM", file=sys.stderr)
+
+    def _pieces(self, start: int, size: int) -> list[tuple[int, int]]:
+        own = self._own_slot_range
+        if own is None or not (start <= own[0] and own[0] + own[1] <= start + size):
+            return [(start, size)]
+        a, b = own[0], own[0] + own[1]
+        return [p for p in ((start, a - start), (a, b - a), (b, start + size - b)) if p[1] > 0]
+
+    # -- SE mode (simobjs.se): guest page tables the host writes ---------------------------
+    def setPageTableRange(self, start: int, size: int) -> None:
+        """Map [start, +size) (inside one memory) as a slot of its own, before the first
+        CPU starts: the SE kernel keeps its guest page tables there."""
+        if self._mapped:
+            raise SimulationError("KVM: setPageTableRange after the memory was mapped", self.name())
+        self._own_slot_range = (start, size)
+
+    def pageTablesChanged(self) -> None:
+        """The host changed or removed entries of guest page tables (KVM's shadow MMU does
+        not see such writes): drop the page-table slot and map it again, which makes KVM
+        forget every shadow page built from it."""
+        if self._own_slot is None:
+            return
+        slot, start, size, host = self._own_slot
+        self.vm.set_user_memory_region(slot, start, 0, host)
+        self.vm.set_user_memory_region(slot, start, size, host)
 
     def createVCPU(self, vcpu_id: int):
         """KVM_CREATE_VCPU; returns the kvm.Vcpu."""

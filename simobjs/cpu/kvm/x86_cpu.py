@@ -31,6 +31,7 @@ IO_PCI_CONF_DATA_BASE = 0xCFC
 PCI_CONFIG_SPACE = 0xC000000000000000
 TSS_ADDRESS = 0xFFFBD000  # gem5's choice: three pages below the m5ops page
 DRAIN_RUN_TICKS = 10**9  # kvmRunDrain runs at most 1 ms to open an IRQ window
+SE_PORTS = (0x5E, 0x5F)  # simobjs.se.layout: SYSCALL_PORT, FAULT_PORT
 
 
 class X86KvmCPU(BaseKvmCPU):
@@ -75,6 +76,9 @@ class X86KvmCPU(BaseKvmCPU):
         supported = set(kvm.msr_index_list())
         self._msrs = [m for m in (MSR_TSC, *CARRIED_MSRS) if m in supported]
         self.vcpu.set_cpuid(self.cpuidTable())
+        if self.se is not None and kvm.check_extension("sync_regs"):
+            self.vcpu.enable_sync_regs()  # SE calls read and write registers in kvm_run
+            self.se.sync_regs = True
         self._template = self._read_kvm()
         if self.threadContextDirty and self._state_is_reset():
             # Nobody has set the thread's state: keep KVM's reset state.
@@ -128,6 +132,7 @@ class X86KvmCPU(BaseKvmCPU):
             debug.dprintf(self, "X86KvmCPU::updateKvmState")
         v = self.vcpu
         self._state_written = True
+        v.clear_regs_dirty()  # registers staged in kvm_run (SE mode) must not override these
         k = from_x86_state(self._state, self._template)
         # Segments first: PVM recomputes RFLAGS.IOPL when the CPL changes, so
         # KVM_SET_REGS must come after KVM_SET_SREGS.
@@ -200,11 +205,17 @@ class X86KvmCPU(BaseKvmCPU):
     # -- running -----------------------------------------------------------------------
     def kvmRun(self, ticks: int) -> int:
         if ticks:
+            if self.se is not None and self.se.kernel.attention.get(self.se.context):
+                self._se_before_run()
+                if self._status == KvmStatus.Idle:
+                    return 0
             self._offer_interrupt()
             if self._status == KvmStatus.Idle:
                 return 0
         executed = super().kvmRun(ticks)
         self._state_written = False  # kvm_run describes this exit now
+        if self.se is not None:
+            self.se.after_run()
         return executed
 
     def kvmRunDrain(self) -> int:
@@ -275,6 +286,8 @@ class X86KvmCPU(BaseKvmCPU):
 
     def handleKvmExitIO(self, e: kx.IoExit) -> int:
         port, size = e.port, e.size
+        if self.se is not None and port in SE_PORTS:
+            return self._se_exit(port)
         write = e.data is not None  # an OUT carries its bytes, an IN has none yet
         if debug.flags.KvmIO:
             debug.dprintf(self, "KVM-x86: Handling IO instruction (%s) (port: %#x)",
@@ -342,6 +355,25 @@ class X86KvmCPU(BaseKvmCPU):
             value = int(result or 0) & ((1 << (8 * size)) - 1)
             self.vcpu.complete_mmio_read(value.to_bytes(size, "little"))
         return self.clockPeriod()
+
+    # -- SE mode (simobjs.se): the SE workload sets `se` (an SeThread) ---------------------
+    se = None
+
+    def _se_exit(self, port: int) -> int:
+        """The SE entry stub (system call) or a fault stub left the guest."""
+        se = self.se
+        se.begin_exit()
+        if port == SE_PORTS[0]:
+            se.kernel.syscall(se)
+        else:
+            se.kernel.fault(se)
+        return 0
+
+    def _se_before_run(self) -> None:
+        """Signals or another thread are due: the kernel acts before the guest runs."""
+        self.se.kernel.before_run(self.se)
+        if self.threadContextDirty and self._status != KvmStatus.Idle:
+            self.syncKvmState()
 
     # -- dumps, faults, checkpoints -------------------------------------------------------
     def dump(self) -> str:

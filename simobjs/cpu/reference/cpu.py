@@ -31,6 +31,8 @@ from simobjs.sim.eventq import EventFunctionWrapper, Priority
 from simobjs.sim.model import Params
 from simobjs.sim.pseudo_inst import m5op_func, pseudo_inst
 
+# simobjs.se.layout.SYSCALL_PORT and FAULT_PORT, as port I/O addresses
+SE_ADDRESSES = {0x8000000000000000 | 0x5E: "stub-syscall", 0x8000000000000000 | 0x5F: "fault"}
 MAX_SLICE = 20_000_000  # instructions per tick at most, so the host stays responsive
 BLOCKED_IRQ_SLICE = 256  # while an interrupt waits for IF, look again this often
 
@@ -51,6 +53,7 @@ class X86AtomicSimpleCPU(BaseCPU):
         self._io_ticks = 0
         self._slice_start = 0
         self._m5op: int | None = None
+        self._se_call: str | None = None  # SE mode: "syscall" or "fault", done at commit
         self._pending: tuple[int, int, bool] | None = None
         self._suspend_tick = 0
         self.tickEvent = EventFunctionWrapper(
@@ -69,6 +72,7 @@ class X86AtomicSimpleCPU(BaseCPU):
             self.engine = ReferenceEngine(
                 rams, self._io_read, self._io_write, instrument=self.memory
             )
+            self.engine.syscall_exits = self.se is not None
             self.engine.load_state(self._state)
         return self.engine
 
@@ -170,6 +174,10 @@ class X86AtomicSimpleCPU(BaseCPU):
         performed, its HLT taken) one period before the slice's time is up."""
         if self.thread.status() != Status.Active:
             return
+        if self.se is not None and self.se.kernel.attention.get(self.se.context):
+            self.se.kernel.before_run(self.se)  # SE: a signal or another thread first
+            if self.thread.status() != Status.Active:
+                return
         eng = self._engine()
         blocked = self._offer_interrupt(eng)
         period = self.clockPeriod()
@@ -205,6 +213,8 @@ class X86AtomicSimpleCPU(BaseCPU):
             self._commit(n, cycles, None)
             self.guestFault(f"reference CPU: {stop.reason}: {stop.detail}", stop.dump)
         halt = stop.reason == "halt" and not self._wakes_at_once(eng)
+        if stop.reason == "syscall":
+            self._se_call = "syscall"
         self._pending = (n, cycles, halt)
         # an access may have moved the clock past the instruction's start (a second access
         # in the same instruction is charged after the first one's latency)
@@ -227,6 +237,9 @@ class X86AtomicSimpleCPU(BaseCPU):
             if result is not None and self.engine is not None:
                 self.write_reg("rax", int(result))
         self.countInsts(n)
+        se_call, self._se_call = self._se_call, None
+        if se_call is not None:
+            self._se_service(se_call)
         if halt and self.thread.status() == Status.Active:
             if self.engine is not None and self._wakes_at_once(self.engine):
                 # raised between the slice and now: its wakeup found the thread active
@@ -317,6 +330,11 @@ class X86AtomicSimpleCPU(BaseCPU):
 
     def _io_write(self, addr: int, size: int, value: int) -> None:
         self._at_access()
+        if self.se is not None and addr in SE_ADDRESSES:
+            # an SE stub (a thread moved here from KVM in the entry stub, or a fault):
+            # the kernel takes it at commit
+            self._se_call = SE_ADDRESSES[addr]
+            return
         if self._is_m5op(addr):
             return
         pkt = Packet(MemCmd.WriteReq, addr, size, value.to_bytes(size, "little"), self.name())
@@ -329,6 +347,25 @@ class X86AtomicSimpleCPU(BaseCPU):
         self._m5op = func  # performed at commit, the thread just past it
         self._charge(self.clockPeriod())
         return True
+
+    # -- SE mode (simobjs.se): the SE workload sets `se` (an SeThread) -------------------------
+    se = None
+
+    def attach_se(self, se) -> None:
+        """Run an SE process: SYSCALL stops the engine and goes to `se.kernel`."""
+        self.se = se
+        if self.engine is not None:
+            self.engine.syscall_exits = True
+
+    def _se_service(self, call: str) -> None:
+        se = self.se
+        if call == "syscall":
+            se.enter_syscall()
+            se.kernel.syscall(se)
+        elif call == "stub-syscall":
+            se.kernel.syscall(se)
+        else:
+            se.kernel.fault(se)
 
     # -- drain, switching, checkpoints ----------------------------------------------------------
     def drain(self) -> DrainState:

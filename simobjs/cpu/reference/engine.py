@@ -81,7 +81,7 @@ def _load_hooks():
 
 @dataclass(frozen=True)
 class StopInfo:
-    """Why `run` returned: reason is count, halt, io, triple-fault or error."""
+    """Why `run` returned: reason is count, halt, io, syscall, triple-fault or error."""
 
     reason: str
     instructions: int
@@ -161,6 +161,7 @@ class ReferenceEngine:
         self.pending_exception: tuple[int, int | None] | None = None
         self.carry = regs.Carry()
         self._stop_request = False
+        self.syscall_exits = False  # SE mode: SYSCALL stops the run (reason "syscall")
         self._event: tuple | None = None
         self._callback_error: BaseException | None = None
         # (kind, address, size) of the I/O access whose callback raised in the last run
@@ -281,6 +282,8 @@ class ReferenceEngine:
                 err, self._callback_error = self._callback_error, None
                 raise err
             if self._event is not None:
+                if self.syscall_exits and self._event[0] == "syscall":
+                    return self._stop("syscall")
                 self.shutdown = delivery.handle_event(self, self._event)
                 if self.instrument is not None:
                     # a handler (a syscall, a page fault) may have changed the mappings
