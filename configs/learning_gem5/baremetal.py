@@ -1,7 +1,8 @@
 """What a bare-metal guest needs around learning_gem5's systems, in one place: the PC
 devices the guest SDK programs at boot (8259 PICs, 8254 PIT, a COM1 8250 UART whose
-Terminal writes to stdout) and the X86BareMetalWorkload. With SE mode, gem5's scripts
-use `SEWorkload.init_compatible(binary)` and a `Process` instead, and need none of this.
+Terminal writes to stdout) and the X86BareMetalWorkload; and the default programs. In
+SE mode the scripts use `SEWorkload.init_compatible(binary)` and a `Process` instead,
+as gem5's do, and need none of the devices.
 """
 
 from m5.objects import (
@@ -15,9 +16,17 @@ from m5.objects import (
 
 
 def default_guest():
+    """The guest SDK's `hello` (bare metal)."""
     from simobjs.guest import example_guest
 
     return str(example_guest("hello"))
+
+
+def default_program():
+    """The shipped SE `hello` (a static glibc program)."""
+    from simobjs.guest.se_build import se_example
+
+    return str(se_example("hello"))
 
 
 def add_pc_devices(system, bus):

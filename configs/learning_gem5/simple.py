@@ -1,22 +1,27 @@
-"""learning_gem5's part1/simple.py on a bare-metal guest: one X86TimingSimpleCPU whose
-ports go straight to a SystemXBar, a MemCtrl with DDR3_1600_8x8 behind it.
+"""learning_gem5's part1/simple.py: one X86TimingSimpleCPU whose ports go straight to a
+SystemXBar, a MemCtrl with DDR3_1600_8x8 behind it, running a static Linux program in
+SE mode as gem5's script does, or a bare-metal guest.
 
-    simobjs configs/learning_gem5/simple.py [GUEST]   (default: the hello example)
+    simobjs configs/learning_gem5/simple.py [BINARY]
+    simobjs configs/learning_gem5/simple.py --baremetal [GUEST]
 
-Everything gem5's script declares is declared the same way here; the guest is
-loaded by X86BareMetalWorkload and talks to COM1 (baremetal.py). With SE mode,
-gem5's own simple.py needs only its SEWorkload and Process lines.
+Without BINARY it runs the shipped SE `hello` (or, with --baremetal, the guest SDK's
+`hello`, loaded by X86BareMetalWorkload and printing on COM1; baremetal.py). gem5's
+own simple.py runs unmodified too.
 """
 
 import argparse
 
-from baremetal import add_pc_devices, default_guest, set_workload
+from baremetal import add_pc_devices, default_guest, default_program, set_workload
 
 import m5
 from m5.objects import *
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-parser.add_argument("guest", nargs="?", default=None, help="a static x86-64 ELF")
+parser.add_argument("binary", nargs="?", default=None, help="a static x86-64 ELF")
+parser.add_argument("--baremetal", action="store_true",
+                    help="BINARY is a bare-metal guest (the guest SDK's) instead of a "
+                    "Linux program")  # fmt: skip
 args = parser.parse_args()
 
 # create the system we are going to simulate
@@ -56,13 +61,27 @@ system.mem_ctrl.port = system.membus.mem_side_ports
 # Connect the system up to the membus
 system.system_port = system.membus.cpu_side_ports
 
-# The bare-metal workload and the PC devices it programs (gem5: SEWorkload and Process)
-add_pc_devices(system, system.membus)
-set_workload(system, args.guest or default_guest())
-system.cpu.createThreads()
+if args.baremetal:
+    # a bare-metal guest, and the PC devices its SDK programs at boot
+    add_pc_devices(system, system.membus)
+    set_workload(system, args.binary or default_guest())
+    system.cpu.createThreads()
+    root = Root(full_system=True, system=system)
+else:
+    binary = args.binary or default_program()
+    system.workload = SEWorkload.init_compatible(binary)
 
-# set up the root SimObject and start the simulation
-root = Root(full_system=True, system=system)
+    # Create a process for a simple "Hello World" application
+    process = Process()
+    # Set the command
+    # cmd is a list which begins with the executable (like argv)
+    process.cmd = [binary]
+    # Set the cpu to use the process as its workload and create thread contexts
+    system.cpu.workload = process
+    system.cpu.createThreads()
+
+    # set up the root SimObject and start the simulation
+    root = Root(full_system=False, system=system)
 # instantiate all of the objects we've created above
 m5.instantiate()
 

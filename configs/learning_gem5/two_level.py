@@ -1,10 +1,13 @@
-"""learning_gem5's part1/two_level.py on a bare-metal guest: an X86TimingSimpleCPU with
-L1 instruction and data caches, an L2XBar, a unified L2 and a DDR3 MemCtrl behind a
-SystemXBar (the caches are caches.py's, sized by --l1i_size, --l1d_size, --l2_size).
+"""learning_gem5's part1/two_level.py: an X86TimingSimpleCPU with L1 instruction and
+data caches, an L2XBar, a unified L2 and a DDR3 MemCtrl behind a SystemXBar (the
+caches are caches.py's, sized by --l1i_size, --l1d_size, --l2_size), running a static
+Linux program in SE mode as gem5's script does, or a bare-metal guest.
 
-    simobjs configs/learning_gem5/two_level.py [GUEST] [--l2_size 1MB ...]
+    simobjs configs/learning_gem5/two_level.py [BINARY] [--l2_size 1MB ...]
+    simobjs configs/learning_gem5/two_level.py --baremetal [GUEST]
 
-With SE mode, gem5's own two_level.py needs only its SEWorkload and Process lines.
+Without BINARY it runs the shipped SE `hello` (or, with --baremetal, the guest SDK's
+`hello`). gem5's own two_level.py runs unmodified too.
 """
 
 import m5
@@ -14,14 +17,17 @@ from m5.objects import *
 m5.util.addToPath("../")
 
 # import the caches which we made, and the bare-metal workload's helpers
-from baremetal import add_pc_devices, default_guest, set_workload
+from baremetal import add_pc_devices, default_guest, default_program, set_workload
 from caches import *
 
 # import the SimpleOpts module
 from common import SimpleOpts
 
-# The guest to run (gem5's script takes the binary of its SE process here)
-SimpleOpts.add_option("guest", nargs="?", default=None, help="a static x86-64 ELF")
+# Binary to execute
+SimpleOpts.add_option("binary", nargs="?", default=None, help="a static x86-64 ELF")
+SimpleOpts.add_option("--baremetal", action="store_true",
+                      help="BINARY is a bare-metal guest (the guest SDK's) instead of a "
+                      "Linux program")  # fmt: skip
 
 # Finalize the arguments and grab the args so we can pass it on to our objects
 args = SimpleOpts.parse_args()
@@ -81,13 +87,27 @@ system.mem_ctrl.dram = DDR3_1600_8x8()
 system.mem_ctrl.dram.range = system.mem_ranges[0]
 system.mem_ctrl.port = system.membus.mem_side_ports
 
-# The bare-metal workload and the PC devices it programs (gem5: SEWorkload and Process)
-add_pc_devices(system, system.membus)
-set_workload(system, args.guest or default_guest())
-system.cpu.createThreads()
+if args.baremetal:
+    # a bare-metal guest, and the PC devices its SDK programs at boot
+    add_pc_devices(system, system.membus)
+    set_workload(system, args.binary or default_guest())
+    system.cpu.createThreads()
+    root = Root(full_system=True, system=system)
+else:
+    binary = args.binary or default_program()
+    system.workload = SEWorkload.init_compatible(binary)
 
-# set up the root SimObject and start the simulation
-root = Root(full_system=True, system=system)
+    # Create a process for a simple "Hello World" application
+    process = Process()
+    # Set the command
+    # cmd is a list which begins with the executable (like argv)
+    process.cmd = [binary]
+    # Set the cpu to use the process as its workload and create thread contexts
+    system.cpu.workload = process
+    system.cpu.createThreads()
+
+    # set up the root SimObject and start the simulation
+    root = Root(full_system=False, system=system)
 # instantiate all of the objects we've created above
 m5.instantiate()
 

@@ -216,11 +216,12 @@ class X86AtomicSimpleCPU(BaseCPU):
         if stop.reason == "syscall":
             self._se_call = "syscall"
         self._pending = (n, cycles, halt)
-        # an access may have moved the clock past the instruction's start (a second access
-        # in the same instruction is charged after the first one's latency)
-        self.schedule(self.commitEvent, max(last, self.curTick()))
         if not halt:
             self.schedule(self.tickEvent, end)
+        # an access may have moved the clock past the instruction's start (a second access
+        # in the same instruction is charged after the first one's latency), even to the
+        # slice's end: scheduled after the tick, the commit runs first in a tie
+        self.schedule(self.commitEvent, max(last, self.curTick()))
 
     def _run_commit(self) -> None:
         pending, self._pending = self._pending, None
