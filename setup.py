@@ -6,5 +6,6 @@ setup(
     cffi_modules=[
         "kvm/_build.py:ffibuilder",
         "simobjs/cpu/reference/_build_hooks.py:ffibuilder",
+        "simobjs/mem/memsys/_build.py:ffibuilder",
     ]
 )

@@ -119,7 +119,6 @@ def guest_run(elf: Path, passes: int, mode: str) -> tuple[float, str, dict[str, 
     """Seconds between the guest's work_begin and work_end exits, its CRC line, and what
     happened in between: KVM_RUNs, slices ended by the timer, interrupts, time in KVM_RUN."""
     from simobjs.demo.config import build_system
-    from simobjs.sim import core
     from simobjs.sim.eventq import EventFunctionWrapper
 
     quiet = io.StringIO()  # the simulator's info/warn lines
@@ -128,7 +127,7 @@ def guest_run(elf: Path, passes: int, mode: str) -> tuple[float, str, dict[str, 
         root.system.terminal.outfile = "none"
         root.system.exit_on_work_items = True
         root.system.init_param = passes << 1 | (mode == "PIT 1 kHz")
-        sim = core.instantiate(root, outdir=None)
+        sim = build.instantiate(root, outdir=None)
         try:
             if mode == "tick 1 ms":
 

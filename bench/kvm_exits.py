@@ -254,7 +254,6 @@ def add_simobjs_row(n: int) -> Callable[[], None]:
 
     from simobjs.demo.config import build_system
     from simobjs.guest import build
-    from simobjs.sim import core
 
     quiet = io.StringIO()  # simulate() prints "Entering event queue" every time
     with tempfile.TemporaryDirectory() as tmp:
@@ -267,7 +266,7 @@ def add_simobjs_row(n: int) -> Callable[[], None]:
         root = build_system(str(elf), cpu="kvm")
         root.system.terminal.outfile = "none"
         root.system.exit_on_work_items = True
-        sim = core.instantiate(root, outdir=None)
+        sim = build.instantiate(root, outdir=None)
     cpu, terminal = sim.model("system.cpu"), sim.model("system.terminal")
     ram = sim.model("system").guest_ram_at(count_at, 8)
 

@@ -161,7 +161,6 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     trips = args.trips or (50 if args.quick else 200)
     from simobjs.demo.config import build_system
-    from simobjs.sim import core
 
     t_start = time.perf_counter()
     with TemporaryDirectory(prefix="switch-bench-") as tmp:
@@ -174,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
         root = build_system(str(elf), cpu="kvm", switch_to="reference")
         root.system.terminal.outfile = "none"
-        sim = core.instantiate(root, outdir=None)
+        sim = build.instantiate(root, outdir=None)
         try:
             system = root.system
             kvm, ref = system.cpu.getCCObject(), system.switch_cpus[0].getCCObject()

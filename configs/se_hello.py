@@ -2,6 +2,7 @@
 
     simobjs configs/se_hello.py --cmd /bin/busybox --options "sh -c 'echo $((6*7))'"
     simobjs configs/se_hello.py --cpu-type X86AtomicSimpleCPU --cmd ./prog
+    simobjs configs/se_hello.py --cpu-type X86TimingSimpleCPU --cmd ./prog
     simobjs configs/se_hello.py --cmd ./prog --switch-cpu-type X86AtomicSimpleCPU
 
 Without --cmd it builds and runs the shipped `hello` example (glibc). The calls are
@@ -23,7 +24,11 @@ import shlex
 import m5
 from m5.objects import *
 
-CPU_TYPES = {"X86KvmCPU": "atomic_noncaching", "X86AtomicSimpleCPU": "atomic"}
+CPU_TYPES = {
+    "X86KvmCPU": "atomic_noncaching",
+    "X86AtomicSimpleCPU": "atomic",
+    "X86TimingSimpleCPU": "timing",
+}
 
 
 def add_options(parser):
@@ -90,7 +95,7 @@ def build(args):
     processes = get_processes(args)
     kvm_used = "X86KvmCPU" in (args.cpu_type, args.switch_cpu_type)
     mem_mode = CPU_TYPES[args.cpu_type]
-    CPUClass = X86KvmCPU if args.cpu_type == "X86KvmCPU" else X86AtomicSimpleCPU
+    CPUClass = globals()[args.cpu_type]
     np = args.num_cpus
     system = System(cpu=[CPUClass(cpu_id=i) for i in range(np)], mem_mode=mem_mode,
                     mem_ranges=[AddrRange(args.mem_size)])  # fmt: skip
@@ -122,7 +127,7 @@ def build(args):
         system.exit_on_work_items = True
     root = Root(full_system=False, system=system)
     if args.switch_cpu_type:  # as Simulation.run does, once the system has its parent
-        SwitchClass = X86KvmCPU if args.switch_cpu_type == "X86KvmCPU" else X86AtomicSimpleCPU
+        SwitchClass = globals()[args.switch_cpu_type]
         switch_cpus = [SwitchClass(switched_out=True, cpu_id=i) for i in range(np)]
         for i in range(np):
             switch_cpus[i].system = system

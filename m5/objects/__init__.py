@@ -43,13 +43,13 @@ def _opname(frame) -> str:
 
 class _NotModelledMeta(type):
     """The type of a stand-in for a gem5 class simobjs does not model. A script
-    may import it and subclass it (gem5's configs/common/Caches.py declares
-    `class L1Cache(Cache)` when imported, whether or not the run uses caches);
+    may import it and subclass it (gem5's configs declare subclasses of classes a
+    run may not use, e.g. `class MyDisk(IdeDisk)`, when imported);
     creating an object of it, or reading an attribute it does not define,
     raises the not-modelled error, naming the gem5 class at fault."""
 
     def __new__(mcls, name: str, bases: tuple, body: dict, *, gem5_name: str = ""):
-        if not gem5_name:  # `class L1Cache(Cache)` in a script: a stand-in too
+        if not gem5_name:  # `class MyDisk(IdeDisk)` in a script: a stand-in too
             culprit = next(b for b in bases if isinstance(b, _NotModelledMeta))
             gem5_name = culprit._gem5_name
         body = {**body, "_gem5_name": gem5_name, "abstract": True}
@@ -164,7 +164,7 @@ class _Gem5Modules(_abc.MetaPathFinder, _abc.Loader):
 
 
 # A star import binds every public name, and a stand-in for each gem5 object
-# simobjs lacks (gem5's configs subclass Cache, IdeDisk... at module level).
+# simobjs lacks (gem5's configs subclass IdeDisk, DerivO3CPU... at module level).
 __all__ = sorted(
     {n for n in list(globals()) if not n.startswith("_")}
     | {n for n in [*_gem5.classes(), *_gem5.aliases()] if n not in globals()}

@@ -197,6 +197,10 @@ class BaseCPU(ClockedModel):
         self.dcache_port = RequestPort("dcache_port", self)
         self.dataPort = self.dcache_port
         self.instPort = self.icache_port
+        # gem5's BaseCPU registers "<cpu>.inst" and "<cpu>.data" with its system
+        register = getattr(self.system, "getRequestorId", None)
+        self.instRequestorId = register(self, "inst") if register else 0
+        self.dataRequestorId = register(self, "data") if register else 0
         self._pid = INVALID_PID
         self.instCnt = 0
         self._ops = 0

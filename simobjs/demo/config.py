@@ -6,18 +6,33 @@ from __future__ import annotations
 
 from typing import Any
 
+MEMORY_MODES = {"kvm": "atomic_noncaching", "reference": "atomic", "timing": "timing"}
 
-def build_system(guest: str, cpu: str = "kvm", switch_to: str | None = None) -> Any:
-    """The Root of a machine running `guest` on `cpu` ("kvm" or "reference").
+
+def build_system(
+    guest: str,
+    cpu: str = "kvm",
+    switch_to: str | None = None,
+    caches: bool = False,
+    dram: bool = False,
+    clock: str = "2GHz",
+) -> Any:
+    """The Root of a machine running `guest` on `cpu` ("kvm", "reference" or "timing").
 
     With `switch_to`, a switched-out CPU of that kind is added as
-    `system.switch_cpus` (gem5's configs/common/Simulation.py layout).
+    `system.switch_cpus` (gem5's configs/common/Simulation.py layout). `caches`
+    puts learning_gem5's L1I/L1D/L2 (on an L2XBar) between the CPU and the
+    memory bus; `dram` makes the memory a MemCtrl with DDR3_1600_8x8 instead of
+    a SimpleMemory.
     """
     from m5.objects import (
         I8254,
         I8259,
         AddrRange,
+        DDR3_1600_8x8,
         KvmVM,
+        L2XBar,
+        MemCtrl,
         Root,
         SimpleMemory,
         SrcClockDomain,
@@ -32,20 +47,37 @@ def build_system(guest: str, cpu: str = "kvm", switch_to: str | None = None) -> 
 
     kinds = {cpu} | ({switch_to} if switch_to else set())
     # the running CPU's memory mode; m5.switchCpus changes it at each switch (gem5's way)
-    mode = "atomic_noncaching" if cpu == "kvm" else "atomic"
-    system = System(mem_mode=mode)
-    system.clk_domain = SrcClockDomain(clock="2GHz", voltage_domain=VoltageDomain())
+    system = System(mem_mode=MEMORY_MODES[cpu])
+    system.clk_domain = SrcClockDomain(clock=clock, voltage_domain=VoltageDomain())
     system.mem_ranges = [AddrRange("128MiB")]
     system.membus = SystemXBar()
     system.system_port = system.membus.cpu_side_ports
-    system.mem_ctrl = SimpleMemory(range=system.mem_ranges[0], port=system.membus.mem_side_ports)
+    if dram:
+        system.mem_ctrl = MemCtrl(dram=DDR3_1600_8x8(range=system.mem_ranges[0]))
+        system.mem_ctrl.port = system.membus.mem_side_ports
+    else:
+        system.mem_ctrl = SimpleMemory(
+            range=system.mem_ranges[0], port=system.membus.mem_side_ports
+        )
     if "kvm" in kinds:
         system.kvm_vm = KvmVM()
 
     system.cpu = _cpu(cpu, switched_out=False)
     system.cpu.createInterruptController()
-    system.cpu.icache_port = system.membus.cpu_side_ports
-    system.cpu.dcache_port = system.membus.cpu_side_ports
+    if caches:
+        l1i, l1d, l2 = _caches()
+        system.cpu.icache, system.cpu.dcache = l1i, l1d
+        l1i.cpu_side = system.cpu.icache_port
+        l1d.cpu_side = system.cpu.dcache_port
+        system.l2bus = L2XBar()
+        l1i.mem_side = system.l2bus.cpu_side_ports
+        l1d.mem_side = system.l2bus.cpu_side_ports
+        system.l2cache = l2
+        l2.cpu_side = system.l2bus.mem_side_ports
+        l2.mem_side = system.membus.cpu_side_ports
+    else:
+        system.cpu.icache_port = system.membus.cpu_side_ports
+        system.cpu.dcache_port = system.membus.cpu_side_ports
 
     # The SDK initialises both 8259s (as a PC BIOS would) and may start the PIT.
     system.pic2 = I8259(pio_addr=x86IOAddress(0xA0), mode="I8259Slave")
@@ -74,7 +106,21 @@ def build_system(guest: str, cpu: str = "kvm", switch_to: str | None = None) -> 
 
 
 def _cpu(kind: str, switched_out: bool) -> Any:
-    from m5.objects import X86AtomicSimpleCPU, X86KvmCPU
+    from m5.objects import X86AtomicSimpleCPU, X86KvmCPU, X86TimingSimpleCPU
 
-    cls = {"kvm": X86KvmCPU, "reference": X86AtomicSimpleCPU}[kind]
-    return cls(cpu_id=0, switched_out=switched_out)
+    cls = {"kvm": X86KvmCPU, "reference": X86AtomicSimpleCPU, "timing": X86TimingSimpleCPU}
+    return cls[kind](cpu_id=0, switched_out=switched_out)
+
+
+def _caches() -> tuple[Any, Any, Any]:
+    """learning_gem5's L1I (16 KiB), L1D (64 KiB), both 2-way with 2-cycle latencies, and
+    L2 (256 KiB, 8-way, 20 cycles)."""
+    from m5.objects import Cache
+
+    def l1(size: str) -> Any:
+        return Cache(size=size, assoc=2, tag_latency=2, data_latency=2, response_latency=2,
+                     mshrs=4, tgts_per_mshr=20)  # fmt: skip
+
+    l2 = Cache(size="256kB", assoc=8, tag_latency=20, data_latency=20, response_latency=20,
+               mshrs=20, tgts_per_mshr=12)  # fmt: skip
+    return l1("16kB"), l1("64kB"), l2

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from simobjs.errors import ConfigError, Problem, SimulationError
 from simobjs.mem import image
 from simobjs.mem.guest_ram import GuestRam
+from simobjs.mem.memsys import statdefs
+from simobjs.mem.memsys.native import NativeSimpleMemory, requestor_names, system_of
 from simobjs.mem.packet import Packet
 from simobjs.sim.files import check_regular
 from simobjs.sim.model import ClockedModel, Params
@@ -25,6 +29,22 @@ class SimpleMemory(ClockedModel):
             self._check_image(self.image_file)
         self.ram: GuestRam | None = GuestRam(int(rng.start), int(rng.size()), name=self.name())
         self.port = ResponsePort("port", self, self.recvAtomic, lambda: [self.range])
+        self.native: NativeSimpleMemory | None = None
+
+    def init(self) -> None:
+        self.requestor_names = requestor_names(system_of(self))
+        self.native = NativeSimpleMemory(
+            latency=self.latency,
+            ticks_per_byte=float(self.params.bandwidth),
+            nreq=len(self.requestor_names),
+        )
+
+    def memsys_native(self, compiler: Any) -> Any:
+        """This memory in a CPU's compiled memory system (its latency and bandwidth)."""
+        return self.native.node
+
+    def regStats(self) -> None:
+        statdefs.memory_stats(self, self.native.s.mem, self.requestor_names)
 
     def _check_image(self, path: str) -> None:
         """gem5 fails at initState when the image cannot be loaded; fail before anything

@@ -9,6 +9,7 @@ connected, and otherwise stops the run with an error naming the address and the 
 from __future__ import annotations
 
 import bisect
+from typing import Any
 
 from simobjs.base.addr_range import AddrRange
 from simobjs.errors import ConfigError, Problem, SimulationError, UnmappedAccess
@@ -40,6 +41,7 @@ class XBar(ClockedModel):
         self._routes: list[tuple[int, int, RequestPort]] = []  # (start, end, port), sorted
         self._built = False
         self._route_cache: dict[tuple[int, int], RequestPort] = {}  # (addr, size) -> port
+        self._native = None  # built when a CPU compiles its memory system
 
     # -- ports -------------------------------------------------------------------------
     def getPort(self, name: str, index: int = -1):
@@ -121,6 +123,30 @@ class XBar(ClockedModel):
                     self.name(),
                 )
         return None
+
+    # -- the compiled memory system ------------------------------------------------------
+    def memsys_native(self, compiler: Any) -> Any:
+        """This crossbar in a CPU's compiled memory system: its latencies and routes."""
+        if self._native is None:
+            from simobjs.mem.memsys.native import NativeXBar
+
+            p = self.params
+            period = self.clockPeriod()
+            # only the coherent flavour declares a snoop filter
+            sf = getattr(p, "snoop_filter", None)
+            snoop = int(sf.params.lookup_latency) * period if sf is not None else 0
+            self._native = NativeXBar(
+                period=period,
+                req_lat=(int(p.frontend_latency) + int(p.forward_latency)) * period,
+                snoop_lat=snoop,
+                resp_lat=int(p.response_latency) * period,
+            )
+        if not self._built:
+            self.build_routes()
+        routes = [(start, end, compiler.node_of(port)) for start, end, port in self._routes]
+        default = compiler.node_of(self.default) if self.default.peer is not None else None
+        self._native.set_routes(routes, default)
+        return self._native.node
 
     # -- packets -----------------------------------------------------------------------
     def recvAtomic(self, pkt: Packet) -> int:

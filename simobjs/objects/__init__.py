@@ -1,9 +1,11 @@
 """The catalog of declarations, one module per family. Importing it never
 imports a runtime model: each class names its model by string (`_model`)."""
 
-from simobjs.objects import cpu, dev, kvm, mem, sim, system, workload, x86, xbar
+from simobjs.objects import cache, cpu, dev, dram, kvm, mem, sim, system, workload, x86, xbar
+from simobjs.objects.cache import *  # noqa: F403
 from simobjs.objects.cpu import *  # noqa: F403
 from simobjs.objects.dev import *  # noqa: F403
+from simobjs.objects.dram import *  # noqa: F403
 from simobjs.objects.kvm import *  # noqa: F403
 from simobjs.objects.mem import *  # noqa: F403
 from simobjs.objects.sim import *  # noqa: F403
@@ -14,7 +16,7 @@ from simobjs.objects.xbar import *  # noqa: F403
 from simobjs.params import SimObject
 from simobjs.params.desc import is_simobject_class
 
-_MODULES = (sim, mem, workload, system, xbar, dev, cpu, x86, kvm)
+_MODULES = (sim, mem, workload, system, xbar, cache, dram, dev, cpu, x86, kvm)
 
 
 def catalog() -> dict[str, type]:

@@ -298,6 +298,23 @@ class BaseAtomicSimpleCPU(BaseSimpleCPU):
         return True
 
 
+class BaseTimingSimpleCPU(BaseSimpleCPU):
+    """Simple CPU model in the 'timing' memory mode: each fetch and data access
+    waits for the latency of the memory system below its ports."""
+
+    type = "BaseTimingSimpleCPU"
+    cxx_class = "gem5::TimingSimpleCPU"
+    abstract = True
+
+    @classmethod
+    def memory_mode(cls) -> str:
+        return "timing"
+
+    @classmethod
+    def support_take_over(cls) -> bool:
+        return True
+
+
 class CheckerCPU(BaseCPU):
     """gem5's abstract checker CPU. Declared (abstract, no model, as in gem5) so
     that gem5's configs/common/ObjectList.py, which filters CPU classes with
@@ -317,6 +334,7 @@ __all__ = [
     "BaseInterrupts",
     "BaseMMU",
     "BaseSimpleCPU",
+    "BaseTimingSimpleCPU",
     "BranchPredictor",
     "EmulatedDriver",
     "ExeTracer",

@@ -4,7 +4,14 @@ X86CPU mixin, the reference (atomic simple) CPU, and `x86IOAddress`."""
 from __future__ import annotations
 
 from simobjs.base.addr_range import x86IOAddress  # noqa: F401 - gem5 scripts import it from m5.objects
-from simobjs.objects.cpu import BaseAtomicSimpleCPU, BaseInterrupts, BaseISA, BaseMMU, InstDecoder
+from simobjs.objects.cpu import (
+    BaseAtomicSimpleCPU,
+    BaseInterrupts,
+    BaseISA,
+    BaseMMU,
+    BaseTimingSimpleCPU,
+    InstDecoder,
+)
 from simobjs.objects.dev import BasicPioDevice
 from simobjs.objects.sim import CONFIG_ONLY
 from simobjs.params import (
@@ -107,6 +114,17 @@ class X86AtomicSimpleCPU(BaseAtomicSimpleCPU, X86CPU):
 AtomicSimpleCPU = X86AtomicSimpleCPU
 
 
+class X86TimingSimpleCPU(BaseTimingSimpleCPU, X86CPU):
+    """The reference CPU in the timing memory mode: a blocking in-order CPU whose
+    fetches and data accesses wait for the compiled memory system below it."""
+
+    _model = "simobjs.cpu.reference.timing:X86TimingSimpleCPU"
+    mmu = X86MMU()
+
+
+TimingSimpleCPU = X86TimingSimpleCPU
+
+
 class I8254(BasicPioDevice):
     type = "I8254"
     cxx_class = "gem5::X86ISA::I8254"
@@ -144,6 +162,7 @@ __all__ = [
     "AtomicSimpleCPU",
     "I8254",
     "I8259",
+    "TimingSimpleCPU",
     "X86AtomicSimpleCPU",
     "X86CPU",
     "X86Decoder",
@@ -151,5 +170,6 @@ __all__ = [
     "X86ISA",
     "X86LocalApic",
     "X86MMU",
+    "X86TimingSimpleCPU",
     "x86IOAddress",
 ]

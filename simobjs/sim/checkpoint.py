@@ -265,6 +265,8 @@ def needs_section(model) -> bool:
     cls = type(model)
     if cls.unserialize is Model.unserialize and cls.loadState is Model.loadState:
         return False
+    if getattr(cls, "checkpoint_section_optional", False):
+        return False  # e.g. a cache: read when present, but gem5 keeps no contents either way
     switched_out = getattr(model, "switchedOut", None)
     return not (switched_out is not None and switched_out())
 

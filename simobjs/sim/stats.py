@@ -31,9 +31,16 @@ NAN = float("nan")
 
 
 class Stat:
-    """Common part: name, description, unit, precision, prerequisite, availability."""
+    """Common part: name, description, unit, precision, prerequisite, availability.
 
-    __slots__ = ("owner", "name", "desc", "unit", "_precision", "prereq", "available", "reason")
+    `nozero` and `nonan` are gem5's print flags: vector elements (and the total)
+    that are zero, or not a number, are left out of the text output.
+    """
+
+    __slots__ = (
+        "owner", "name", "desc", "unit", "_precision", "prereq", "available", "reason",
+        "nozero", "nonan",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -45,6 +52,8 @@ class Stat:
         prereq: Stat | None = None,
         available: bool = True,
         reason: str = "",
+        nozero: bool = False,
+        nonan: bool = False,
     ):
         self.owner = owner
         self.name = name
@@ -54,6 +63,8 @@ class Stat:
         self.prereq = prereq
         self.available = available
         self.reason = reason
+        self.nozero = nozero
+        self.nonan = nonan
         if owner is not None:
             register(owner, self)
 
@@ -211,9 +222,14 @@ class Vector(Stat):
 
 
 class Formula(Stat):
-    """A value computed at dump time: `fn()` returns a number or a list (a vector formula)."""
+    """A value computed at dump time: `fn()` returns a number or a list (a vector formula).
 
-    __slots__ = ("fn", "subnames", "show_total")
+    `total` prints a `::total` line for a vector formula: True for the sum of the
+    elements, or a function for a formula of totals (gem5 computes a ratio's total
+    as the ratio of the totals, not the sum of the ratios).
+    """
+
+    __slots__ = ("fn", "subnames", "show_total", "total_fn")
 
     def __init__(
         self,
@@ -223,12 +239,14 @@ class Formula(Stat):
         fn: Callable[[], Any],
         unit: str = Unspecified,
         subnames: Iterable[str] | None = None,
+        total: bool | Callable[[], float] = False,
         **kw: Any,
     ):
         super().__init__(owner, name, desc, unit, **kw)
         self.fn = fn
         self.subnames = list(subnames) if subnames is not None else []
-        self.show_total = False
+        self.show_total = bool(total)
+        self.total_fn = total if callable(total) else None
 
     def values(self) -> list[float]:
         if not self.available:
@@ -246,6 +264,11 @@ class Formula(Stat):
         return vals[0] if len(vals) == 1 else float(sum(vals))
 
     def total(self) -> float:
+        if self.total_fn is not None:
+            try:
+                return float(self.total_fn())
+            except (ArithmeticError, ValueError, TypeError):
+                return NAN
         return float(sum(self.values()))
 
     def __truediv__(self, other: Any) -> Callable[[], float]:
@@ -347,21 +370,33 @@ def format_stat(full: str, stat: Stat, descriptions: bool = True, spaces: bool =
     opts = {"descriptions": descriptions, "spaces": spaces}
     if isinstance(stat, Vector | Formula):
         vals = stat.values()
-        if len(vals) == 1:
+        if len(vals) == 1:  # gem5 prints a one-element vector as a scalar, without total
+            if _hidden(stat, vals[0]):
+                return ""
             return _line(full, value_to_string(vals[0], prec), desc, unit, **opts)
         out = []
         subnames = stat.subnames
-        for i, v in enumerate(vals):
-            if subnames and (i >= len(subnames) or not subnames[i]):
-                continue
-            sub = subnames[i] if subnames else str(i)
-            out.append(_line(f"{full}::{sub}", value_to_string(v, prec), desc, unit, **opts))
-        if stat.show_total:
-            out.append(
-                _line(f"{full}::total", value_to_string(sum(vals), prec), desc, unit, **opts)
-            )
+        total = stat.total() if stat.show_total else 0.0
+        # gem5's VectorPrint: with nozero, a vector whose total is zero prints no element
+        if not stat.nozero or total != 0 or not stat.show_total:
+            for i, v in enumerate(vals):
+                if subnames and (i >= len(subnames) or not subnames[i]):
+                    continue
+                if _hidden(stat, v):
+                    continue
+                sub = subnames[i] if subnames else str(i)
+                out.append(_line(f"{full}::{sub}", value_to_string(v, prec), desc, unit, **opts))
+        if stat.show_total and not _hidden(stat, total):
+            out.append(_line(f"{full}::total", value_to_string(total, prec), desc, unit, **opts))
         return "".join(out)
-    return _line(full, value_to_string(stat.value(), prec), desc, unit, **opts)
+    value = stat.value()
+    if _hidden(stat, value):
+        return ""
+    return _line(full, value_to_string(value, prec), desc, unit, **opts)
+
+
+def _hidden(stat: Stat, value: float) -> bool:
+    return (stat.nozero and value == 0) or (stat.nonan and math.isnan(value))
 
 
 class _Node:

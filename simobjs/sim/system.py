@@ -36,6 +36,8 @@ class System(Model):
         self.work_items_ended = 0
         self._work_cpus: set[int] = set()  # CPUs that began a work item (work_cpus_ckpt_count)
         self.system_port = RequestPort("system_port", self)
+        # gem5's requestor table: these three first, then every model that asks
+        self._requestors: list[str] = ["writebacks", "functional", "interrupt"]
 
     def getPort(self, name: str, index: int = -1):
         if name == "system_port":
@@ -78,6 +80,29 @@ class System(Model):
 
     def memWriteback(self) -> None:
         pass  # one shared mapping: nothing is cached apart from it
+
+    # -- requestors (gem5's RequestorID table) ----------------------------------------
+    def getRequestorId(self, requestor, subrequestor: str = "") -> int:
+        """The id of `requestor` (a model or a name) plus `.subrequestor`, registering
+        it on first use; names drop this system's own prefix ("cpu.inst")."""
+        name = requestor if isinstance(requestor, str) else requestor.name()
+        if subrequestor:
+            name = f"{name}.{subrequestor}"
+        prefix = self.name() + "."
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+        if name not in self._requestors:
+            self._requestors.append(name)
+        return self._requestors.index(name)
+
+    def maxRequestors(self) -> int:
+        return len(self._requestors)
+
+    def getRequestorName(self, requestor_id: int) -> str:
+        return self._requestors[requestor_id]
+
+    def requestorNames(self) -> list[str]:
+        return list(self._requestors)
 
     # -- threads -----------------------------------------------------------------
     def registerThreadContext(self, tc, assigned: int = -1) -> int:

@@ -9,7 +9,7 @@ from simobjs.guest import build
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
 
-EXAMPLES = ["checkpoint", "compute", "fpu", "hello", "switch", "timer", "uart_stress"]
+EXAMPLES = ["checkpoint", "compute", "fpu", "hello", "memwalk", "switch", "timer", "uart_stress"]
 
 
 @pytest.fixture(scope="module")

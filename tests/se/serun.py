@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "configs"))
 import se_hello  # noqa: E402
 
-CPUS = {"kvm": "X86KvmCPU", "ref": "X86AtomicSimpleCPU"}
+CPUS = {"kvm": "X86KvmCPU", "ref": "X86AtomicSimpleCPU", "timing": "X86TimingSimpleCPU"}
 OTHER = {"kvm": "ref", "ref": "kvm"}
 RANDOM_SWITCH = "random switch"
 BUSYBOX = "/bin/busybox"

@@ -75,6 +75,8 @@ def run(
     prepare=None,
     between=None,
     at_end=None,
+    caches: bool = False,
+    dram: bool = False,
 ) -> Run:
     """Run guest `name` (see guest()) to its end on `cpu`.
 
@@ -86,8 +88,9 @@ def run(
     restore: a checkpoint directory to start from. configure(root) may change the
     declarations; prepare(sim) runs before the first simulate(); between(sim, event) runs after every simulate() that does not end;
     at_end(sim) runs before the simulation is closed, its result goes to Run.extra.
+    caches, dram: learning_gem5's L1I/L1D/L2 and a DDR3 MemCtrl (simobjs.demo.config).
     """
-    root = build_system(guest(name), cpu=cpu, switch_to=switch_to)
+    root = build_system(guest(name), cpu=cpu, switch_to=switch_to, caches=caches, dram=dram)
     root.system.terminal.outfile = "none"
     if configure is not None:
         configure(root)

@@ -2,7 +2,8 @@
 
     python restore_main.py GUEST CHECKPOINT_DIR CPU OUTDIR
 
-CPU is "kvm" or "reference". Prints one JSON line: the guest's output after the
+CPU is "kvm", "reference" or "timing", optionally with "+caches" (learning_gem5's
+L1I/L1D/L2 and a DDR3 MemCtrl). Prints one JSON line: the guest's output after the
 restore, the last exit cause and code, and the tick the run ended at.
 """
 
@@ -13,8 +14,10 @@ import pcrun
 
 
 def main(argv: list[str]) -> int:
-    name, ckpt, cpu, outdir = argv
-    r = pcrun.run(name, cpu=cpu, restore=ckpt, outdir=outdir)
+    name, ckpt, spec, outdir = argv
+    cpu, _, extra = spec.partition("+")
+    memsys = extra == "caches"
+    r = pcrun.run(name, cpu=cpu, restore=ckpt, outdir=outdir, caches=memsys, dram=memsys)
     print(json.dumps({"output": r.output, "cause": r.causes[-1], "code": r.code, "tick": r.ticks}))
     return 0
 

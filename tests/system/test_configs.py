@@ -133,3 +133,36 @@ def test_sigusr1_dumps_and_sigusr2_dumps_and_resets_the_stats_of_a_running_guest
     assert second["simTicks"] == second["finalTick"]  # SIGUSR1 did not reset
     assert last["simTicks"] == last["finalTick"] - second["finalTick"]  # SIGUSR2 did
     assert last["system.cpu.numExitSignal"] >= 1
+
+
+@pytest.mark.parametrize("script", ["simple.py", "two_level.py"])
+def test_learning_gem5_style_configs_run_the_hello_guest_on_the_timing_cpu(tmp_path, script):
+    args = [str(ROOT / "configs" / "learning_gem5" / script), "--baremetal"]
+    if script == "two_level.py":
+        args += ["--l2_size", "512kB"]
+    out = simobjs(*args, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Beginning simulation!\n" in out.stdout
+    assert "Hello from a simobjs guest!\nrunning at CPL 3\n" in out.stdout
+    assert re.search(r"^Exiting @ tick \d+ because m5_exit instruction encountered$",
+                     out.stdout, re.M)  # fmt: skip
+    ini = (tmp_path / "m5out" / "config.ini").read_text()
+    stats = (tmp_path / "m5out" / "stats.txt").read_text()
+    # gem5's X86TimingSimpleCPU has no type of its own: config.ini says BaseTimingSimpleCPU
+    assert "type=BaseTimingSimpleCPU" in ini and "type=DRAMInterface" in ini
+    assert re.search(r"^system\.mem_ctrl\.readReqs +[1-9]\d* ", stats, re.M)
+    if script == "two_level.py":
+        assert "[system.l2cache]" in ini and "size=524288" in ini
+        assert re.search(r"^system\.cpu\.icache\.overallMisses::cpu\.inst +[1-9]", stats, re.M)
+        assert re.search(r"^system\.l2cache\.overallAccesses::total +[1-9]", stats, re.M)
+
+
+def test_learning_gem5_two_level_runs_an_se_program_as_gem5s_script_does(tmp_path):
+    out = simobjs(str(ROOT / "configs" / "learning_gem5" / "two_level.py"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"^hello from \S+ \(0 arguments\)$", out.stdout, re.M)
+    assert re.search(r"^Exiting @ tick \d+ because exiting with last active thread context$",
+                     out.stdout, re.M)  # fmt: skip
+    stats = (tmp_path / "m5out" / "stats.txt").read_text()
+    assert re.search(r"^system\.cpu\.dcache\.overallHits::cpu\.data +[1-9]", stats, re.M)
+    assert re.search(r"^system\.mem_ctrl\.dram\.readRowHits +[1-9]", stats, re.M)

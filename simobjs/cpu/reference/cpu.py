@@ -7,6 +7,12 @@ Port I/O and MMIO go out as atomic packets on the data port; m5ops at
 `system.m5ops_base` go to `simobjs.sim.pseudo_inst.pseudo_inst`. HLT suspends the
 thread until the interrupt controller wakes it; interrupts are delivered
 through the guest IDT. Between slices the CPU is always drained.
+
+With caches below its ports (gem5's atomic mode with caches), or always for
+the timing CPU that extends this class, the memory system below the ports is
+compiled into C (`simobjs.mem.memsys`) and the engine's hooks drive it: then
+a slice is bounded by time (no instruction starts at or after the next
+event) and the C model keeps the time of the instruction in progress.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from simobjs.cpu.base import BaseCPU, Status, access_failure
 from simobjs.cpu.reference.engine import ReferenceEngine, StopInfo
 from simobjs.cpu.reference.regs import GPR_IDS
 from simobjs.errors import SimulationError
+from simobjs.mem.memsys.compile import CpuMemory
 from simobjs.mem.packet import MemCmd, Packet
 from simobjs.sim import debug
 from simobjs.sim.drain import DrainState
@@ -34,16 +41,20 @@ class X86AtomicSimpleCPU(BaseCPU):
     """The exact x86-64 reference CPU (memory mode "atomic")."""
 
     _memory_mode = "atomic"
+    timing = False  # the timing CPU's accesses take their latency; atomic ones one cycle
 
     def __init__(self, params: Params):
         super().__init__(params)
         self.engine: ReferenceEngine | None = None
+        self.memory: CpuMemory | None = None  # the compiled memory system, when in use
+        self._memory_stale = True  # the port bindings changed since the last compile
+        self._resume_at = 0  # where a drained slice ended (compiled memory system)
         self._state = X86State()
         self._io_ticks = 0
         self._slice_start = 0
         self._m5op: int | None = None
         self._se_call: str | None = None  # SE mode: "syscall" or "fault", done at commit
-        self._pending: tuple[int, bool] | None = None
+        self._pending: tuple[int, int, bool] | None = None
         self._suspend_tick = 0
         self.tickEvent = EventFunctionWrapper(
             self.tick, self.name() + ".tickEvent", Priority.CPU_Tick
@@ -54,16 +65,50 @@ class X86AtomicSimpleCPU(BaseCPU):
 
     # -- the engine ------------------------------------------------------------------------
     def _engine(self) -> ReferenceEngine:
+        if self._memory_stale:
+            self._compile_memory()
         if self.engine is None:
-            rams = self.system.rams() if self.system is not None else []
-            if not rams:
-                raise SimulationError(
-                    "the reference CPU needs guest RAM in its system", self.name()
-                )
-            self.engine = ReferenceEngine(rams, self._io_read, self._io_write)
+            rams = self._rams()
+            self.engine = ReferenceEngine(
+                rams, self._io_read, self._io_write, instrument=self.memory
+            )
             self.engine.syscall_exits = self.se is not None
             self.engine.load_state(self._state)
         return self.engine
+
+    def _rams(self) -> list:
+        rams = self.system.rams() if self.system is not None else []
+        if not rams:
+            raise SimulationError("the reference CPU needs guest RAM in its system", self.name())
+        return rams
+
+    def _stalls(self) -> tuple[bool, bool]:
+        """(simulate_inst_stalls, simulate_data_stalls) of gem5's atomic CPU."""
+        return bool(self.params.simulate_inst_stalls), bool(self.params.simulate_data_stalls)
+
+    def _compile_memory(self) -> None:
+        """Compile the memory system below the ports (atomic CPU: only when it has caches).
+
+        A change between "compiled" and "not" (new port bindings) rebuilds the engine,
+        whose hooks depend on it."""
+        self._memory_stale = False
+        if self.icache_port.peer is None or self.dcache_port.peer is None:
+            return  # not wired (a switched-out CPU): compiled when it takes over
+        mem = self.memory
+        if mem is None:
+            inst_stalls, data_stalls = self._stalls() if not self.timing else (False, False)
+            line = self.system.cache_line_size if self.system is not None else 64
+            mem = CpuMemory(period=self.clockPeriod(), timing=self.timing,
+                            inst_rq=self.instRequestorId, data_rq=self.dataRequestorId,
+                            line_size=line, inst_stalls=inst_stalls,
+                            data_stalls=data_stalls)  # fmt: skip
+        mem.compile(self.icache_port, self.dcache_port, self._rams())
+        wanted = mem if (self.timing or mem.has_cache) else None
+        if wanted is not self.memory and self.engine is not None:
+            self._state = self.engine.save_state()
+            self.engine.close()
+            self.engine = None
+        self.memory = wanted
 
     def close(self) -> None:
         if self.engine is not None:
@@ -146,6 +191,9 @@ class X86AtomicSimpleCPU(BaseCPU):
             budget = min(budget, until_event)
         self._io_ticks = 0
         self._slice_start = now
+        mem = self.memory
+        if mem is not None:
+            mem.begin(now, nxt)  # no instruction starts at or after the next event
         try:
             stop = eng.run(budget) if budget else StopInfo("count", 0, eng.rip)
         except Exception as e:  # noqa: BLE001 - a device (or the bus) failed: end the run
@@ -153,27 +201,35 @@ class X86AtomicSimpleCPU(BaseCPU):
         n = stop.instructions
         if debug.flags.RefCPU:
             debug.dprintf(self, "ran %d instructions, stop %s at rip %#x", n, stop.reason, stop.rip)
+        if mem is not None:
+            end = mem.end()
+            last, cycles = (mem.last_start() if n else now), (end - now) // period
+            end = max(end, now + period)
+        else:
+            last, cycles = now + max(n - 1, 0) * period, n
+            end = now + max(n, 1) * period + self._io_ticks
+            end += (-end) % period
         if stop.reason in ("triple-fault", "error"):
-            self._commit(n, None)
+            self._commit(n, cycles, None)
             self.guestFault(f"reference CPU: {stop.reason}: {stop.detail}", stop.dump)
         halt = stop.reason == "halt" and not self._wakes_at_once(eng)
         if stop.reason == "syscall":
             self._se_call = "syscall"
-        self._pending = (n, halt)
-        # an access may have moved the clock past the instruction's start (a second access
-        # in the same instruction is charged after the first one's latency)
-        self.schedule(self.commitEvent, max(now + max(n - 1, 0) * period, self.curTick()))
+        self._pending = (n, cycles, halt)
         if not halt:
-            end = now + max(n, 1) * period + self._io_ticks
-            self.schedule(self.tickEvent, end + (-end) % period)
+            self.schedule(self.tickEvent, end)
+        # an access may have moved the clock past the instruction's start (a second access
+        # in the same instruction is charged after the first one's latency), even to the
+        # slice's end: scheduled after the tick, the commit runs first in a tie
+        self.schedule(self.commitEvent, max(last, self.curTick()))
 
     def _run_commit(self) -> None:
         pending, self._pending = self._pending, None
         if pending is not None:
             self._commit(*pending)
 
-    def _commit(self, n: int, halt: bool | None) -> None:
-        self.numCycles += n
+    def _commit(self, n: int, cycles: int, halt: bool | None) -> None:
+        self.numCycles += cycles
         m5op, self._m5op = self._m5op, None
         if m5op is not None:
             if debug.flags.M5Ops:
@@ -243,19 +299,34 @@ class X86AtomicSimpleCPU(BaseCPU):
         clock may advance to the access; the device may then schedule events
         the next slice respects."""
         eng = self.engine
-        when = (
-            self._slice_start + (int(eng.counter.count) - 1) * self.clockPeriod() + self._io_ticks
-        )
+        mem = self.memory
+        if mem is not None:
+            # an instruction may outlast the slice's bound (a miss): its device access
+            # then happens at the next event's tick at the latest, never past it
+            when = min(mem.now, self.eventq.nextTick())
+        else:
+            when = (
+                self._slice_start
+                + (int(eng.counter.count) - 1) * self.clockPeriod()
+                + self._io_ticks
+            )
         if when > self.eventq.now:
             self.eventq.advance_to(when)
         eng.request_stop()
+
+    def _charge(self, ticks: int) -> None:
+        """Time an I/O access took, added to the instruction that made it."""
+        if self.memory is not None:
+            self.memory.charge(ticks)
+        else:
+            self._io_ticks += ticks
 
     def _io_read(self, addr: int, size: int) -> int:
         self._at_access()
         if self._is_m5op(addr):
             return 0  # the result goes to RAX when the instruction commits
         pkt = Packet(MemCmd.ReadReq, addr, size, None, self.name())
-        self._io_ticks += self.dataPort.sendAtomic(pkt)
+        self._charge(self.dataPort.sendAtomic(pkt))
         return pkt.get_uint()
 
     def _io_write(self, addr: int, size: int, value: int) -> None:
@@ -268,14 +339,14 @@ class X86AtomicSimpleCPU(BaseCPU):
         if self._is_m5op(addr):
             return
         pkt = Packet(MemCmd.WriteReq, addr, size, value.to_bytes(size, "little"), self.name())
-        self._io_ticks += self.dataPort.sendAtomic(pkt)
+        self._charge(self.dataPort.sendAtomic(pkt))
 
     def _is_m5op(self, addr: int) -> bool:
         func = m5op_func(addr, self.system.m5ops_base)
         if func is None:
             return False
         self._m5op = func  # performed at commit, the thread just past it
-        self._io_ticks += self.clockPeriod()
+        self._charge(self.clockPeriod())
         return True
 
     # -- SE mode (simobjs.se): the SE workload sets `se` (an SeThread) -------------------------
@@ -302,7 +373,11 @@ class X86AtomicSimpleCPU(BaseCPU):
         if self.commitEvent.scheduled():
             self.eventq.deschedule(self.commitEvent)
         self._run_commit()
+        self._resume_at = 0
         if self.tickEvent.scheduled():
+            if self.memory is not None:
+                # the last instruction's accesses end then: resuming here keeps that time
+                self._resume_at = self.tickEvent.when()
             self.eventq.deschedule(self.tickEvent)
         return DrainState.Drained
 
@@ -311,7 +386,7 @@ class X86AtomicSimpleCPU(BaseCPU):
             return
         self.verifyMemoryMode()
         if self.thread.status() == Status.Active:
-            self.schedule(self.tickEvent, self.nextCycle())
+            self.schedule(self.tickEvent, max(self.nextCycle(), self._resume_at))
 
     def switchOut(self) -> None:
         super().switchOut()
@@ -319,6 +394,11 @@ class X86AtomicSimpleCPU(BaseCPU):
             raise SimulationError(
                 "switchOut() of a reference CPU that was not drained", self.name()
             )
+        self._memory_stale = True
+
+    def takeOverFrom(self, old) -> None:
+        super().takeOverFrom(old)
+        self._memory_stale = True  # the ports now lead where the old CPU's did
 
     def serializeThread(self, section, tid: int) -> None:
         serialize_thread(self.get_state(tid), section, self._isa_section(section))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from unicorn import (
     UC_ARCH_X86,
@@ -24,6 +25,8 @@ from unicorn import (
     UC_HOOK_CODE,
     UC_HOOK_INSN,
     UC_HOOK_INTR,
+    UC_HOOK_MEM_READ,
+    UC_HOOK_MEM_WRITE,
     UC_MODE_64,
     UC_PROT_ALL,
     Uc,
@@ -42,6 +45,23 @@ FOUR_GIB = 1 << 32
 
 IoRead = Callable[[int, int], int]
 IoWrite = Callable[[int, int, int], None]
+
+
+class Instrument(Protocol):
+    """C hooks that replace the counting code hook (e.g. a compiled memory system).
+
+    `user_data` points at a structure whose first member has the layout of
+    `struct ref_counter`: the engine counts and stops through it as usual.
+    `mem_hook` (0 for none) is installed for data reads and writes.
+    `translations_changed()` is called after every exception, interrupt or
+    syscall the engine delivers.
+    """
+
+    code_hook: int
+    mem_hook: int
+    user_data: int
+
+    def translations_changed(self) -> None: ...
 
 
 class HooksNotBuilt(ImportError):
@@ -99,6 +119,7 @@ class ReferenceEngine:
         io_read: IoRead | None = None,
         io_write: IoWrite | None = None,
         mmio: Sequence[tuple[int, int]] | None = None,
+        instrument: Instrument | None = None,
     ) -> None:
         hooks = _load_hooks()
         self.layout = probe_layout()
@@ -112,18 +133,21 @@ class ReferenceEngine:
         for start, size in mmio if mmio is not None else ram_gaps(ranges):
             uc.mmio_map(start, size, self._mmio_read, start, self._mmio_write, start)
         self._ffi, self._lib = hooks.ffi, hooks.lib
-        self.counter = self._ffi.new("struct ref_counter *")
+        self.instrument = instrument
+        if instrument is None:
+            self.counter = self._ffi.new("struct ref_counter *")
+            fn = int(self._ffi.cast("uintptr_t", self._ffi.addressof(self._lib, "ref_code_hook")))
+        else:
+            # the instrument's structure starts with a ref_counter (kept alive by it)
+            self.counter = self._ffi.cast("struct ref_counter *", instrument.user_data)
+            fn = instrument.code_hook
         stop = ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value
         self.counter.emu_stop = self._ffi.cast("int (*)(void *)", stop)
-        self._code_hook = uc_hook_h()
-        fn = int(self._ffi.cast("uintptr_t", self._ffi.addressof(self._lib, "ref_code_hook")))
         ptr = int(self._ffi.cast("uintptr_t", self.counter))
-        status = uclib.uc_hook_add(
-            uc._uch, ctypes.byref(self._code_hook), UC_HOOK_CODE, ctypes.c_void_p(fn),
-            ctypes.c_void_p(ptr), 1, 0,
-        )  # fmt: skip
-        if status:
-            raise UcError(status)
+        self._c_hooks = [self._add_c_hook(UC_HOOK_CODE, fn, ptr)]
+        if instrument is not None and instrument.mem_hook:
+            for kind in (UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE):
+                self._c_hooks.append(self._add_c_hook(kind, instrument.mem_hook, ptr))
         uc.hook_add(UC_HOOK_INTR, self._on_intr)
         uc.hook_add(UC_HOOK_INSN, self._on_in, None, 1, 0, X.UC_X86_INS_IN)
         uc.hook_add(UC_HOOK_INSN, self._on_out, None, 1, 0, X.UC_X86_INS_OUT)
@@ -143,6 +167,25 @@ class ReferenceEngine:
         # (kind, address, size) of the I/O access whose callback raised in the last run
         self.failed_access: tuple[str, int, int] | None = None
         self.load_state(X86State())
+
+    def _add_c_hook(self, kind: int, fn: int, user_data: int) -> uc_hook_h:
+        handle = uc_hook_h()
+        status = uclib.uc_hook_add(
+            self.uc._uch, ctypes.byref(handle), kind, ctypes.c_void_p(fn),
+            ctypes.c_void_p(user_data), 1, 0,
+        )  # fmt: skip
+        if status:
+            raise UcError(status)
+        return handle
+
+    def detach_c_hooks(self) -> None:
+        """Remove the C code (and memory) hooks: plain Unicorn from here on, for benches that
+        compare with it. Counting stops with them; the engine is not usable for run() after."""
+        for handle in self._c_hooks:
+            uclib.uc_hook_del(self.uc._uch, handle)
+        self._c_hooks = []
+        self.uc.ctl_flush_tb()  # translated code still calls the hooks
+        self.uc.reg_write(X.UC_X86_REG_CR3, self.uc.reg_read(X.UC_X86_REG_CR3))  # and the TLB
 
     # -- state -----------------------------------------------------------------------------
     def load_state(self, state: X86State) -> None:
@@ -242,6 +285,9 @@ class ReferenceEngine:
                 if self.syscall_exits and self._event[0] == "syscall":
                     return self._stop("syscall")
                 self.shutdown = delivery.handle_event(self, self._event)
+                if self.instrument is not None:
+                    # a handler (a syscall, a page fault) may have changed the mappings
+                    self.instrument.translations_changed()
                 if self.shutdown:
                     return self._stop("triple-fault", self.shutdown)
                 if self._stop_request:

@@ -1,0 +1,123 @@
+"""Timing CPU speed with caches: X86TimingSimpleCPU with learning_gem5's L1I/L1D/L2 and a
+DDR3_1600_8x8 MemCtrl, against bare Unicorn in count mode, on the same window of the
+same guest, in the same run. Prints MIPS of both and the ratio.
+
+    python bench/memsys.py [--quick] [--repeats N]
+
+Guests: `compute` (CRC-32 over 4 MiB: table lookups that hit in the L1D) and
+`memwalk` (a random pointer chase through 16 MiB: nearly every load misses to
+DRAM). Each guest runs on the simulator to instruction K (past the SDK's boot
+I/O); the next N instructions are timed. "bare Unicorn" is the reference engine
+with its C hooks removed at K and `emu_start(count=N)`: the guest's real state
+and code with nothing but Unicorn's own count. The atomic reference CPU without
+caches (the engine's exact counting hook) is printed for scale.
+
+Target: >= 10 MIPS with caches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from simobjs.base import ticks  # noqa: E402
+from simobjs.config import build  # noqa: E402
+from simobjs.demo.config import build_system  # noqa: E402
+from simobjs.guest import example_guest  # noqa: E402
+from simobjs.params.simobject import reset_for_tests  # noqa: E402
+
+# (guest, K: instructions before the window, N: the window) - both windows end before
+# the guest's first output
+WINDOWS = {"compute": (1_000_000, 20_000_000), "memwalk": (1_500_000, 8_000_000)}
+QUICK = {"compute": (1_000_000, 5_000_000), "memwalk": (1_500_000, 3_000_000)}
+TARGET_MIPS = 10.0
+# gem5's own regression references (measured by gem5's maintainers on their host):
+GEM5_PUBLISHED = [
+    ("gem5 v19.0.0.0 tests/long/se/10.mcf/ref/x86/linux/simple-timing/stats.txt", 0.440271,
+     "TimingSimpleCPU, L1I/L1D/L2, SimpleMemory; SPEC2000 mcf, 158 M instructions"),
+    ("gem5 v19.0.0.0 tests/quick/se/03.learning-gem5/ref/x86/linux/"
+     "learning-gem5-p1-two-level/stats.txt", 0.157408,
+     "learning_gem5 two_level.py (TimingSimpleCPU, L1I/L1D/L2, DDR3); hello, 5712 instructions"),
+]  # fmt: skip
+
+
+def _machine(guest: str, cpu: str):
+    reset_for_tests()
+    ticks.unfixGlobalFrequency()
+    memsys = cpu == "timing"
+    root = build_system(str(example_guest(guest)), cpu=cpu, caches=memsys, dram=memsys,
+                        clock="1GHz")  # fmt: skip
+    root.system.terminal.outfile = "none"
+    sim = build.instantiate(root, outdir=None)
+    return sim, sim.model("system.cpu")
+
+
+def _to(sim, cpu, insts: int, cause: str) -> None:
+    cpu.scheduleInstStop(0, insts, cause)
+    event = sim.simulate()
+    if event.getCause() != cause:
+        raise RuntimeError(f"the guest ended early: {event.getCause()}")
+
+
+def simulated_mips(guest: str, cpu_kind: str, k: int, n: int) -> float:
+    sim, cpu = _machine(guest, cpu_kind)
+    try:
+        _to(sim, cpu, k, "window start")
+        t0 = time.perf_counter()
+        _to(sim, cpu, n, "window end")
+        return n / (time.perf_counter() - t0) / 1e6
+    finally:
+        sim.close()
+
+
+def bare_mips(guest: str, k: int, n: int) -> float:
+    sim, cpu = _machine(guest, "reference")
+    try:
+        _to(sim, cpu, k, "window start")
+        engine = cpu.engine
+        engine.detach_c_hooks()
+        uc = engine.uc
+        t0 = time.perf_counter()
+        uc.emu_start(engine.rip, 0, 0, n)
+        return n / (time.perf_counter() - t0) / 1e6
+    finally:
+        sim.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="shorter windows")
+    p.add_argument("--repeats", type=int, default=3)
+    args = p.parse_args(argv)
+    windows = QUICK if args.quick else WINDOWS
+    met = True
+    for guest, (k, n) in windows.items():
+        bare, timing, atomic = [], [], []
+        for _ in range(args.repeats):  # interleaved, so host noise hits all three
+            bare.append(bare_mips(guest, k, n))
+            timing.append(simulated_mips(guest, "timing", k, n))
+            atomic.append(simulated_mips(guest, "reference", k, n))
+        b, t, a = (statistics.median(x) for x in (bare, timing, atomic))
+        print(f"{guest}: instructions [{k:,}, {k + n:,}), median of {args.repeats}")
+        print(f"  bare Unicorn, count mode                          {b:8.1f} MIPS")
+        print(f"  X86TimingSimpleCPU + L1I/L1D/L2 + DDR3_1600_8x8   {t:8.1f} MIPS"
+              f"   ratio to bare {t / b:5.2f}")  # fmt: skip
+        print(f"  X86AtomicSimpleCPU, no caches (for scale)         {a:8.1f} MIPS"
+              f"   ratio to bare {a / b:5.2f}")  # fmt: skip
+        met &= t >= TARGET_MIPS
+    print(
+        f"target: timing CPU with caches >= {TARGET_MIPS:.0f} MIPS: {'met' if met else 'NOT met'}"
+    )
+    print("gem5's published figures (host unknown, from gem5's regression references):")
+    for source, mips, what in GEM5_PUBLISHED:
+        print(f"  {mips:6.3f} MIPS  {what}\n          ({source})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
