@@ -31,6 +31,7 @@ from gem5.simulate.exit_event_generators import (
 )
 from gem5.utils.override import overrides
 from gem5.utils.requires import requires
+from simobjs.params.desc import is_simobject_class
 
 pytestmark = pytest.mark.usefixtures("fresh_simulation")
 
@@ -180,3 +181,23 @@ def test_a_gem5_module_simobjs_lacks_says_why():
         from gem5.components.boards.x86_board import X86Board  # noqa: F401
     with pytest.raises(ImportError, match="Ruby is not modelled"):
         import gem5.components.cachehierarchies.ruby.mesi_two_level_cache_hierarchy  # noqa: F401
+
+
+def test_dual_channel_memory_is_refused_with_the_reason():
+    from gem5.components.memory import DualChannelDDR3_1600
+    from gem5.simulate.simulator import Simulator
+
+    if not is_simobject_class(getattr(m5.objects, "MemCtrl", None)):
+        pytest.skip("MemCtrl is not declared on this tree yet")
+    processor = SimpleProcessor(cpu_type=CPUTypes.ATOMIC, num_cores=1, isa=ISA.X86)
+    board = SimpleBoard(
+        clk_freq="3GHz",
+        processor=processor,
+        memory=DualChannelDDR3_1600(size="64MiB"),
+        cache_hierarchy=NoCache(),
+    )
+    ranges = [c.dram.range for c in board.memory.mem_ctrl]
+    assert [r.intlvMatch for r in ranges] == [0, 1]
+    board._set_fullsystem(False)
+    with pytest.raises(Exception, match="interleaved address ranges are not modelled"):
+        Simulator(board=board, full_system=False).run()

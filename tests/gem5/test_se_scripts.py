@@ -85,7 +85,11 @@ def test_x86_hello(resources, tmp_path, cpu, cache):
     assert "because exiting with last active thread context." in out
     ini = (tmp_path / "m5out" / "config.ini").read_text()
     # gem5 writes the C++ type: X86AtomicSimpleCPU is a BaseAtomicSimpleCPU there too
-    cpu_class = {"kvm": "X86KvmCPU", "atomic": "BaseAtomicSimpleCPU", "timing": "BaseTimingSimpleCPU"}
+    cpu_class = {
+        "kvm": "X86KvmCPU",
+        "atomic": "BaseAtomicSimpleCPU",
+        "timing": "BaseTimingSimpleCPU",
+    }
     assert f"type={cpu_class[cpu]}" in ini and "type=DRAMInterface" in ini
     stats = (tmp_path / "m5out" / "stats.txt").read_text()
     if cache == "l1l2":
