@@ -1,0 +1,200 @@
+"""Run many jobs on Dask and gather their outputs into one output directory.
+
+With no cluster in Dask's configuration (`scheduler-address`, e.g. from the
+`DASK_SCHEDULER_ADDRESS` environment variable or a Dask config file), a
+`LocalCluster` of `num_processes` worker processes runs here (one thread each,
+under a nanny that replaces a worker that dies). With one, the jobs go to that
+cluster. Each job runs in a fresh process on its worker (`worker.run_job`);
+its outputs come back as bytes and are written to OUTDIR/<id>/ here, with the
+row that marks it complete. A job that fails (bad config, guest fault, worker
+lost) is reported and the others go on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simobjs.multisim import table
+from simobjs.multisim.job import Job, Result, write_files
+from simobjs.multisim.progress import SweepProgress
+from simobjs.multisim.worker import TOPIC, run_job
+
+
+@dataclass
+class Outcome:
+    """What a run did: the table's rows and counts."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    ran: int = 0
+    skipped: int = 0
+    failed: int = 0
+    interrupted: bool = False
+    cluster: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and all(r["status"] == table.DONE for r in self.rows)
+
+
+def scheduler_address() -> str | None:
+    """The scheduler Dask's own configuration names, if any."""
+    import dask
+
+    return dask.config.get("scheduler-address", None) or None
+
+
+@contextlib.contextmanager
+def connect(num_processes: int) -> Iterator[Any]:
+    """A Dask client: to the configured cluster, else to a new local one."""
+    from distributed import Client, LocalCluster, Nanny
+
+    address = scheduler_address()
+    if address:
+        client = Client(address)
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    cluster = LocalCluster(
+        n_workers=num_processes,
+        processes=True,  # one simulation per process: KVM and signals are per process
+        threads_per_worker=1,
+        worker_class=Nanny,  # a worker that dies is replaced
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+    try:
+        with Client(cluster) as client:
+            yield client
+    finally:
+        cluster.close()
+
+
+def store(outdir: Path, result: Result) -> dict[str, Any]:
+    """Write a result's files and its row to OUTDIR/<id>/ (replacing an earlier try)."""
+    final = outdir / result.id
+    partial = outdir / f".{result.id}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    write_files(result.files, partial)
+    info = table.run_info(result)
+    table.write_marker(partial, info)
+    if final.exists():
+        shutil.rmtree(final)
+    partial.rename(final)
+    return info
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    outdir: Path,
+    num_processes: int | None = None,
+    force: bool = False,
+    stats: Sequence[str] = (),
+    stats_file: str = "stats.txt",
+    show_progress: bool = False,
+    meta: dict[str, Any] | None = None,
+) -> Outcome:
+    """Run the jobs not yet complete in `outdir` (all of them with `force`), then
+    write OUTDIR/multisim.json and .csv with a row for every job."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    outcome = Outcome()
+    infos: dict[str, dict[str, Any]] = {}
+    todo: list[Job] = []
+    for job in jobs:
+        previous = None if force else table.completed(outdir / job.id)
+        if previous is not None:
+            infos[job.id] = previous
+        else:
+            todo.append(job)
+    outcome.skipped = len(jobs) - len(todo)
+    progress = SweepProgress(len(jobs), skipped=outcome.skipped, show=show_progress)
+    try:
+        if todo:
+            processes = num_processes or os.cpu_count() or 1
+            with connect(min(processes, len(todo))) as client:
+                outcome.cluster = str(client.scheduler.address)
+                _run_on(client, todo, outdir, infos, progress, outcome)
+    except KeyboardInterrupt:
+        outcome.interrupted = True
+    finally:
+        progress.close()
+    why = "interrupted" if outcome.interrupted else "no result"
+    ordered = [infos.get(j.id) or table.not_run(j.id, why) for j in jobs]
+    outcome.rows, columns = table.rows(outdir, ordered, stats, stats_file)
+    outcome.failed = sum(r["status"] == "failed" for r in outcome.rows)
+    table.write(outdir, outcome.rows, columns, **(meta or {}))
+    return outcome
+
+
+def _run_on(
+    client: Any,
+    todo: list[Job],
+    outdir: Path,
+    infos: dict[str, dict[str, Any]],
+    progress: SweepProgress,
+    outcome: Outcome,
+) -> None:
+    from distributed import KilledWorker, as_completed
+
+    finished: set[str] = set()
+
+    def started(event: Any) -> None:
+        _, msg = event
+        if isinstance(msg, dict) and msg.get("id") not in finished:
+            progress.started(msg["id"])
+
+    with contextlib.suppress(Exception):  # progress only: an old scheduler may lack events
+        client.subscribe_topic(TOPIC, started)
+    run = uuid.uuid4().hex[:8]
+    futures = {
+        client.submit(run_job, job, key=f"multisim-{job.id}-{run}", pure=False): job for job in todo
+    }
+    try:
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                result = future.result()
+            except KilledWorker as e:
+                result = Result(job.id, "failed", error=f"worker lost: {_lost(e)}")
+            except Exception as e:  # noqa: BLE001 - one job's trouble must not stop the others
+                result = Result(job.id, "failed", error=f"{type(e).__name__}: {e}")
+            finished.add(job.id)
+            infos[job.id] = store(outdir, result)
+            outcome.ran += 1
+            progress.finished(job.id, result.status == table.DONE, result.error)
+            future.release()
+    except KeyboardInterrupt:
+        client.cancel(list(futures))
+        raise
+    finally:
+        with contextlib.suppress(Exception):
+            client.unsubscribe_topic(TOPIC)
+
+
+def _lost(e: Any) -> str:
+    try:
+        return f"the worker running it died ({e.last_worker.address})"
+    except AttributeError:
+        return str(e)
+
+
+def print_summary(outcome: Outcome, outdir: Path, stream: Any = None) -> None:
+    stream = stream if stream is not None else sys.stderr
+    done = sum(r["status"] == table.DONE for r in outcome.rows)
+    text = f"multisim: {done} done, {outcome.failed} failed"
+    if outcome.skipped:
+        text += f" ({outcome.skipped} already done, skipped)"
+    if outcome.interrupted:
+        text += ", interrupted"
+    print(f"{text}; results in {outdir / table.TABLE_JSON}", file=stream, flush=True)
