@@ -87,8 +87,10 @@ def plot(
     names: list[str],
     values: dict[str, dict[str, float]],
     title: str,
+    log: bool = False,
 ) -> None:
-    """One horizontal bar chart per stat, simulations on the vertical axis."""
+    """One horizontal bar chart per stat, simulations on the vertical axis; a
+    simulation without the value says why ("n/a", or its status)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -96,6 +98,7 @@ def plot(
 
     names = names[:MAX_PLOTS]
     ids = [id for id, _ in sims]
+    status = dict(sims)
     cols = min(len(names), 3)
     rows = math.ceil(len(names) / cols)
     height = max(2.2, 0.32 * len(ids) + 1.2)
@@ -104,20 +107,28 @@ def plot(
         ax.set_visible(False)
     for ax, name in zip(axes.flat, names, strict=False):
         data = [values.get(id, {}).get(name, math.nan) for id in ids]
-        bars = [0.0 if math.isnan(v) else v for v in data]
+        bars = [0.0 if math.isnan(v) or (log and v <= 0) else v for v in data]
         ys = range(len(ids))
         ax.barh(ys, bars, color="tab:blue")
         ax.set_yticks(list(ys), ids, fontsize=9)
         ax.invert_yaxis()  # first simulation on top, as in the table
         ax.set_title(name, fontsize=10)
-        ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))
         ax.grid(axis="x", alpha=0.3)
         top = max(bars) if bars else 0
-        for y, v in zip(ys, data, strict=True):
-            label = "n/a" if math.isnan(v) else fmt(v)
-            ax.text(0 if math.isnan(v) else v + top * 0.01, y, f" {label}",
-                    va="center", fontsize=8)  # fmt: skip
-        ax.set_xlim(0, (top or 1) * 1.25)
+        positive = [b for b in bars if b > 0]
+        if log and positive:
+            ax.set_xscale("log")
+            ax.set_xlim(min(positive) / 2, top * 4)
+        else:
+            ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))
+            ax.set_xlim(0, (top or 1) * 1.25)
+        left = ax.get_xlim()[0]
+        for id, y, v, b in zip(ids, ys, data, bars, strict=True):
+            missing = math.isnan(v)
+            label = (status.get(id) or "n/a") if missing and status.get(id) != "done" else fmt(v)
+            label = "n/a" if missing and label == "nan" else label
+            color = "tab:red" if missing and status.get(id) not in ("done", "") else "black"
+            ax.text(b if b > 0 else left, y, f" {label}", va="center", fontsize=8, color=color)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -125,11 +136,11 @@ def plot(
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="simobjs stats", description="Work with stats files.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    c = sub.add_parser(
-        "compare",
-        help="compare stats across the simulations of a sweep",
+    if not argv or argv[0] != "compare":
+        print("usage: simobjs stats compare OUTDIR [stat ...]  (-h for help)", file=sys.stderr)
+        return 2
+    c = argparse.ArgumentParser(
+        prog="simobjs stats compare",
         description=__doc__.split("\n\n")[1] if __doc__ else None,
     )
     c.add_argument("outdir", help="a sweep's output directory (simobjs -d OUTDIR -m ...)")
@@ -139,8 +150,9 @@ def main(argv: list[str]) -> int:
     c.add_argument(
         "--dump", type=int, default=-1, help="which dump of stats.txt (0 = first) [default: last]"
     )
+    c.add_argument("--log", action="store_true", help="logarithmic value axes in the plot")
     c.add_argument("--stats-file", default="stats.txt", help="[default: stats.txt]")
-    args = parser.parse_args(argv)
+    args = c.parse_intermixed_args(argv[1:])
 
     outdir = Path(args.outdir)
     if not outdir.is_dir():
@@ -160,6 +172,7 @@ def main(argv: list[str]) -> int:
         out = Path(args.output) if args.output else outdir / PLOT_NAME
         if len(names) > MAX_PLOTS:
             print(f"warn: plotting the first {MAX_PLOTS} of {len(names)} stats", file=sys.stderr)
-        plot(out, sims, names, values, title=str(outdir))
+        title = f"{outdir} ({'last dump' if args.dump == -1 else f'dump {args.dump}'})"
+        plot(out, sims, names, values, title=title, log=args.log)
         print(f"compare: wrote {out}")
     return 0

@@ -65,14 +65,19 @@ def connect(num_processes: int) -> Iterator[Any]:
         finally:
             client.close()
         return
-    cluster = LocalCluster(
-        n_workers=num_processes,
-        processes=True,  # one simulation per process: KVM and signals are per process
-        threads_per_worker=1,
-        worker_class=Nanny,  # a worker that dies is replaced
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
+    import dask
+
+    # One task per worker at a time: a simulation never waits behind another on a
+    # busy worker while a worker is idle, and a worker that dies takes only its own.
+    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+        cluster = LocalCluster(
+            n_workers=num_processes,
+            processes=True,  # one simulation per process: KVM and signals are per process
+            threads_per_worker=1,
+            worker_class=Nanny,  # a worker that dies is replaced
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
     try:
         with Client(cluster) as client:
             yield client
@@ -145,7 +150,10 @@ def _run_on(
     progress: SweepProgress,
     outcome: Outcome,
 ) -> None:
-    from distributed import KilledWorker, as_completed
+    """Keep at most one job per worker thread in flight: Dask would otherwise queue
+    several on one worker (a job waits behind another while a worker is idle, and
+    a worker that dies takes the queued ones with it)."""
+    from distributed import wait
 
     finished: set[str] = set()
 
@@ -157,29 +165,50 @@ def _run_on(
     with contextlib.suppress(Exception):  # progress only: an old scheduler may lack events
         client.subscribe_topic(TOPIC, started)
     run = uuid.uuid4().hex[:8]
-    futures = {
-        client.submit(run_job, job, key=f"multisim-{job.id}-{run}", pure=False): job for job in todo
-    }
+    waiting = list(reversed(todo))
+    inflight: dict[Any, Job] = {}
+    warned = False
     try:
-        for future in as_completed(futures):
-            job = futures[future]
+        while waiting or inflight:
+            threads = sum(client.nthreads().values())  # workers may come and go
+            if not threads and not warned:
+                print(f"multisim: waiting for workers to join {client.scheduler.address}",
+                      file=sys.stderr, flush=True)  # fmt: skip
+                warned = True
+            slots = max(1, threads)
+            while waiting and len(inflight) < slots:
+                job = waiting.pop()
+                future = client.submit(run_job, job, key=f"multisim-{job.id}-{run}", pure=False)
+                inflight[future] = job
             try:
-                result = future.result()
-            except KilledWorker as e:
-                result = Result(job.id, "failed", error=f"worker lost: {_lost(e)}")
-            except Exception as e:  # noqa: BLE001 - one job's trouble must not stop the others
-                result = Result(job.id, "failed", error=f"{type(e).__name__}: {e}")
-            finished.add(job.id)
-            infos[job.id] = store(outdir, result)
-            outcome.ran += 1
-            progress.finished(job.id, result.status == table.DONE, result.error)
-            future.release()
+                done, _ = wait(list(inflight), timeout=1.0, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                continue
+            for future in done:
+                job = inflight.pop(future)
+                result = _result(future, job)
+                finished.add(job.id)
+                infos[job.id] = store(outdir, result)
+                outcome.ran += 1
+                progress.finished(job.id, result.status == table.DONE, result.error)
+                future.release()
     except KeyboardInterrupt:
-        client.cancel(list(futures))
+        client.cancel(list(inflight))
         raise
     finally:
         with contextlib.suppress(Exception):
             client.unsubscribe_topic(TOPIC)
+
+
+def _result(future: Any, job: Job) -> Result:
+    from distributed import KilledWorker
+
+    try:
+        return future.result()
+    except KilledWorker as e:
+        return Result(job.id, "failed", error=f"worker lost: {_lost(e)}")
+    except Exception as e:  # noqa: BLE001 - one job's trouble must not stop the others
+        return Result(job.id, "failed", error=f"{type(e).__name__}: {e}")
 
 
 def _lost(e: Any) -> str:

@@ -283,3 +283,16 @@ def _strings(value: Any) -> Iterable[str]:
     elif isinstance(value, list | tuple | set | frozenset):
         for v in value:
             yield from _strings(v)
+
+
+def reset() -> None:
+    """Forget the sweep declared so far (for tests and for tools that load several scripts)."""
+    global module_run, _num_processes, _checkpoints, _worker_files
+    module_run = False
+    _num_processes = None
+    _checkpoints = False
+    _worker_files = None
+    _entries.clear()
+    _stats.clear()
+    _shipped.clear()
+    _ran.clear()
