@@ -147,9 +147,16 @@ def test_collect_leaves_checkpoints_unless_asked(tmp_path):
 @pytest.mark.parametrize(
     "code,err,want",
     [
-        (1, "info: x\nfatal: system.clk_domain.clock: bad\n", "fatal: system.clk_domain.clock: bad"),
-        (1, "Traceback (most recent call last):\n  File \"s.py\"\nValueError: no\nwarn: x\n",
-         "ValueError: no"),  # fmt: skip
+        (
+            1,
+            "info: x\nfatal: system.clk_domain.clock: bad\n",
+            "fatal: system.clk_domain.clock: bad",
+        ),
+        (
+            1,
+            'Traceback (most recent call last):\n  File "s.py"\nValueError: no\nwarn: x\n',
+            "ValueError: no",
+        ),  # fmt: skip
         (-9, "info: Entering event queue\n", "killed by SIGKILL: info: Entering event queue"),
         (3, "", "m5_fail instruction encountered (exit code 3)"),
     ],

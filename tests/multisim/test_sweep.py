@@ -197,8 +197,18 @@ def test_sweep_on_a_cluster_of_separate_workers(tmp_path):
         address = json.loads(sched_file.read_text())["address"]
         for n in range(2):  # two worker processes
             procs.append(
-                _start(["distributed.cli.dask_worker", address, "--nthreads", "1", "--no-nanny",
-                        "--no-dashboard"], far, far / f"worker{n}.log")  # fmt: skip
+                _start(
+                    [
+                        "distributed.cli.dask_worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--no-nanny",
+                        "--no-dashboard",
+                    ],
+                    far,
+                    far / f"worker{n}.log",
+                )  # fmt: skip
             )
         out = simobjs("-d", "sweep", "-m", "simobjs.multisim", str(script), cwd=client_dir,
                       timeout=120, DASK_SCHEDULER_ADDRESS=address)  # fmt: skip
