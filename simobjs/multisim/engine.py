@@ -76,7 +76,7 @@ def connect(num_processes: int) -> Iterator[Any]:
             threads_per_worker=1,
             worker_class=Nanny,  # a worker that dies is replaced
             dashboard_address=None,
-            silence_logs=logging.ERROR,
+            silence_logs=logging.CRITICAL,  # failures are reported per simulation
         )
     try:
         with Client(cluster) as client:

@@ -201,3 +201,24 @@ def test_progress_line_counts():
     assert p.line().startswith("[multisim] 2/5 done (1 skipped) | 0 running | 1 failed | 2 waiting")
     assert out.getvalue() == "multisim: b failed: fatal: bad\n"  # not a terminal: no line drawn
     p.close()
+
+
+def test_the_cluster_comes_from_dasks_own_configuration(tmp_path, monkeypatch):
+    import dask
+
+    from simobjs.multisim import engine
+
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    (tmp_path / "cluster.yaml").write_text("scheduler-address: tcp://10.0.0.7:8786\n")
+    try:
+        dask.config.refresh(paths=[str(tmp_path)])
+        assert engine.scheduler_address() == "tcp://10.0.0.7:8786"
+        monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://10.0.0.8:8786")
+        dask.config.refresh(paths=[str(tmp_path)])
+        assert engine.scheduler_address() == "tcp://10.0.0.8:8786"  # the environment wins
+        monkeypatch.delenv("DASK_SCHEDULER_ADDRESS")
+        dask.config.refresh(paths=[])
+        assert engine.scheduler_address() is None  # no cluster named: a local one
+    finally:
+        monkeypatch.undo()
+        dask.config.refresh()

@@ -230,3 +230,29 @@ def test_sweep_on_a_cluster_of_separate_workers(tmp_path):
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+@pytest.mark.kvm
+def test_a_builder_job_runs_in_a_fresh_process_and_brings_back_checkpoints():
+    from simobjs.multisim.job import Job
+    from simobjs.multisim.worker import run_job
+
+    elf = build.example_guest("checkpoint")
+    job = Job.for_builder(
+        "ckpt",
+        "simobjs.demo.config:build_system",
+        {"guest": "guest.elf", "cpu": "kvm"},  # relative: the job directory holds it
+        files={"guest.elf": elf.read_bytes()},
+        checkpoints=True,
+    )
+    result = run_job(job)  # what a Dask worker calls; here without Dask
+    assert result.status == "done", result.error
+    assert result.exit_cause == EXIT and result.worker == "local"
+    assert result.files["system.terminal"].decode() == build.expected_output("checkpoint")
+    (cpt,) = {name.split("/")[0] for name in result.files if name.startswith("cpt.")}
+    assert f"{cpt}/m5.cpt" in result.files
+    assert b"Exiting @ tick" in result.files["simout.txt"]
+    without = run_job(Job.for_builder("ckpt", "simobjs.demo.config:build_system",
+                                      {"guest": "guest.elf", "cpu": "kvm"},
+                                      files={"guest.elf": elf.read_bytes()}))  # fmt: skip
+    assert not [name for name in without.files if name.startswith("cpt.")]
