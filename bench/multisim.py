@@ -14,7 +14,10 @@ going through Dask costs per simulation.
    load hits all three alike). The differences per simulation are the
    overhead of each layer.
 
-The machine's other load shows in every number: the load average is printed.
+The machine's other load shows in every number: the load average is printed,
+and so is the parallelism the host gives right now (two CPU-bound Python
+processes at once vs one after the other): the speed-up of a sweep on 2
+workers cannot exceed it.
 
     python bench/multisim.py [--sims 8] [--guest uart_stress] [--overhead-runs 6]
 """
@@ -142,6 +145,22 @@ def overhead(tmp: Path, runs: int) -> None:
           f"+{(t_dask - t_job) * 1e3:.1f} ms over run_job)")  # fmt: skip
 
 
+SPIN = [sys.executable, "-c", "sum(range(3 * 10**7))"]
+
+
+def host_parallelism() -> float:
+    """Serial / parallel time of two CPU-bound processes (2.0 on an idle 2-CPU host)."""
+    began = time.monotonic()
+    for _ in range(2):
+        subprocess.run(SPIN, check=True)
+    serial = time.monotonic() - began
+    began = time.monotonic()
+    procs = [subprocess.Popen(SPIN) for _ in range(2)]
+    for p in procs:
+        p.wait()
+    return serial / (time.monotonic() - began)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sims", type=int, default=8)
@@ -150,12 +169,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--overhead-runs", type=int, default=6)
     args = ap.parse_args(argv)
-    print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
+    print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start, "
+          f"parallelism of 2 CPU-bound processes now {host_parallelism():.2f}x")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="simobjs-bench-multisim-") as tmp:
         speedup(Path(tmp), args.sims, args.guest)
         print()
         overhead(Path(tmp), args.overhead_runs)
-    print(f"load average {os.getloadavg()[0]:.2f} at the end")
+    print(f"load average {os.getloadavg()[0]:.2f} at the end, "
+          f"parallelism of 2 CPU-bound processes now {host_parallelism():.2f}x")  # fmt: skip
 
 
 if __name__ == "__main__":

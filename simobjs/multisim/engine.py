@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import shutil
+import signal
 import sys
 import uuid
 from collections.abc import Iterator, Sequence
@@ -69,7 +70,7 @@ def connect(num_processes: int) -> Iterator[Any]:
 
     # One task per worker at a time: a simulation never waits behind another on a
     # busy worker while a worker is idle, and a worker that dies takes only its own.
-    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}), _sigint_ignored():
         cluster = LocalCluster(
             n_workers=num_processes,
             processes=True,  # one simulation per process: KVM and signals are per process
@@ -83,6 +84,22 @@ def connect(num_processes: int) -> Iterator[Any]:
             yield client
     finally:
         cluster.close()
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Start the local workers with Ctrl-C ignored (a process inherits that): Ctrl-C
+    then ends the run here, and the cluster is shut down in order, instead of every
+    worker dying with a traceback of its own."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: nothing to change
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def store(outdir: Path, result: Result) -> dict[str, Any]:

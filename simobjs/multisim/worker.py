@@ -27,6 +27,7 @@ TOPIC = "simobjs-multisim"  # Dask event topic: a simulation started on a worker
 SPEC_FILE = "multisim-job.json"
 STDOUT_FILE = "simout.txt"  # gem5's -r/-e names
 STDERR_FILE = "simerr.txt"
+INTERRUPT_CAUSE = "user interrupt received"  # simulate()'s exit at SIGINT
 
 
 def _dask_worker():
@@ -85,9 +86,10 @@ def run_job(job: Job) -> Result:
         for name in (STDOUT_FILE, STDERR_FILE):
             files.setdefault(name, (work / name).read_bytes())
         stderr = files[STDERR_FILE].decode(errors="replace")
+        interrupted = exit_info.get("cause") == INTERRUPT_CAUSE
         result = Result(
             id=job.id,
-            status="done" if proc.returncode == 0 else "failed",
+            status="done" if proc.returncode == 0 and not interrupted else "failed",
             exit_cause=exit_info.get("cause") or "",
             exit_code=exit_info.get("code"),
             returncode=proc.returncode,
@@ -96,7 +98,9 @@ def run_job(job: Job) -> Result:
             host_seconds=round(seconds, 3),
             files=files,
         )
-        if proc.returncode != 0:
+        if interrupted:  # Ctrl-C reached it: the script ended early, not complete
+            result.error = "interrupted (SIGINT) at tick %s" % exit_info.get("tick")
+        elif proc.returncode != 0:
             result.error = failure_reason(proc.returncode, stderr, result)
         return result
     finally:
