@@ -522,6 +522,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd(argv[1:])
     parser = _option_parser()
     options = parser.parse_args(argv)
+    if options.module == []:
+        parser.error("argument -m: expected a module name")
     if options.list_objects:
         return _list_objects()
     if options.debug_help:
@@ -553,8 +555,6 @@ def main(argv: list[str] | None = None) -> int:
     if options.module:
         module, *args = options.module
         return run_script(module, args, options, module=module)
-    if options.module is not None:
-        parser.error("argument -m: expected a module name")
     if options.script is None or (options.script == "demo" and not Path("demo").exists()):
         from simobjs.demo import demo_script
 
