@@ -43,6 +43,7 @@ class Job:
     output_dir: str = "m5out"
     options: tuple[str, ...] = ()
     checkpoints: bool = False
+    env: Mapping[str, str] = field(default_factory=dict)  # more environment for the process
     # multisim.ship(): the client's absolute path of each shipped file -> its relative
     # path in the job directory; and where the client ran, to map relative names.
     shipped: Mapping[str, str] = field(default_factory=dict)

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from simobjs.multisim.child import EXIT_FILE
@@ -78,7 +79,7 @@ def run_job(job: Job) -> Result:
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
-                env=_child_env(),
+                env=_child_env(job.env),
             )
         seconds = time.monotonic() - began
         exit_info = _read_json(work / EXIT_FILE)
@@ -107,10 +108,11 @@ def run_job(job: Job) -> Result:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _child_env() -> dict[str, str]:
+def _child_env(extra: Mapping[str, str]) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("SIMOBJS_PROGRESS", None)
     env["PYTHONUNBUFFERED"] = "1"  # a killed simulation still leaves its last lines
+    env.update(extra)
     return env
 
 

@@ -256,3 +256,18 @@ def test_a_builder_job_runs_in_a_fresh_process_and_brings_back_checkpoints():
                                       {"guest": "guest.elf", "cpu": "kvm"},
                                       files={"guest.elf": elf.read_bytes()}))  # fmt: skip
     assert not [name for name in without.files if name.startswith("cpt.")]
+
+
+def test_a_shipped_builder_module_that_runs_nothing_itself():
+    from simobjs.multisim.job import Job
+    from simobjs.multisim.worker import run_job
+
+    probe = "import os\n\ndef build(word):\n    print('probe', word, os.environ['PROBE'])\n"
+    job = Job.for_builder(
+        "probe", "probe:build", {"word": "hi"}, files={"probe.py": probe.encode()},
+        env={"PROBE": "here"},
+    )  # fmt: skip
+    result = run_job(job)
+    assert result.status == "done", result.error
+    assert b"probe hi here" in result.files["simout.txt"]
+    assert result.exit_cause == "" and "stats.txt" not in result.files  # nothing simulated
