@@ -19,13 +19,14 @@ and so is the parallelism the host gives right now (two CPU-bound Python
 processes at once vs one after the other): the speed-up of a sweep on 2
 workers cannot exceed it.
 
-    python bench/multisim.py [--sims 8] [--guest uart_stress] [--overhead-runs 6]
+    python bench/multisim.py [--sims 8] [--guest uart_stress] [--overhead-runs 10]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -121,22 +122,22 @@ def overhead(tmp: Path, runs: int) -> None:
         for i in range(runs)
     ]
     plain()  # warm the caches (page cache, .pyc) once for every variant
-    totals = {"plain": 0.0, "job": 0.0, "dask": 0.0}
+    times: dict[str, list[float]] = {"plain": [], "job": [], "dask": []}
     with engine.connect(1) as client:
         client.submit(run_job, jobs[0], pure=False).result()  # the worker imports once
         for job in jobs:  # taking turns
             began = time.monotonic()
             plain()
-            totals["plain"] += time.monotonic() - began
+            times["plain"].append(time.monotonic() - began)
             began = time.monotonic()
             assert run_job(job).status == "done"
-            totals["job"] += time.monotonic() - began
+            times["job"].append(time.monotonic() - began)
             began = time.monotonic()
             assert client.submit(run_job, job, pure=False).result().status == "done"
-            totals["dask"] += time.monotonic() - began
-    t_plain, t_job, t_dask = (totals[k] / runs for k in ("plain", "job", "dask"))
+            times["dask"].append(time.monotonic() - began)
+    t_plain, t_job, t_dask = (statistics.median(times[k]) for k in ("plain", "job", "dask"))
 
-    print(f"per-simulation cost of a trivial simulation (mean of {runs}, one at a time)")
+    print(f"per-simulation cost of a trivial simulation (median of {runs}, one at a time)")
     print(f"  plain `python -m simobjs.cli SCRIPT` subprocess {t_plain * 1e3:8.1f} ms")
     print(f"  run_job (job directory, ship, bring back)     {t_job * 1e3:8.1f} ms "
           f"(+{(t_job - t_plain) * 1e3:.1f} ms)")  # fmt: skip
@@ -167,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--guest", default="uart_stress", help="an example guest [default: uart_stress]"
     )
-    ap.add_argument("--overhead-runs", type=int, default=6)
+    ap.add_argument("--overhead-runs", type=int, default=10)
     args = ap.parse_args(argv)
     print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start, "
           f"parallelism of 2 CPU-bound processes now {host_parallelism():.2f}x")  # fmt: skip
