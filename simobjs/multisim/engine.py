@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from simobjs.multisim import table
-from simobjs.multisim.job import Job, Result, write_files
+from simobjs.multisim.job import Job, MultisimError, Result, write_files
 from simobjs.multisim.progress import SweepProgress
 from simobjs.multisim.worker import TOPIC, run_job
 
@@ -129,6 +129,10 @@ def run_jobs(
 ) -> Outcome:
     """Run the jobs not yet complete in `outdir` (all of them with `force`), then
     write OUTDIR/multisim.json and .csv with a row for every job."""
+    ids = [job.id for job in jobs]
+    if len(set(ids)) != len(ids):
+        twice = sorted({id for id in ids if ids.count(id) > 1})
+        raise MultisimError(f"two jobs have the same id: {', '.join(twice)}")
     outdir.mkdir(parents=True, exist_ok=True)
     outcome = Outcome()
     infos: dict[str, dict[str, Any]] = {}

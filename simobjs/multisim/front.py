@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simobjs.multisim.job import MultisimError
+from simobjs.multisim.job import MultisimError, check_id
 
 # True in the process that only lists the script's simulations (gem5's `module_run`).
 module_run = False
@@ -159,18 +159,6 @@ def add(id: str | None, run_one: Callable[[Path], Any], needs: Iterable[str] = (
         _ran.append(id)
         run_one(outdir)
     return id
-
-
-def check_id(id: str) -> None:
-    """gem5's Simulator.set_id rules: the id names a directory."""
-    if not isinstance(id, str) or not id:
-        raise MultisimError(f"a simulation id must be a non-empty string, got {id!r}")
-    if not id[0].isalpha():
-        raise MultisimError(f"simulation id {id!r}: must start with a letter")
-    if not id[-1].isalnum():
-        raise MultisimError(f"simulation id {id!r}: must end with a letter or a digit")
-    if not all(c.isalnum() or c in "_-" for c in id):
-        raise MultisimError(f"simulation id {id!r}: only letters, digits, underscores and dashes")
 
 
 def _script_args() -> argparse.Namespace:

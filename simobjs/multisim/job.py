@@ -51,6 +51,7 @@ class Job:
     client_script_dir: str = ""
 
     def __post_init__(self) -> None:
+        check_id(self.id)
         for name in (self.script, self.output_dir, *self.files, *self.shipped.values()):
             safe_relative(name)
         if self.script not in self.files:
@@ -95,6 +96,18 @@ class Result:
     host: str = ""
     host_seconds: float = 0.0
     files: dict[str, bytes] = field(default_factory=dict)
+
+
+def check_id(id: str) -> None:
+    """gem5's Simulator.set_id rules: the id names a directory."""
+    if not isinstance(id, str) or not id:
+        raise MultisimError(f"a simulation id must be a non-empty string, got {id!r}")
+    if not id[0].isalpha():
+        raise MultisimError(f"simulation id {id!r}: must start with a letter")
+    if not id[-1].isalnum():
+        raise MultisimError(f"simulation id {id!r}: must end with a letter or a digit")
+    if not all(c.isalnum() or c in "_-" for c in id):
+        raise MultisimError(f"simulation id {id!r}: only letters, digits, underscores and dashes")
 
 
 def safe_relative(name: str) -> PurePosixPath:

@@ -222,3 +222,13 @@ def test_the_cluster_comes_from_dasks_own_configuration(tmp_path, monkeypatch):
     finally:
         monkeypatch.undo()
         dask.config.refresh()
+
+
+def test_jobs_need_good_and_distinct_ids(tmp_path):
+    from simobjs.multisim import engine
+
+    with pytest.raises(MultisimError, match="must start with a letter"):
+        Job("1a", "s.py", files={"s.py": b""})
+    job = Job("a", "s.py", files={"s.py": b""})
+    with pytest.raises(MultisimError, match="two jobs have the same id: a"):
+        engine.run_jobs([job, job], tmp_path)
