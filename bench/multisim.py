@@ -19,7 +19,7 @@ and so is the parallelism the host gives right now (two CPU-bound Python
 processes at once vs one after the other): the speed-up of a sweep on 2
 workers cannot exceed it.
 
-    python bench/multisim.py [--sims 8] [--guest uart_stress] [--overhead-runs 10]
+    python bench/multisim.py [--sims 8] [--guest uart_stress] [--cpu kvm] [--overhead-runs 10]
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from simobjs.demo.config import build_system
 
 
 def build(guest, n):
-    root = build_system(guest, cpu="kvm")
+    root = build_system(guest, cpu={cpu!r})
     root.system.terminal.outfile = "file"
     return root
 
@@ -67,9 +67,9 @@ print("Exiting @ tick %i because %s" % (m5.curTick(), m5.simulate().getCause()))
 """
 
 
-def speedup(tmp: Path, sims: int, guest: str) -> None:
+def speedup(tmp: Path, sims: int, guest: str, cpu: str) -> None:
     script = tmp / "sweep.py"
-    script.write_text(SWEEP.format(guest=str(build.example_guest(guest)), sims=sims))
+    script.write_text(SWEEP.format(guest=str(build.example_guest(guest)), sims=sims, cpu=cpu))
     jobs = sweep.jobs_for(script, sweep.describe(script), [])
 
     began = time.monotonic()
@@ -91,7 +91,7 @@ def speedup(tmp: Path, sims: int, guest: str) -> None:
         sys.exit(f"parallel run failed: {[r for r in outcome.rows if r['status'] != 'done']}")
 
     each = sum(r.host_seconds for r in serial) / len(serial)
-    print(f"{sims} simulations of the '{guest}' guest on KVM "
+    print(f"{sims} simulations of the '{guest}' guest on the {cpu} CPU "
           f"(one takes {each:.2f} s in its own process, start to end)")  # fmt: skip
     print(f"  serial, one after another (no Dask)      {t_serial:7.2f} s")
     print(f"  2 local Dask workers, end to end         {t_parallel:7.2f} s")
@@ -168,12 +168,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--guest", default="uart_stress", help="an example guest [default: uart_stress]"
     )
+    ap.add_argument("--cpu", choices=("kvm", "reference"), default="kvm")
     ap.add_argument("--overhead-runs", type=int, default=10)
     args = ap.parse_args(argv)
     print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start, "
           f"parallelism of 2 CPU-bound processes now {host_parallelism():.2f}x")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="simobjs-bench-multisim-") as tmp:
-        speedup(Path(tmp), args.sims, args.guest)
+        speedup(Path(tmp), args.sims, args.guest, args.cpu)
         print()
         overhead(Path(tmp), args.overhead_runs)
     print(f"load average {os.getloadavg()[0]:.2f} at the end, "
