@@ -84,6 +84,11 @@ def run_job(job: Job) -> Result:
         seconds = time.monotonic() - began
         exit_info = _read_json(work / EXIT_FILE)
         files = collect(work / job.output_dir, job.checkpoints)
+        outer = (work / job.output_dir).parent
+        if outer != work and outer.is_dir():  # files opened before the script moved the
+            for path in sorted(outer.iterdir()):  # outdir (--debug-file) are its too
+                if path.is_file() and not path.is_symlink():
+                    files.setdefault(path.name, path.read_bytes())
         for name in (STDOUT_FILE, STDERR_FILE):
             files.setdefault(name, (work / name).read_bytes())
         stderr = files[STDERR_FILE].decode(errors="replace")

@@ -210,14 +210,17 @@ def test_sweep_on_a_cluster_of_separate_workers(tmp_path):
                     far / f"worker{n}.log",
                 )  # fmt: skip
             )
-        out = simobjs("-d", "sweep", "-m", "simobjs.multisim", str(script), cwd=client_dir,
-                      timeout=120, DASK_SCHEDULER_ADDRESS=address)  # fmt: skip
+        # the command's options before -m reach every simulation
+        out = simobjs("-d", "sweep", "--debug-flags=Uart", "--debug-file=uart.txt", "-m",
+                      "simobjs.multisim", str(script), cwd=client_dir, timeout=120,
+                      DASK_SCHEDULER_ADDRESS=address)  # fmt: skip
         assert out.returncode == 0, out.stderr + (far / "worker0.log").read_text()
         outdir = client_dir / "sweep"
         table = rows(outdir)
         assert list(table) == ["kvm-2GHz", "reference-2GHz"]
         for row in table.values():
             check_done(outdir, row)
+            assert "system.uart: write THR" in (outdir / row["id"] / "uart.txt").read_text()
         assert json.loads((outdir / "multisim.json").read_text())["cluster"] == address
         # nothing was written where the workers run but their logs (job directories are removed)
         assert sorted(p.name for p in far.iterdir() if not p.name.startswith("dask-scratch")) == [
