@@ -12,7 +12,9 @@ from simobjs.sim.eventq import MaxTick
 __all__ = [
     "MaxTick", "instantiate", "simulate", "curTick", "drain", "memWriteback", "memInvalidate",
     "checkpoint", "switchCpus", "setMaxTick", "getMaxTick", "scheduleTickExitFromCurrent",
-    "scheduleTickExitAbsolute", "exitSimLoop", "finalize", "close",
+    "scheduleTickExitAbsolute", "exitSimLoop", "finalize", "close", "getTicksUntilMax", "fork",
+    "fork_count", "notifyFork", "disableAllListeners", "listenersDisabled",
+    "listenersLoopbackOnly",
 ]  # fmt: skip
 
 
@@ -23,7 +25,7 @@ def instantiate(ckpt_dir: str | None = None, root: Any = None, outdir: str | Non
 
 def simulate(ticks: int = -1):
     """Run until an exit event; `ticks` (optional) moves the limit to curTick() + ticks."""
-    return _sim.require().simulate(ticks)
+    return _sim.require("m5.simulate()").simulate(ticks)
 
 
 def curTick() -> int:
@@ -32,30 +34,30 @@ def curTick() -> int:
 
 
 def drain() -> None:
-    _sim.require().drain()
+    _sim.require("m5.drain()").drain()
 
 
 def memWriteback(root: Any = None) -> None:
-    _sim.require().memWriteback()
+    _sim.require("m5.memWriteback()").memWriteback()
 
 
 def memInvalidate(root: Any = None) -> None:
-    _sim.require().memInvalidate()
+    _sim.require("m5.memInvalidate()").memInvalidate()
 
 
 def checkpoint(dir: str) -> str:  # noqa: A002 - gem5's argument name
     """Drain, write back and write a checkpoint (`%d` in dir becomes curTick)."""
-    return _sim.require().checkpoint(dir)
+    return _sim.require("m5.checkpoint()").checkpoint(dir)
 
 
 def switchCpus(system: Any, cpuList: list, verbose: bool = True) -> None:  # noqa: N803
     from simobjs.sim.switch import switch_cpus
 
-    switch_cpus(_sim.require(), system, cpuList, verbose)
+    switch_cpus(_sim.require("m5.switchCpus()"), system, cpuList, verbose)
 
 
 def setMaxTick(tick: int) -> None:
-    _sim.require().setMaxTick(tick)
+    _sim.require("m5.setMaxTick()").setMaxTick(tick)
 
 
 def getMaxTick() -> int:
@@ -64,15 +66,15 @@ def getMaxTick() -> int:
 
 
 def scheduleTickExitFromCurrent(ticks: int, exit_string: str = "Tick exit reached") -> None:
-    _sim.require().scheduleTickExitFromCurrent(ticks, exit_string)
+    _sim.require("m5.scheduleTickExitFromCurrent()").scheduleTickExitFromCurrent(ticks, exit_string)
 
 
 def scheduleTickExitAbsolute(tick: int, exit_string: str = "Tick exit reached") -> None:
-    _sim.require().scheduleTickExitAbsolute(tick, exit_string)
+    _sim.require("m5.scheduleTickExitAbsolute()").scheduleTickExitAbsolute(tick, exit_string)
 
 
 def exitSimLoop(cause: str, code: int = 0, delay: int = 0) -> None:
-    _sim.require().exitSimLoop(cause, code, delay)
+    _sim.require("m5.exitSimLoop()").exitSimLoop(cause, code, delay)
 
 
 def finalize() -> None:
@@ -87,3 +89,45 @@ def close() -> None:
     sim = _sim.current()
     if sim is not None:
         sim.close()
+
+
+def getTicksUntilMax() -> int:
+    """Ticks left until the max tick (gem5's getMaxTick() - curTick())."""
+    return getMaxTick() - curTick()
+
+
+fork_count = 0  # gem5's count of forks done; simobjs never forks
+
+
+def fork(simout: str = "%(parent)s.f%(fork_seq)i") -> int:
+    """gem5 forks the simulator into a child with its own output directory.
+    simobjs refuses: guest RAM is one shared mapping that KVM and the
+    reference CPU use in place, so a forked child would write into its
+    parent's guest memory (and a KVM VM cannot be used from a child)."""
+    from simobjs.errors import UnsupportedError
+
+    raise UnsupportedError(
+        "m5.fork() is not supported by simobjs: guest RAM is a shared mapping "
+        "used in place by KVM and the reference CPU, so a forked child would "
+        "write into its parent's guest memory, and a KVM VM cannot be used from "
+        "a child process. Run each simulation in its own process, or take a "
+        "checkpoint with m5.checkpoint() and restore it in new processes "
+        "(m5.instantiate(ckpt_dir)); several simulations one after another in "
+        "one process work with m5.close()."
+    )
+
+
+def notifyFork(root: Any) -> None:
+    """gem5 calls notifyFork() on every object in a forked child; simobjs never forks."""
+
+
+def disableAllListeners() -> None:
+    """simobjs opens no listening sockets (no terminal port, no remote GDB)."""
+
+
+def listenersDisabled() -> bool:
+    return True
+
+
+def listenersLoopbackOnly() -> None:
+    """simobjs opens no listening sockets."""

@@ -9,6 +9,10 @@ from simobjs.base.ticks import (
     toSeconds,
 )
 
+# how large a rounding error in fromSeconds() must be to be warned about (0.1%)
+frequency_tolerance = 0.001
+
 __all__ = [
+    "frequency_tolerance",
     "fixGlobalFrequency", "fromSeconds", "getFrequency", "isFixed", "setGlobalFrequency", "toSeconds",
 ]  # fmt: skip

@@ -15,11 +15,13 @@ import argparse
 import os
 import runpy
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
 import simobjs
+from simobjs import failure
+from simobjs.errors import ConfigError, SimobjsError, Terminated
+from simobjs.sim import outdir as outdir_lock
 
 SUBCOMMANDS = ("kvm-info", "schema", "graph", "stats")
 
@@ -127,6 +129,12 @@ def _option_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="Reduce verbosity")
     p.add_argument(
+        "--debug",
+        action="store_true",
+        help="Show the Python traceback of every error, not only of internal ones "
+        f"(also: {failure.TRACEBACK_ENV}=1)",
+    )
+    p.add_argument(
         "-s",
         "--silent-redirect",
         action="store_true",
@@ -172,9 +180,10 @@ def _option_parser() -> argparse.ArgumentParser:
 
 
 def _redirect(options: argparse.Namespace) -> None:
-    outdir = Path(options.outdir)
-    stdout_file = outdir / options.stdout_file
-    stderr_file = outdir / options.stderr_file
+    from simobjs.sim import files
+
+    stdout_file = Path(options.outdir) / options.stdout_file
+    stderr_file = Path(options.outdir) / options.stderr_file
     if options.silent_redirect:
         pass
     elif options.redirect_stdout and not options.redirect_stderr:
@@ -186,16 +195,14 @@ def _redirect(options: argparse.Namespace) -> None:
             print("Redirecting stderr to", stderr_file)
     sys.stdout.flush()
     if options.redirect_stdout:
-        outdir.mkdir(parents=True, exist_ok=True)
-        out = open(outdir / options.stdout_file, "w", buffering=1)  # noqa: SIM115
+        out = files.open_output(stdout_file, "w", buffering=1)
         os.dup2(out.fileno(), 1)
         sys.stdout = out
         if not options.redirect_stderr:
             os.dup2(out.fileno(), 2)
             sys.stderr = out
     if options.redirect_stderr:
-        outdir.mkdir(parents=True, exist_ok=True)
-        err = open(outdir / options.stderr_file, "w", buffering=1)  # noqa: SIM115
+        err = files.open_output(stderr_file, "w", buffering=1)
         os.dup2(err.fileno(), 2)
         sys.stderr = err
 
@@ -284,8 +291,9 @@ class RunWatch:
         return int(self.last_exit.getCode()) if self.last_exit is not None else 0
 
 
-def _write_config_anyway(options: argparse.Namespace) -> None:
-    """After a failure before m5.instantiate(): write the config files if the graph allows."""
+def _write_config_anyway(options: argparse.Namespace, reported: bool = False) -> None:
+    """After a failure before m5.instantiate(): write the config files if the graph allows.
+    `reported`: the failure was a configuration error already printed (not again)."""
     from simobjs import config
     from simobjs.params.simobject import get_root
     from simobjs.sim import core
@@ -298,7 +306,8 @@ def _write_config_anyway(options: argparse.Namespace) -> None:
         config.prepare(root)
         written = config.write_all(root, outdir)
     except Exception as e:  # noqa: BLE001 - the graph itself is what failed
-        print(f"warn: config files not written: {e}", file=sys.stderr)
+        if not reported:
+            print(f"warn: config files not written: {e}", file=sys.stderr)
         return
     wanted = {
         "config.ini": options.dump_config,
@@ -311,15 +320,6 @@ def _write_config_anyway(options: argparse.Namespace) -> None:
             path.replace(outdir / target)
         elif target == "":
             path.unlink()
-
-
-def _print_traceback(e: BaseException, script: Path) -> None:
-    """The traceback from the script's first frame on (the command's own frames left out)."""
-    tb = e.__traceback__
-    target = str(script)
-    while tb is not None and tb.tb_frame.f_code.co_filename != target:
-        tb = tb.tb_next
-    traceback.print_exception(type(e), e, tb or e.__traceback__)
 
 
 def _exit_status(e: SystemExit) -> int:
@@ -414,6 +414,11 @@ def run_script(
                 if getattr(options, "interactive", False):
                     _interact(scope)
             code = _multisim_check(watch.exit_code())
+        except Terminated as e:
+            at = f" @ tick {e.tick}" if e.tick is not None else ""
+            print(f"simobjs: terminated by SIGTERM{at}: writing the final stats and exiting",
+                  file=sys.stderr)  # fmt: skip
+            code = int(e.code)
         except SystemExit as e:
             code = _exit_status(e)
         except build.ConfigOnlyStop:
@@ -421,15 +426,10 @@ def run_script(
         except KeyboardInterrupt:
             print("simobjs: interrupted", file=sys.stderr)
             code = 130
-        except BaseException as e:  # the script failed: show it as Python would, keep outputs
-            from simobjs.errors import ConfigError
-
-            if isinstance(e, ConfigError):
-                print(f"fatal: {e}", file=sys.stderr)
-            else:
-                _print_traceback(e, path)
-            _write_config_anyway(options)
-            code = 1
+        except BaseException as e:  # noqa: BLE001 - one policy: fatal line, or traceback for bugs
+            sys.stdout.flush()
+            code = failure.report(e, str(path), debug=getattr(options, "debug", False))
+            _write_config_anyway(options, reported=isinstance(e, ConfigError))
         finally:
             sys.stdout.flush()
     return core.finalize(code)
@@ -483,7 +483,14 @@ def _cmd_graph(argv: list[str]) -> int:
     p.add_argument("args", nargs=argparse.REMAINDER)
     a = p.parse_args(argv)
     options = _option_parser().parse_args(["-d", a.outdir, "--config-only", a.script, *a.args])
-    code = _apply_options(options) or run_script(a.script, a.args, options)
+    try:
+        outdir_lock.acquire(options.outdir)
+    except (OSError, SimobjsError) as e:
+        return failure.report(e)
+    try:
+        code = _apply_options(options) or run_script(a.script, a.args, options)
+    finally:
+        outdir_lock.release(options.outdir)
     dot = Path(a.outdir) / options.dot_config
     if dot.exists():
         print(f"graph: {dot}")
@@ -531,11 +538,25 @@ def main(argv: list[str] | None = None) -> int:
 
         print(debug.help_text())
         return 0
+    try:
+        outdir_lock.acquire(options.outdir)  # before anything is written there (-r's simout.txt)
+    except (OSError, SimobjsError) as e:
+        return failure.report(e, debug=options.debug)
+    try:
+        return _run_command(options, argv)
+    except (OSError, SimobjsError) as e:  # before or after the script: the outdir, -r, ...
+        return failure.report(e, debug=options.debug)
+    finally:
+        outdir_lock.release_all()  # (a simulation never closed holds its outdir too)
+
+
+def _run_command(options: argparse.Namespace, argv: list[str]) -> int:
     _redirect(options)
     _report_crashes()
     from simobjs.sim import core
 
-    core._keep_stats_signals()  # from the start, as gem5: a stats signal never kills a run
+    # from the start, as gem5: a stats signal never kills a run; SIGTERM ends it cleanly
+    core._keep_stats_signals()
     if not options.quiet:
         import datetime
         import shlex
@@ -562,7 +583,6 @@ def main(argv: list[str] | None = None) -> int:
     else:
         script, args = options.script, options.args
     return run_script(script, args, options)
-
 
 if __name__ == "__main__":
     sys.exit(main())

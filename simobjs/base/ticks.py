@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import sys
 
-from simobjs.base.convert import toFrequency
+from simobjs.base.convert import anyToFrequency
 
 DEFAULT_FREQUENCY = 10**12
 
@@ -19,7 +19,7 @@ def setGlobalFrequency(ticks_per_second: int | float | str) -> None:
     if _fixed:
         raise RuntimeError("Global frequency already fixed at %d ticks/s." % _frequency)
     if isinstance(ticks_per_second, str):
-        ticks_per_second = toFrequency(ticks_per_second)
+        ticks_per_second = round(anyToFrequency(ticks_per_second))  # "1THz" or "1ps", as gem5
     _frequency = int(ticks_per_second)
 
 

@@ -35,13 +35,18 @@ def instantiate(
 ) -> Simulation:
     """gem5's m5.instantiate(): build every model from the Root() declaration."""
     if core.current() is not None:
-        raise PhaseError("m5.instantiate() called twice.")
+        raise PhaseError(
+            "m5.instantiate() called twice (a simulation is already instantiated; "
+            "m5.close() tears it down if another one is wanted)."
+        )
     root = root if root is not None else get_root()
     if root is None:
         raise PhaseError("Need to instantiate Root() before calling instantiate()")
     if ckpt_dir is not None and not os.path.isdir(ckpt_dir):
-        raise CheckpointError(f"checkpoint directory {ckpt_dir} does not exist")
+        what = "is not a directory" if os.path.exists(ckpt_dir) else "does not exist"
+        raise CheckpointError(f"checkpoint directory {ckpt_dir} {what}")
     sim = Simulation(outdir, stats_file=options.stats_file)
+    sim.take_outdir()  # one live run per output directory (before anything is written)
     sim.on_close.append(lambda: release(root, forget_root=True))
     core.set_current(sim)
     try:

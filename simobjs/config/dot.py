@@ -11,6 +11,7 @@ from typing import Any
 import networkx as nx
 
 from simobjs.params.ports import PortRef
+from simobjs.sim import files
 
 
 def port_graph(root: Any) -> nx.MultiGraph:
@@ -63,12 +64,10 @@ def write_svg(dot_path: Path) -> Path | None:
         return None
     svg = dot_path.with_suffix(".svg")
     try:
-        subprocess.run(
-            [exe, "-Tsvg", str(dot_path), "-o", str(svg)],
-            check=True,
-            capture_output=True,
-            timeout=60,
+        done = subprocess.run(
+            [exe, "-Tsvg", str(dot_path)], check=True, capture_output=True, timeout=60
         )
     except (subprocess.SubprocessError, OSError):
         return None
+    files.write_file(svg, done.stdout)  # (not `dot -o`: that would follow a planted link)
     return svg

@@ -10,6 +10,7 @@ from typing import Any
 from simobjs.config.dot import config_dot, write_svg
 from simobjs.config.prepare import prepare
 from simobjs.params.desc import SimObjectVector, config_value, ini_value
+from simobjs.sim import files
 
 
 def _type_name(obj: Any) -> str:
@@ -88,7 +89,7 @@ def write_all(root: Any, outdir: str | os.PathLike) -> list[Path]:
         ("config.dot", config_dot(root)),
     ):
         path = out / name
-        path.write_text(text)
+        files.write_file(path, text)  # never through a link planted in the outdir
         written.append(path)
     svg = write_svg(out / "config.dot")
     if svg is not None:

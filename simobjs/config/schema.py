@@ -59,6 +59,11 @@ def param_schema(pdesc: Any) -> dict:
 def class_schema(cls: type) -> dict:
     """Schema of a node whose `type` is `cls`."""
     params = {name: param_schema(p) for name, p in sorted(cls._params.items())}
+    for name in sorted(cls._accepted_inputs):  # accepted from old configs, written nowhere
+        params[name] = {
+            "anyOf": [{"$ref": "#/$defs/node"}, {"type": "string", "pattern": REF_PATTERN}],
+            "description": "accepted from older gem5 configurations; not a param of gem5 v24",
+        }
     return {
         "type": "object",
         "properties": {

@@ -9,6 +9,7 @@ import networkx as nx
 from simobjs.errors import Problem
 from simobjs.params.desc import is_simobject
 from simobjs.params.ports import PortRef
+from simobjs.params.proxy import _snake
 from simobjs.params.types import AddrRange
 
 
@@ -20,9 +21,90 @@ def check_all(root: Any, objs: list[Any]) -> list[Problem]:
         problems += _abstract(obj)
         problems += _unset_params(obj)
         problems += _required_ports(obj)
+        problems += _accepted_inputs(obj)
     problems += _overlaps(objs)
     problems += _reference_cycles(objs)
+    for obj in objs:
+        problems += _mem_ranges(obj)
     return problems
+
+
+SHOWN_OVERLAPS = 3  # examples named in the one problem; the rest are counted
+
+
+def _mem_ranges(obj: Any) -> list[Problem]:
+    """A System's main-memory ranges must be disjoint: a repeated or overlapping range
+    would map one address twice (gem5 catches it later, per memory). One problem per
+    object, naming a few pairs and counting the rest: 200,000 repeats are one line."""
+    ranges = obj._values.get("mem_ranges")
+    if not isinstance(ranges, list) or len(ranges) < 2:
+        return []
+    order = sorted((r.start, r.end, i, r) for i, r in enumerate(ranges) if isinstance(r, AddrRange))
+    examples: list[str] = []
+    count = 0
+    holder: tuple[int, AddrRange] | None = None  # the earlier range reaching furthest
+    seen: list[tuple[int, AddrRange]] = []
+    for start, end, i, rng in order:
+        hit = None
+        if holder is not None and start < holder[1].end:
+            if holder[1].intersects(rng):
+                hit = holder
+            else:  # interleaved ranges may share an interval without sharing an address
+                hit = next((c for c in seen if c[1].end > start and c[1].intersects(rng)), None)
+        if hit is not None:
+            count += 1
+            if len(examples) < SHOWN_OVERLAPS:
+                what = "repeats" if hit[1] == rng else "overlaps"
+                examples.append(f"[{i}] {_hex(rng)} {what} [{hit[0]}] {_hex(hit[1])}")
+        if rng.masks:
+            seen.append((i, rng))
+        if holder is None or end > holder[1].end:
+            holder = (i, rng)
+    if not count:
+        return []
+    more = f", and {count - len(examples)} more" if count > len(examples) else ""
+    return [
+        Problem(
+            obj.path(),
+            f"{count} of its {len(ranges)} memory ranges repeat or overlap another: "
+            + "; ".join(examples)
+            + more,
+            param="mem_ranges",
+            expected="disjoint address ranges",
+        )
+    ]
+
+
+def _is_a(obj: Any, type_name: str) -> bool:
+    return any(k.__name__ == type_name for k in type(obj).__mro__)
+
+
+def _accepted_inputs(obj: Any) -> list[Problem]:
+    """An object with an accepted input (a KVM CPU's old `kvmVM`) that was not set
+    needs one such object among the children of itself or of a parent, where
+    the model will find it (gem5: the system's KvmVM)."""
+    out = []
+    for attr, type_name in type(obj)._accepted_inputs.items():
+        if attr in obj.__dict__.get("_inputs", {}):
+            continue
+        found = any(
+            _is_a(child, type_name)
+            for node in obj._ancestors()
+            for child in node._children.values()
+            if is_simobject(child)
+        )
+        if not found:
+            example = _snake(type_name)
+            parent = obj.get_parent()
+            where = parent.path() if parent is not None else "its system"
+            out.append(
+                Problem(
+                    obj.path(),
+                    f"no {type_name} is a child of {obj.path()} or of its parents: add one, "
+                    f"e.g. {where}.{example} = {type_name}()",
+                )
+            )
+    return out
 
 
 def _duplicates(objs: list[Any]) -> list[Problem]:

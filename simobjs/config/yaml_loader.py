@@ -20,10 +20,11 @@ import jsonschema
 import yaml
 
 from simobjs.config.schema import ALLOWED_CALLS, generate_schema
-from simobjs.errors import ConfigError, Problem
+from simobjs.errors import ConfigError, Problem, cut
 from simobjs.params.desc import is_simobject_class
 from simobjs.params.proxy import Parent, Self
 from simobjs.params.types import NULL
+from simobjs.sim.files import open_regular
 
 _schema_cache: dict | None = None
 _ENDPOINT = re.compile(
@@ -149,7 +150,10 @@ def _schema_problems(doc: Any, where: str) -> list[Problem]:
         problems.append(
             Problem(
                 f"{where}:{format_path(parts)}",
-                err.message if err.validator != "anyOf" else "value does not fit the param",
+                # (jsonschema's message repeats the whole value: cut it)
+                cut(err.message, 300)
+                if err.validator != "anyOf"
+                else "value does not fit the param",
                 expected=expected,
                 got=_short(err.instance),
             )
@@ -337,12 +341,71 @@ def load_document(doc: Any, where: str = "<config>") -> Any:
     return root
 
 
+# Limits checked before a document is built: a 1 KB YAML file of nested aliases
+# ("billion laughs") expands to billions of nodes, which the schema check would
+# walk and every error message would repeat.
+MAX_CONFIG_BYTES = 16 << 20
+MAX_CONFIG_NODES = 200_000
+
+
 def load_file(path: str | os.PathLike) -> Any:
     """Load a .yaml/.yml/.json configuration file; returns its Root."""
     p = Path(path)
-    text = p.read_text()
     try:
-        doc = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
+        with open_regular(p) as f:
+            if os.fstat(f.fileno()).st_size > MAX_CONFIG_BYTES:
+                raise ConfigError(Problem(str(p), f"larger than {MAX_CONFIG_BYTES >> 20} MiB",
+                                          expected="a configuration file"))  # fmt: skip
+            text = f.read().decode(errors="replace")
+    except OSError as e:
+        raise ConfigError(Problem(str(p), f"cannot read: {e.strerror or e}")) from None
+    try:
+        doc = json.loads(text) if p.suffix == ".json" else _safe_yaml(text, str(p))
     except (yaml.YAMLError, json.JSONDecodeError) as e:
-        raise ConfigError(Problem(str(p), f"cannot parse: {e}")) from None
+        raise ConfigError(Problem(str(p), f"cannot parse: {cut(str(e), 500)}")) from None
+    except RecursionError:
+        raise ConfigError(Problem(str(p), "cannot parse: nested too deeply")) from None
     return load_document(doc, str(p))
+
+
+def _safe_yaml(text: str, where: str) -> Any:
+    """yaml.safe_load, refusing a document whose aliases expand it past MAX_CONFIG_NODES
+    nodes (or refer to themselves) before anything is built from it."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        count = _expanded_nodes(node, {}, set(), where)
+        if count > MAX_CONFIG_NODES:
+            raise ConfigError(
+                Problem(where, f"its aliases (*name) expand it to {count} nodes",
+                        expected=f"at most {MAX_CONFIG_NODES} nodes",
+                        got=f"{count} nodes (an alias bomb?)")
+            )  # fmt: skip
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _expanded_nodes(node: yaml.Node, memo: dict[int, int], open_: set[int], where: str) -> int:
+    """How many nodes `node` stands for once every alias is expanded (each distinct node
+    is visited once, so a bomb is measured without being expanded)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if key in open_:
+        line = node.start_mark.line + 1
+        raise ConfigError(
+            Problem(where, f"line {line}: an alias refers to a node that contains it")
+        )
+    open_.add(key)
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        total += sum(_expanded_nodes(child, memo, open_, where) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            total += _expanded_nodes(k, memo, open_, where) + _expanded_nodes(v, memo, open_, where)
+    open_.discard(key)
+    memo[key] = total
+    return total

@@ -11,14 +11,23 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import sys
 from collections.abc import Callable
 from enum import IntEnum
-from typing import Any
+from typing import Any, NoReturn
 
-from simobjs.errors import ConfigError, Problem, SimulationError
+from simobjs.errors import (
+    ConfigError,
+    GuestFault,
+    Problem,
+    SimobjsError,
+    SimulationError,
+    UnmappedAccess,
+)
 from simobjs.sim import stats
-from simobjs.sim.model import ClockedModel, Params
+from simobjs.sim.model import ClockedModel, Params, innermost_model
 from simobjs.sim.port import Port, RequestPort
+from simobjs.sim.serialize import U64_MAX
 
 INVALID_PID = 2**64 - 1
 CAUSE_MAX_INSTS = "a thread reached the max instruction count"
@@ -140,6 +149,17 @@ class ThreadContext:
         self.inst_events = old.inst_events
         old.inst_events = InstCountQueue()
         old._status = Status.Halted
+
+
+def access_failure(what: str, exc: BaseException, size: int | None = None) -> str:
+    """The guest-fault message for an I/O access (`what`, e.g. "MMIO read of 8 bytes at
+    0x...") that raised `exc`; `size` is the whole access when the bus saw a part."""
+    if isinstance(exc, UnmappedAccess):
+        return f"{exc.bus}: {exc.describe(size or exc.size)}"
+    if isinstance(exc, SimobjsError):
+        return f"{what}: {exc}"
+    device = innermost_model(exc) or "a device"
+    return f"{type(exc).__name__} in {device} while handling the {what}: {exc}"
 
 
 def _take_over_port(new: Port, old: Port) -> None:
@@ -333,6 +353,20 @@ class BaseCPU(ClockedModel):
     def _stop(self) -> None:
         """A thread stopped (suspended or halted): the CPU stops ticking for it."""
 
+    def raiseGuestFault(
+        self, message: str, dump: str, rip: int | None, cause: BaseException | None = None
+    ) -> NoReturn:
+        """End the run on a guest fault, as gem5's KVM CPU does (dump, then panic): the
+        register dump and one `panic:` line on stderr, the stats written, then GuestFault
+        (marked reported, so the command prints nothing more)."""
+        fault = GuestFault(message, self.name(), rip, dump)
+        print(f"{dump}\npanic: {fault}" if dump else f"panic: {fault}", file=sys.stderr)
+        sys.stderr.flush()
+        fault.reported = True
+        if self.sim is not None:
+            self.sim.finalize()
+        raise fault from cause
+
     def wakeup(self, tid: int = 0) -> None:
         """An interrupt arrived: a suspended thread becomes active again."""
         if self.threads[tid].status() == Status.Suspended:
@@ -387,16 +421,18 @@ class BaseCPU(ClockedModel):
             section["_pid"] = self._pid
             for tc in self.threads:
                 xc = section.subsection(f"xc.{tc.tid}")
+                if self.interrupts is not None and tc.tid == 0:
+                    self.interrupts.serialize(xc)  # gem5 also keeps the APIC state here
                 xc["_status"] = int(tc.status())
                 self.serializeThread(xc, tc.tid)
 
     def unserialize(self, section) -> None:
-        self.instCnt = section.get_int("instCnt")
+        self.instCnt = section.get_int("instCnt", 0, U64_MAX)
         if not self._switched_out:
-            self._pid = section.get_int("_pid")
+            self._pid = section.get_int("_pid", 0, U64_MAX)
             for tc in self.threads:
                 xc = section.subsection(f"xc.{tc.tid}")
-                tc.setStatus(Status(xc.get_int("_status")))
+                tc.setStatus(Status(xc.get_int("_status", min(Status), max(Status))))
                 self.unserializeThread(xc, tc.tid)
 
     def _isa_section(self, section, tid: int):

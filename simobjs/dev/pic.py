@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from simobjs.dev.intpin import IntSinkPin, IntSourcePin
 from simobjs.dev.pio import BasicPioDevice
-from simobjs.errors import SimulationError
+from simobjs.errors import CheckpointError, SimulationError
 from simobjs.sim import debug
 from simobjs.sim.model import Params
 
@@ -236,37 +236,47 @@ class I8259(BasicPioDevice):
             self.rotate_auto_eoi = cmd == 0b100
 
     # -- checkpoint --------------------------------------------------------------------
-    KEYS = (
-        "irr",
-        "isr",
-        "imr",
-        "vector_offset",
-        "cascade_bits",
-        "init_step",
-        "lowest",
-        "pin_states",
-    )
-    FLAGS = (
-        "edge_triggered",
-        "read_irr",
-        "auto_eoi",
-        "expect_icw4",
-        "single",
-        "rotate_auto_eoi",
-        "poll",
-        "special_mask",
-    )
-
+    # gem5's keys (src/dev/x86/i8259.cc), then what gem5's I8259 does not keep
     def serialize(self, section) -> None:
-        for key in self.KEYS:
-            section[key] = getattr(self, key)
-        for key in self.FLAGS:
-            section[key] = getattr(self, key)
+        section["pinStates"] = [bool(self.pin_states >> i & 1) for i in range(8)]
+        section["mode"] = MODES[self.mode]
+        section["IRR"] = self.irr
+        section["ISR"] = self.isr
+        section["IMR"] = self.imr
+        section["vectorOffset"] = self.vector_offset
+        section["cascadeMode"] = not self.single
+        section["cascadeBits"] = self.cascade_bits
+        section["edgeTriggered"] = self.edge_triggered
+        section["readIRR"] = self.read_irr
+        section["expectICW4"] = self.expect_icw4
+        # gem5 counts the ICWs still expected from 1 (ICW2); init_step names the ICW
+        section["initControlWord"] = self.init_step - 1 if self.init_step else 0
+        section["autoEOI"] = self.auto_eoi
+        section["lowestPriority"] = self.lowest
+        section["rotateAutoEOI"] = self.rotate_auto_eoi
+        section["poll"] = self.poll
+        section["specialMask"] = self.special_mask
         section["output"] = self.output.high
 
     def unserialize(self, section) -> None:
-        for key in self.KEYS:
-            setattr(self, key, section.get_int(key))
-        for key in self.FLAGS:
-            setattr(self, key, section.get_bool(key))
+        pins = section.get_strs("pinStates")
+        if len(pins) != 8:
+            raise CheckpointError("expected 8 values", section.name, "pinStates")
+        self.pin_states = sum(1 << i for i, p in enumerate(pins) if p in ("true", "1"))
+        self.irr = section.get_int("IRR", 0, 0xFF)  # 8-bit registers
+        self.isr = section.get_int("ISR", 0, 0xFF)
+        self.imr = section.get_int("IMR", 0, 0xFF)
+        self.vector_offset = section.get_int("vectorOffset", 0, 0xFF)
+        self.single = not section.get_bool("cascadeMode")
+        self.cascade_bits = section.get_int("cascadeBits", 0, 0xFF)
+        self.edge_triggered = section.get_bool("edgeTriggered")
+        self.read_irr = section.get_bool("readIRR")
+        self.expect_icw4 = section.get_bool("expectICW4")
+        icw = section.get_int("initControlWord", 0, 3)
+        self.init_step = icw + 1 if icw else 0
+        self.auto_eoi = section.get_bool("autoEOI")
+        self.lowest = section.get_int("lowestPriority", 0, 7)
+        self.rotate_auto_eoi = section.get_bool("rotateAutoEOI")
+        self.poll = section.get_bool("poll")
+        self.special_mask = section.get_bool("specialMask")
         self.output.high = section.get_bool("output")

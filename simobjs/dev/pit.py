@@ -151,37 +151,59 @@ class Counter:
         self.pit.counterInterrupt(self.num)
 
     # -- checkpoint --------------------------------------------------------------------
-    KEYS = ("mode", "rw", "initial", "start", "expiries", "read_msb_next")
+    # gem5 keeps each counter as keys "<base>.<key>" in the I8254's own section
+    # (src/dev/intel_8254_timer.cc, base "pit.counterN"); the gem5 keys come
+    # first, then what gem5's counter does not keep.
+    def serialize(self, section, base: str) -> None:
+        latched = self.latched
+        section[f"{base}.initial_count"] = self.initial
+        section[f"{base}.latched_count"] = (
+            latched[0] | (latched[1] << 8) if len(latched) == 2 else (latched[0] if latched else 0)
+        )
+        section[f"{base}.period"] = self.initial
+        section[f"{base}.mode"] = self.mode
+        section[f"{base}.output_high"] = self.output
+        section[f"{base}.latch_on"] = bool(latched)
+        section[f"{base}.read_byte"] = int(self.read_msb_next)  # gem5's LSB=0, MSB=1
+        section[f"{base}.write_byte"] = int(self.write_low is not None)
+        scheduled = self.event.scheduled()
+        section[f"{base}.event_tick_offset"] = (
+            self.event.when() - self.pit.curTick() if scheduled else 0
+        )
+        section[f"{base}.eventScheduled"] = scheduled
+        section[f"{base}.rw"] = self.rw
+        section[f"{base}.bcd"] = self.bcd
+        section[f"{base}.running"] = self.running
+        section[f"{base}.loadTick"] = self.start
+        section[f"{base}.expiries"] = self.expiries
+        section[f"{base}.nullCount"] = self.null_count
+        section[f"{base}.writeLow"] = -1 if self.write_low is None else self.write_low
+        section[f"{base}.latchedBytes"] = list(latched)
+        section[f"{base}.statusLatched"] = (
+            -1 if self.status_latched is None else self.status_latched
+        )
 
-    def serialize(self, section) -> None:
-        for key in self.KEYS:
-            section[key] = int(getattr(self, key))
-        section["bcd"] = self.bcd
-        section["running"] = self.running
-        section["output"] = self.output
-        section["null_count"] = self.null_count
-        section["write_low"] = -1 if self.write_low is None else self.write_low
-        section["latched"] = list(self.latched)
-        section["status_latched"] = -1 if self.status_latched is None else self.status_latched
-        section["event_when"] = self.event.when() if self.event.scheduled() else -1
-
-    def unserialize(self, section) -> None:
-        for key in self.KEYS:
-            setattr(self, key, section.get_int(key))
-        self.read_msb_next = bool(self.read_msb_next)
-        self.bcd = section.get_bool("bcd")
-        self.running = section.get_bool("running")
-        self.output = section.get_bool("output")
-        self.null_count = section.get_bool("null_count")
-        low = section.get_int("write_low")
+    def unserialize(self, section, base: str) -> None:
+        now = self.pit.curTick()  # (values a counter cannot hold are refused by name)
+        self.initial = section.get_int(f"{base}.initial_count", 0, 0xFFFF)
+        self.mode = section.get_int(f"{base}.mode", 0, 5)
+        self.output = section.get_bool(f"{base}.output_high")
+        self.read_msb_next = section.get_int(f"{base}.read_byte", 0, 1) == 1
+        self.rw = section.get_int(f"{base}.rw", 0, 3)
+        self.bcd = section.get_bool(f"{base}.bcd")
+        self.running = section.get_bool(f"{base}.running")
+        self.start = section.get_int(f"{base}.loadTick", 0, now)
+        self.expiries = section.get_int(f"{base}.expiries", 0)
+        self.null_count = section.get_bool(f"{base}.nullCount")
+        low = section.get_int(f"{base}.writeLow", -1, 0xFF)
         self.write_low = None if low < 0 else low
-        self.latched = [int(x) for x in section.get_ints("latched")]
-        status = section.get_int("status_latched")
+        self.latched = section.get_ints(f"{base}.latchedBytes", lo=0, hi=0xFF)
+        status = section.get_int(f"{base}.statusLatched", -1, 0xFF)
         self.status_latched = None if status < 0 else status
-        when = section.get_int("event_when")
         if self.event.scheduled():
             self.pit.deschedule(self.event)
-        if when >= 0:
+        if section.get_bool(f"{base}.eventScheduled"):
+            when = now + section.get_int(f"{base}.event_tick_offset", 0)
             self.pit.schedule(self.event, when)
 
 
@@ -233,8 +255,8 @@ class I8254(BasicPioDevice):
 
     def serialize(self, section) -> None:
         for c in self.counters:
-            c.serialize(section.subsection(f"counter{c.num}"))
+            c.serialize(section, f"pit.counter{c.num}")
 
     def unserialize(self, section) -> None:
         for c in self.counters:
-            c.unserialize(section.subsection(f"counter{c.num}"))
+            c.unserialize(section, f"pit.counter{c.num}")

@@ -14,7 +14,7 @@ import os
 import sys
 from collections import deque
 
-from simobjs.sim import debug
+from simobjs.sim import debug, files
 from simobjs.sim.model import Model, Params
 
 OUTFILE_MODES = ("none", "stdoutput", "stderror", "file", "stdout", "both")
@@ -41,9 +41,8 @@ class Terminal(Model):
         if mode in ("file", "both"):
             outdir = getattr(self.sim, "outdir", None) if self.sim is not None else None
             if outdir is not None:
-                os.makedirs(outdir, exist_ok=True)
                 self.path = os.path.join(outdir, self.name())
-                self._file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
+                self._file = files.open_output(self.path, "wb")  # closed in close()
 
     # -- guest output -----------------------------------------------------------------
     def writeData(self, byte: int) -> None:

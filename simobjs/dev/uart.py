@@ -20,6 +20,7 @@ LCR_DLAB = 0x80
 LSR_DR, LSR_THRE, LSR_TEMT = 0x01, 0x20, 0x40
 IER_RDA, IER_THRI = 0x01, 0x02
 IIR_NOPEND, IIR_TXID, IIR_RXID = 0x1, 0x2, 0x4
+STATUS_RX_INT, STATUS_TX_INT = 0x1, 0x2  # gem5's Uart::status bits
 REGISTER_NAMES = ("THR", "IER", "IIR", "LCR", "MCR", "LSR", "MSR", "SCR")
 
 
@@ -103,12 +104,31 @@ class Uart8250(BasicPioDevice):
             self.scr = value
         # LSR and MSR are read-only
 
+    # gem5's keys (src/dev/serial/uart8250.cc): `status` holds the pending
+    # interrupts (RX_INT 0x1, TX_INT 0x2); no interrupt event is ever scheduled
+    # here (the 8250 has no interrupt line), so both "when"s are 0. Then the
+    # registers gem5 does not keep.
     def serialize(self, section) -> None:
-        for key in ("ier", "lcr", "mcr", "msr", "scr", "dll", "dlm"):
-            section[key] = getattr(self, key)
-        section["tx_int"] = int(self.tx_int)
+        rx = bool(self.ier & IER_RDA) and self._rx_ready()
+        section["status"] = (STATUS_RX_INT if rx else 0) | (STATUS_TX_INT if self.tx_int else 0)
+        section["IER"] = self.ier
+        section["LCR"] = self.lcr
+        section["MCR"] = self.mcr
+        section["rxintrwhen"] = 0
+        section["txintrwhen"] = 0
+        section["MSR"] = self.msr
+        section["SCR"] = self.scr
+        section["DLL"] = self.dll
+        section["DLM"] = self.dlm
 
     def unserialize(self, section) -> None:
-        for key in ("ier", "lcr", "mcr", "msr", "scr", "dll", "dlm"):
-            setattr(self, key, section.get_int(key))
-        self.tx_int = bool(section.get_int("tx_int"))
+        # the received-data interrupt follows the terminal's data; only TX is state
+        self.tx_int = bool(section.get_int("status", 0, 3) & STATUS_TX_INT)
+        # byte registers: a value that does not fit in 8 bits is refused by name
+        self.ier = section.get_int("IER", 0, 0xFF)
+        self.lcr = section.get_int("LCR", 0, 0xFF)
+        self.mcr = section.get_int("MCR", 0, 0xFF)
+        self.msr = section.get_int("MSR", 0, 0xFF)
+        self.scr = section.get_int("SCR", 0, 0xFF)
+        self.dll = section.get_int("DLL", 0, 0xFF)
+        self.dlm = section.get_int("DLM", 0, 0xFF)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from simobjs.errors import SimulationError
+from simobjs.errors import ConfigError, Problem, SimulationError
+from simobjs.mem import image
 from simobjs.mem.guest_ram import GuestRam
 from simobjs.mem.packet import Packet
+from simobjs.sim.files import check_regular
 from simobjs.sim.model import ClockedModel, Params
 from simobjs.sim.port import ResponsePort
 
@@ -18,8 +20,39 @@ class SimpleMemory(ClockedModel):
         self.range = rng
         self.latency = params.latency
         self.writeable = params.writeable
+        self.image_file = params.image_file or ""
+        if self.image_file:
+            self._check_image(self.image_file)
         self.ram: GuestRam | None = GuestRam(int(rng.start), int(rng.size()), name=self.name())
         self.port = ResponsePort("port", self, self.recvAtomic, lambda: [self.range])
+
+    def _check_image(self, path: str) -> None:
+        """gem5 fails at initState when the image cannot be loaded; fail before anything
+        is built (a missing image must not leave the memory silently zero)."""
+        try:
+            check_regular(path)
+        except OSError as e:
+            raise ConfigError(
+                Problem(self.name(), f"Could not load {path}: {e.strerror or e}",
+                        param="image_file", expected="an existing ELF or raw image file")
+            ) from None  # fmt: skip
+
+    def initState(self) -> None:
+        """Load `image_file` (not on a restore: the checkpoint holds the memory)."""
+        if not self.image_file:
+            return
+        ram = self.ram
+        try:
+            chunks = image.place(
+                image.read_image(self.image_file, ram.size), ram.start, ram.end, self.name()
+            )
+        except (OSError, image.ImageError) as e:
+            raise ConfigError(
+                Problem(self.name(), f"Could not load {self.image_file}: {e}",
+                        param="image_file")
+            ) from None  # fmt: skip
+        for addr, data in chunks:
+            ram.write(addr, data)
 
     def getPort(self, name: str, index: int = -1):
         if name == "port":

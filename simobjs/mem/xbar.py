@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 
 from simobjs.base.addr_range import AddrRange
-from simobjs.errors import ConfigError, Problem, SimulationError
+from simobjs.errors import ConfigError, Problem, SimulationError, UnmappedAccess
 from simobjs.mem.packet import Packet
 from simobjs.sim import debug
 from simobjs.sim.model import ClockedModel, Params
@@ -138,8 +138,4 @@ class XBar(ClockedModel):
         if self.default.peer is not None:
             return self.default.sendAtomic(pkt)
         kind = "read" if pkt.isRead() else "write"
-        raise SimulationError(
-            f"no device claims the {pkt.size}-byte {kind} at {_describe(pkt.addr)} "
-            f"(requested by {pkt.requestor or 'an unnamed requestor'})",
-            self.name(),
-        )
+        raise UnmappedAccess(self.name(), kind, pkt.addr, pkt.size, pkt.requestor or "")

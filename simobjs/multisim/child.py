@@ -84,7 +84,8 @@ def describe(out: Path, script: str) -> int:
     from simobjs.multisim import front
 
     front.module_run = True
-    code = cli.main(["-q", "--progress", "off", script])
+    # an outdir of its own: nothing is simulated, and the sweep's command holds its outdir
+    code = cli.main(["-q", "--progress", "off", "-d", str(out.parent), script])
     if code == 0:
         desc = front.description()
         if not desc["ids"]:

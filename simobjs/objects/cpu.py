@@ -260,9 +260,21 @@ class BaseAtomicSimpleCPU(BaseSimpleCPU):
         return True
 
 
+class CheckerCPU(BaseCPU):
+    """gem5's abstract checker CPU. Declared (abstract, no model, as in gem5) so
+    that gem5's configs/common/ObjectList.py, which filters CPU classes with
+    issubclass(cls, m5.objects.CheckerCPU), lists simobjs's CPUs; no concrete
+    checker (O3Checker) is modelled."""
+
+    type = "CheckerCPU"
+    cxx_class = "gem5::CheckerCPU"
+    abstract = True
+
+
 __all__ = [
     "BaseAtomicSimpleCPU",
     "BaseCPU",
+    "CheckerCPU",
     "BaseISA",
     "BaseInterrupts",
     "BaseMMU",

@@ -33,7 +33,10 @@ class BaseKvmCPU(BaseCPU):
     def support_take_over(cls) -> bool:
         return True
 
-    kvmVM = Param.KvmVM(Parent.any, "KVM VM (i.e., shared memory domain)")
+    # gem5 before v22 had a `kvmVM` param; v24 finds the VM through the system
+    # (the KvmVM's `system`) and writes no kvmVM key. Old scripts still set it:
+    # an unparented KvmVM becomes a child here, a parented one is only checked.
+    _accepted_inputs = {"kvmVM": "KvmVM"}
     usePerf = Param.Bool(
         True,
         "Use perf for gathering statistics from the guest and providing statistic-related functionalities",

@@ -12,6 +12,7 @@ from simobjs.errors import (
     ConfigRuntimeError,
     ConfigTypeError,
     Problem,
+    short_repr,
 )
 from simobjs.params.desc import ParamDesc, SimObjectVector, VectorParamValue, is_simobject
 from simobjs.params.ports import DeprecatedParam, Port
@@ -148,7 +149,7 @@ class MetaSimObject(type):
             raise ConfigTypeError(
                 Problem(
                     cls.__name__,
-                    f"Error setting param {cls.__name__}.{key} to {value!r}: {p.message}",
+                    f"Error setting param {cls.__name__}.{key} to {short_repr(value)}: {p.message}",
                     param=None,
                     expected=p.expected,
                     got=p.got,

@@ -18,6 +18,7 @@ from simobjs.errors import (
     ConfigRuntimeError,
     ConfigTypeError,
     Problem,
+    short_repr,
 )
 from simobjs.params.desc import (
     Param,
@@ -67,6 +68,10 @@ class SimObject(metaclass=MetaSimObject):
     _is_simobject_class: ClassVar[bool] = True
     _is_root: ClassVar[bool] = False
     _model: ClassVar[str | None] = None
+    # names a script may set that are no param (gem5 dropped them), with the
+    # SimObject type they take: an unparented value becomes a child, a parented
+    # one is accepted; nothing is written to config.ini/json for them
+    _accepted_inputs: ClassVar[dict[str, str]] = {}
 
     eventq_index = Param.UInt32(Parent.eventq_index, "Event Queue Index")
 
@@ -185,6 +190,9 @@ class SimObject(metaclass=MetaSimObject):
         if attr in cls._ports:
             self._get_port_ref(attr).connect(value)
             return
+        if attr in cls._accepted_inputs:
+            self._accept_input(attr, value)
+            return
         pdesc = cls._params.get(attr)
         if pdesc is not None:
             try:
@@ -194,7 +202,7 @@ class SimObject(metaclass=MetaSimObject):
                 raise ConfigTypeError(
                     Problem(
                         self.path(),
-                        f"Error setting param {cls.__name__}.{attr} to {value!r}: {p.message}",
+                        f"Error setting param {cls.__name__}.{attr} to {short_repr(value)}: {p.message}",
                         param=attr,
                         expected=p.expected,
                         got=p.got,
@@ -260,6 +268,20 @@ class SimObject(metaclass=MetaSimObject):
         while node is not None:
             yield node
             node = node._parent
+
+    def _accept_input(self, attr: str, value: Any) -> None:
+        """`attr` is one of the class's accepted inputs (see `_accepted_inputs`)."""
+        want = type(self)._accepted_inputs[attr]
+        child = as_simobject_value(value)
+        if child is None or not any(k.__name__ == want for k in type(child).__mro__):
+            raise ConfigTypeError(
+                Problem(self.path(), f"'{attr}' takes a {want}", param=attr,
+                        expected=want, got=repr(value))
+            )  # fmt: skip
+        if self._may_adopt(child):
+            self.add_child(attr, child)
+        else:
+            self.__dict__.setdefault("_inputs", {})[attr] = child
 
     def _may_adopt(self, value: Any) -> bool:
         """Can `value` (an object or vector) become a child here without a loop?"""

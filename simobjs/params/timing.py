@@ -28,11 +28,19 @@ def _parse(type_name: str, value: Any, parse) -> tuple[bool, float | int]:
             type_name, value, f"{type_name} needs a string with a unit, e.g. '1ns', '1GHz' or '5t'"
         )
     try:
-        if value.endswith("t"):
-            return True, int(value[:-1], 0)
-        return False, parse(value)
+        is_ticks, number = (
+            (True, int(value[:-1], 0)) if value.endswith("t") else (False, parse(value))
+        )
     except ValueError as e:
         raise bad_value(type_name, value, str(e)) from None
+    return is_ticks, _not_negative(type_name, value, number)
+
+
+def _not_negative(type_name: str, value: Any, number: float | int) -> float | int:
+    """A time or a rate cannot be negative (gem5 would wrap it into a huge unsigned tick)."""
+    if number < 0:
+        raise bad_value(type_name, value, f"{type_name} cannot be negative")
+    return number
 
 
 class TickValue(NumericValue):
@@ -99,9 +107,10 @@ class Frequency(TickValue):
                     "Frequency", value, "Frequency needs a string with a unit, e.g. '1GHz'"
                 )
             try:
-                self.ticks, self.value = False, convert.toFrequency(value)
+                number = convert.toFrequency(value)
             except ValueError as e:
                 raise bad_value("Frequency", value, str(e)) from None
+            self.ticks, self.value = False, _not_negative("Frequency", value, number)
 
     def getValue(self) -> int:
         if self.ticks or self.value == 0:

@@ -11,7 +11,7 @@ import difflib
 from typing import Any, ClassVar
 
 from simobjs.base import convert
-from simobjs.errors import ConfigError, ConfigTypeError, Problem
+from simobjs.errors import ConfigError, ConfigTypeError, Problem, short_repr
 
 # Every type a `Param.X` may name: value types here, SimObject classes added by
 # the declaration metaclass.
@@ -45,8 +45,8 @@ def lookup_type(name: str) -> type:
 
 def bad_value(type_name: str, value: Any, detail: str | None = None) -> ConfigTypeError:
     """The error for a value that `type_name` cannot take."""
-    msg = detail or f"cannot convert {value!r} to {type_name}"
-    return ConfigTypeError(Problem("", msg, expected=type_name, got=repr(value)))
+    msg = detail or f"cannot convert {short_repr(value)} to {type_name}"
+    return ConfigTypeError(Problem("", msg, expected=type_name, got=short_repr(value)))
 
 
 _ABSTRACT = {"NumericValue", "CheckedInt", "Enum", "ScopedEnum", "TickValue"}
@@ -423,7 +423,9 @@ class ByteOrder(ScopedEnum):
 
 
 class HostSocket(ParamValue):
-    """A host TCP port number, or a socket path / "@abstract" name."""
+    """A host socket to listen on: a TCP port number, a socket file path, or an
+    abstract socket "@name". gem5 v23+ writes a port as "#3456" (config.ini and
+    config.json), a path as "P<path>" in config.ini; "#3456" is read back too."""
 
     def __init__(self, value: Any):
         if isinstance(value, HostSocket):
@@ -433,15 +435,24 @@ class HostSocket(ParamValue):
                 raise bad_value("HostSocket", value, f"port {value} out of range 0..65535")
             self.value = value
         elif isinstance(value, str) and value:
-            self.value = int(value) if value.isdigit() else value
+            digits = value[1:] if value.startswith("#") else value
+            if digits.isdigit():
+                self.__init__(int(digits))
+            else:
+                self.value = value
         else:
             raise bad_value("HostSocket", value)
 
     def __str__(self) -> str:
-        return str(self.value)
+        return self.value if isinstance(self.value, str) else f"#{self.value}"
+
+    def ini_str(self) -> str:
+        if isinstance(self.value, str):
+            return self.value if self.value.startswith("@") else "P" + self.value
+        return f"#{self.value}"
 
     def config_value(self) -> Any:
-        return self.value
+        return str(self)
 
     def frozen(self) -> Any:
         return self.value
@@ -449,3 +460,44 @@ class HostSocket(ParamValue):
     @classmethod
     def json_schema(cls) -> dict:
         return {"type": ["integer", "string"]}
+
+
+class PcCountPair(ParamValue):
+    """A program counter and how many times it is reached (gem5's PcCountPair)."""
+
+    def __init__(self, pc: Any, count: Any = None):
+        if isinstance(pc, PcCountPair):
+            pc, count = pc.pc, pc.count
+        elif count is None and isinstance(pc, list | tuple) and len(pc) == 2:
+            pc, count = pc
+        if count is None:
+            raise bad_value("PcCountPair", pc, "PcCountPair needs a pc and a count")
+        try:
+            self.pc, self.count = int(pc), int(count)
+        except (TypeError, ValueError):
+            raise bad_value("PcCountPair", (pc, count), "pc and count must be integers") from None
+
+    def get_pc(self) -> int:
+        return self.pc
+
+    def get_count(self) -> int:
+        return self.count
+
+    def __str__(self) -> str:
+        return "(%i,%i)" % (self.pc, self.count)
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, PcCountPair) and (self.pc, self.count) == (other.pc, other.count)
+
+    def __hash__(self) -> int:
+        return hash((self.pc, self.count))
+
+    def config_value(self) -> str:
+        return str(self)
+
+    def frozen(self) -> tuple[int, int]:
+        return (self.pc, self.count)
+
+    @classmethod
+    def json_schema(cls) -> dict:
+        return {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from simobjs.errors import ConfigError, Problem
 from simobjs.sim.model import Model, Params
 
 
@@ -9,7 +10,7 @@ def _first(value, what: str, path: str):
     """gem5 declares clock and voltage as vectors (for DVFS); the first entry is the level in use."""
     if isinstance(value, list | tuple):
         if not value:
-            raise ValueError(f"{path}: {what} is empty")
+            raise ConfigError(Problem(path, f"{what} is empty", param=what, expected="a value"))
         return value[0]
     return value
 
@@ -32,7 +33,10 @@ class SrcClockDomain(Model):
         super().__init__(params)
         period = int(_first(params.clock, "clock", self.name()))
         if period <= 0:
-            raise ValueError(f"{self.name()}: clock period must be positive, got {period}")
+            raise ConfigError(
+                Problem(self.name(), "the clock period must be positive", param="clock",
+                        expected="a period of at least 1 tick", got=f"{period} ticks")
+            )  # fmt: skip
         self._period = period
         self.voltage_domain = params.voltage_domain
 

@@ -16,8 +16,9 @@ from enum import Enum
 from typing import Any
 
 from simobjs.base import ticks
-from simobjs.errors import PhaseError, SimulationError
+from simobjs.errors import PhaseError, SimulationError, Terminated, UsageError
 from simobjs.sim import debug
+from simobjs.sim import outdir as _outdir
 from simobjs.sim.drain import DrainManager, DrainState
 from simobjs.sim.eventq import EventQueue, MaxTick
 from simobjs.sim.model import Model, innermost_model
@@ -25,6 +26,8 @@ from simobjs.sim.sim_events import GlobalSimLoopExitEvent, SimLoopExit
 from simobjs.sim.stat_control import StatsControl
 
 _current: Simulation | None = None
+_lost_stats: OSError | None = None  # a final stats dump of this process failed
+_closed = False  # the last simulation was torn down with close()
 
 # Observers of every simulate() call (the command's progress line, run records):
 # objects with simulate_begin(sim) and simulate_end(sim, exit_event_or_None).
@@ -53,13 +56,23 @@ def _on_stats_signal(signo: int, frame: Any) -> None:
         sim._on_signal(signo, frame)
 
 
+def _on_terminate(signo: int, frame: Any) -> None:
+    """SIGTERM outside the event loop: end the process the way an exit does (the final
+    stats dump runs on the way out; a checkpoint being written is left out whole)."""
+    sim = _current
+    raise Terminated(signo, sim.curTick() if sim is not None else None)
+
+
 def _keep_stats_signals() -> None:
     """Install the stats signal handlers once, for the rest of the process (gem5
     installs them at startup; the command does so too): a signal between simulate()
-    calls must not kill it. Before a simulation exists they are ignored."""
+    calls must not kill it. Before a simulation exists they are ignored. SIGTERM
+    ends the run cleanly (stats written, exit status 143) instead of killing it."""
     if signal.getsignal(signal.SIGUSR1) is not _on_stats_signal:
         signal.signal(signal.SIGUSR1, _on_stats_signal)
         signal.signal(signal.SIGUSR2, _on_stats_signal)
+    if signal.getsignal(signal.SIGTERM) is not _on_terminate:
+        signal.signal(signal.SIGTERM, _on_terminate)
 
 
 def current() -> Simulation | None:
@@ -69,13 +82,18 @@ def current() -> Simulation | None:
 
 def set_current(sim: Simulation | None) -> None:
     """Make `sim` the one the `m5.*` functions act on (elaboration does this)."""
-    global _current
+    global _current, _closed
     _current = sim
+    if sim is not None:
+        _closed = False
 
 
-def require() -> Simulation:
+def require(what: str = "m5.simulate()") -> Simulation:
+    """The current simulation, for `what` (the m5 call being made): a PhaseError naming
+    that call when nothing is instantiated (or the last simulation was closed)."""
     if _current is None or _current.phase is not Phase.INSTANTIATED:
-        raise PhaseError("m5.instantiate() must be called before m5.simulate().")
+        closed = " (the last simulation was torn down by m5.close())" if _closed else ""
+        raise PhaseError(f"m5.instantiate() must be called before {what}.{closed}")
     return _current
 
 
@@ -100,6 +118,8 @@ class Simulation:
         self._limit_event: GlobalSimLoopExitEvent | None = None
         self.tick_exits: list[GlobalSimLoopExitEvent] = []
         self._finalized = False
+        self.final_dump_error: OSError | None = None
+        self.holds_outdir = False  # take_outdir() locked the output directory for it
         self.stats = StatsControl(
             lambda: self.order, self.eventq.curTick, self.cpus, outdir, stats_file=stats_file
         )
@@ -111,7 +131,7 @@ class Simulation:
             debug.dprintf("drain", fmt, *args)
 
     def curTick(self) -> int:
-        return self.eventq._cur_tick
+        return self.eventq.now
 
     def cpus(self) -> list[Any]:
         return [m for m in self.order if getattr(m, "is_cpu", False)]
@@ -155,9 +175,22 @@ class Simulation:
         self.restored_from = ckpt_dir
         self.phase = Phase.INSTANTIATED
 
+    def take_outdir(self) -> None:
+        """Lock the output directory for this simulation (one live run per outdir: a
+        second process is refused, naming the first); close() or abandon() unlocks."""
+        if self.outdir is not None and not self.holds_outdir:
+            _outdir.acquire(self.outdir)
+            self.holds_outdir = True
+
+    def _release_outdir(self) -> None:
+        if self.holds_outdir:
+            self.holds_outdir = False
+            _outdir.release(self.outdir)
+
     def abandon(self) -> None:
         """Elaboration failed: close what was built (quietly: an error is on its way)."""
         self.phase = Phase.FAILED
+        self._release_outdir()
         if _current is self:
             set_current(None)
         for m in reversed(list(self.models.values())):
@@ -173,7 +206,19 @@ class Simulation:
         if self.phase is not Phase.INSTANTIATED:
             raise PhaseError("m5.instantiate() must be called before m5.simulate().")
 
+    def _check_tick(self, what: str, tick: int) -> int:
+        """An absolute tick given to the API: an integer, not in the past, not past MaxTick."""
+        if isinstance(tick, bool) or not isinstance(tick, int):
+            raise UsageError(f"{what}: expected an integer tick, got {tick!r}")
+        if tick < self.curTick() or tick > MaxTick:
+            raise UsageError(
+                f"{what}: tick {tick} is outside [curTick() = {self.curTick()}, MaxTick = "
+                f"{MaxTick}]"
+            )
+        return tick
+
     def setMaxTick(self, tick: int) -> None:
+        self._check_tick("m5.setMaxTick()", tick)
         if self._limit_event is None:
             self._limit_event = GlobalSimLoopExitEvent(CAUSE_LIMIT, 0)
         self.eventq.reschedule(self._limit_event, tick, always=True)
@@ -194,12 +239,17 @@ class Simulation:
         self.eventq.schedule(ev, self.curTick() + delay if when is None else when)
 
     def scheduleTickExitAbsolute(self, tick: int, cause: str = CAUSE_TICK_EXIT) -> None:
+        self._check_tick("m5.scheduleTickExitAbsolute()", tick)
         ev = GlobalSimLoopExitEvent(cause, 0)
         self.eventq.schedule(ev, tick)
         self.tick_exits.append(ev)
 
     def scheduleTickExitFromCurrent(self, ticks_: int, cause: str = CAUSE_TICK_EXIT) -> None:
-        self.scheduleTickExitAbsolute(self.curTick() + ticks_, cause)
+        if isinstance(ticks_, bool) or not isinstance(ticks_, int) or ticks_ < 0:
+            raise UsageError(
+                f"m5.scheduleTickExitFromCurrent(): expected a tick count >= 0, got {ticks_!r}"
+            )
+        self.scheduleTickExitAbsolute(min(self.curTick() + ticks_, MaxTick), cause)
 
     def startup(self) -> None:
         self._each("startup")
@@ -210,6 +260,12 @@ class Simulation:
     def simulate(self, ticks_: int = -1) -> Any:
         """Run until an exit event; returns it (getCause(), getCode())."""
         self._check_ready()
+        if ticks_ is not None and ticks_ != -1:
+            if isinstance(ticks_, bool) or not isinstance(ticks_, int) or ticks_ < 0:
+                raise UsageError(
+                    f"m5.simulate(): expected a tick count >= 0 (or -1 for no limit), "
+                    f"got {ticks_!r}"
+                )
         if self.need_startup:
             self.startup()
         if self.drain_manager.isDrained():
@@ -239,22 +295,22 @@ class Simulation:
         asked = set(interrupts)  # stats signals that came between simulate() calls
         interrupts.clear()
         self._signalled_stats(asked)
-        old_sigint = None
+        old_sigint = old_sigterm = None
         main = threading.current_thread() is threading.main_thread()
         if main:
             old_sigint = signal.signal(signal.SIGINT, self._on_signal)
+            old_sigterm = signal.signal(signal.SIGTERM, self._on_signal)
             _keep_stats_signals()
         try:
             while True:
-                if debug.flags.Event:
-                    self.eventq.run_traced(interrupts, self._trace_event)
-                else:
-                    self.eventq.run(interrupts)
+                self.eventq.run(interrupts, self._trace_event if debug.flags.Event else None)
                 if not interrupts:  # only if someone descheduled the limit event
                     raise SimulationError("the event queue ran empty: nothing left to simulate")
                 asked = set(interrupts)
                 interrupts.clear()
                 self._signalled_stats(asked)
+                if signal.SIGTERM in asked:  # stopped at the next event: end the run
+                    raise Terminated(signal.SIGTERM, self.curTick())
                 if signal.SIGINT in asked:
                     return GlobalSimLoopExitEvent(CAUSE_INTERRUPT, 0)
         except SimLoopExit as e:
@@ -269,7 +325,8 @@ class Simulation:
         finally:
             if main:
                 signal.signal(signal.SIGINT, old_sigint)
-            interrupts[:] = [s for s in interrupts if s != signal.SIGINT]
+                signal.signal(signal.SIGTERM, old_sigterm)
+            interrupts[:] = [s for s in interrupts if s not in (signal.SIGINT, signal.SIGTERM)]
 
     def _on_signal(self, signo: int, frame: Any) -> None:
         """Ctrl-C (SIGINT) during simulate(), SIGUSR1 (dump the stats) and SIGUSR2
@@ -342,20 +399,29 @@ class Simulation:
 
     # -- stats -------------------------------------------------------------------------------
     def finalize(self) -> None:
-        """The exit-path stats dump (once): gem5's atexit dump, also called by the CLI."""
+        """The exit-path stats dump (once): gem5's atexit dump, also called by the CLI.
+        A dump that cannot be written is reported (and kept in `final_dump_error`: the
+        command then exits non-zero), never raised on the way out."""
+        global _lost_stats
         if self._finalized or self.phase is not Phase.INSTANTIATED:
             return
         self._finalized = True
         try:
             self.stats.dump(final=True)
         except OSError as e:
-            print(f"warn: could not write stats: {e}", file=sys.stderr)
+            self.final_dump_error = _lost_stats = e
+            where = f"{e.filename}: " if e.filename else ""
+            print(f"fatal: could not write the final stats: {where}{e.strerror or e}",
+                  file=sys.stderr)  # fmt: skip
 
     # -- teardown ----------------------------------------------------------------------------
     def close(self) -> None:
-        """Tear down (beyond gem5): close models, release the declarations, unfix the clock."""
+        """Tear down (beyond gem5): the final stats dump (the one gem5 makes at exit),
+        then close models, release the declarations, unfix the clock."""
+        global _closed
         if self.phase is Phase.CLOSED:
             return
+        self.finalize()
         try:
             atexit.unregister(self.finalize)
         except Exception:  # noqa: BLE001
@@ -376,15 +442,18 @@ class Simulation:
         ticks.unfixGlobalFrequency()
         debug.set_tick_source(None)
         self.phase = Phase.CLOSED
+        self._release_outdir()
         if _current is self:
             set_current(None)
+            _closed = True
         if errors:
             raise SimulationError("errors while closing: " + "; ".join(errors))
 
 
 def finalize(code: int = 0) -> int:
-    """The command line's exit path: dump stats once (if a simulation ran); returns `code`."""
+    """The command line's exit path: dump stats once (if a simulation ran); returns `code`
+    (1 instead of 0 when the final stats could not be written: output was lost)."""
     sim = _current
     if sim is not None:
         sim.finalize()
-    return code
+    return 1 if code == 0 and _lost_stats is not None else code

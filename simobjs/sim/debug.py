@@ -105,7 +105,9 @@ def set_file(path: str | TextIO | None) -> None:
     if path == "cerr":
         _out = sys.stderr
     elif isinstance(path, str):
-        _out, _owned = open(path, "w"), True
+        from simobjs.sim import files
+
+        _out, _owned = files.open_output(path, "w"), True
     else:
         _out = path
 

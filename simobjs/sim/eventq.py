@@ -3,17 +3,24 @@
 Events due at the same (tick, priority) share one bucket, a list used as a
 stack (so ties run last-in-first-out, as gem5); a lone event is its own
 bucket until a second one joins it. A heap holds one integer key per bucket,
-`when << 8 | (priority + 128)`. Many clocked objects ticking on
-the same edge thus cost one heap operation per edge, not one per object.
+`when << 8 | (priority + 128)`: integer keys compare faster than tuples, and
+many objects clocked on one edge cost one heap entry, not one each.
 Descheduling removes the event from its bucket (buckets are short: the
-objects clocked on one edge), so every bucket entry is live.
+objects clocked on one edge); a bucket left empty stays, keyed, until the
+loop reaches it.
+
+One loop, `run()`: take the next event, move time to it, run it (tracing it
+if asked), until told to stop; `step()` is run() for one event. Only the
+queue moves time: `advance_to()` for a model that ran ahead of it (nothing
+may be due before), `setCurTick()` for checkpoint restore.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable
 from enum import IntEnum
+from heapq import heappop, heappush
+from operator import attrgetter, index
 
 MaxTick = 2**64 - 1
 
@@ -39,24 +46,22 @@ class Priority(IntEnum):
 
 
 class EventError(RuntimeError):
-    """A bad scheduling request (in the past, already scheduled, not scheduled)."""
+    """A bad scheduling request (in the past, already scheduled, not scheduled), or time
+    moved over a due event."""
 
 
 class Event:
     """Something to do at a tick. Subclasses override process()."""
 
-    __slots__ = ("_when", "_priority", "_pkey", "_queue", "_name", "__weakref__")
-    _period = 0  # PeriodicEvent: ticks between runs (0: runs once)
+    __slots__ = ("_when", "_pkey", "_queue", "_name")
 
     def __init__(self, priority: int = Priority.Default, name: str | None = None):
-        self._when = 0
-        pkey = priority + 128
-        if not 0 <= pkey <= 255:
+        self._pkey = priority + 128  # the key's low byte; a non-integer fails here
+        if priority and not -128 <= priority <= 127:
             raise EventError(f"priority {priority} outside gem5's range [-128, 127]")
-        self._priority = priority
-        self._pkey = pkey
         self._queue: EventQueue | None = None  # set while scheduled
         self._name = name
+        self._when = 0
 
     def process(self) -> None:
         raise NotImplementedError(f"{type(self).__name__}.process")
@@ -71,14 +76,14 @@ class Event:
         return self._when
 
     def priority(self) -> int:
-        return self._priority
+        return self._pkey - 128
 
     def scheduled(self) -> bool:
         return self._queue is not None
 
     def __repr__(self) -> str:
         state = f"@{self._when}" if self._queue is not None else "unscheduled"
-        return f"<{self.description()} {state} pri={self._priority}>"
+        return f"<{self.description()} {state} pri={self.priority()}>"
 
 
 class EventFunctionWrapper(Event):
@@ -105,41 +110,50 @@ class EventFunctionWrapper(Event):
         self.process = fn
 
 
-class PeriodicEvent(EventFunctionWrapper):
-    """Calls `callback` every `period` ticks once scheduled (a clocked tick).
+class PeriodicEvent(Event):
+    """Calls `callback` every `period` ticks from `start(queue, when)` (a clocked tick).
 
-    The queue puts it back itself, `period` later, just before each run (so a
-    tick costs no schedule call, and the callback sees it scheduled for its
-    next time): rescheduling it from the callback moves the next run, `stop()`
-    ends the repetition (from inside the callback or outside), `start()`
-    begins it again.
+    It puts itself back, `period` later, just before the callback runs (the
+    callback sees it scheduled for its next time): rescheduling it from the
+    callback moves the next run, `stop()` ends the repetition (from inside
+    the callback or outside), `start()` begins it again. Scheduled with
+    `queue.schedule()` instead of `start()`, it runs once, as any event.
     """
 
-    __slots__ = ("_period", "period")
+    __slots__ = ("callback", "period", "_home")
 
     def __init__(
         self, callback: Callable[[], None], period: int, name: str, priority: int = Priority.Default
     ):
-        super().__init__(callback, name, priority)
+        super().__init__(priority, name)
         if period <= 0:
             raise EventError(f"event '{name}': period must be positive, got {period}")
+        self.callback = callback
         self.period = period
-        self._period = period
+        self._home: EventQueue | None = None  # the queue it repeats on, from start()
 
     def start(self, queue: EventQueue, when: int) -> None:
-        self._period = self.period
         if self._queue is not None:
             self._queue.deschedule(self)
         queue.schedule(self, when)
+        self._home = queue
 
     def stop(self) -> None:
-        self._period = 0
+        self._home = None
         if self._queue is not None:
             self._queue.deschedule(self)
+
+    def process(self) -> None:
+        home = self._home
+        if home is not None:
+            home.schedule(self, self._when + self.period)
+        self.callback()
 
 
 class EventQueue:
     """One queue of events and the current tick."""
+
+    __slots__ = ("name", "_keys", "_buckets", "_cur_tick")
 
     def __init__(self, name: str = "MainEventQueue-0"):
         self.name = name
@@ -148,12 +162,31 @@ class EventQueue:
         self._cur_tick = 0
 
     # -- time --------------------------------------------------------------
+    now = property(attrgetter("_cur_tick"), doc="The current tick (read-only).")
+
     def curTick(self) -> int:
         return self._cur_tick
 
-    def setCurTick(self, tick: int) -> None:
-        """Used by checkpoint restore; time never moves backwards otherwise."""
+    def advance_to(self, tick: int) -> None:
+        """Move time forward to `tick`, over no due event: for a model that ran ahead of
+        the queue (a CPU that took its next step, or an instruction's I/O, before the
+        next event). Raises EventError if `tick` is in the past or an event is due
+        before it."""
+        tick = index(tick)
+        if tick < self._cur_tick:
+            raise EventError(f"advance_to({tick}): time moves forward only (now {self._cur_tick})")
+        keys = self._keys
+        if keys and keys[0] >> 8 < tick:  # an event, or an emptied bucket, before `tick`
+            event = self._next_event()
+            if event is not None and event._when < tick:
+                raise EventError(
+                    f"advance_to({tick}): event '{event.description()}' is due at {event._when}"
+                )
         self._cur_tick = tick
+
+    def setCurTick(self, tick: int) -> None:
+        """Set the time a checkpoint was taken at (restore only; gem5's name)."""
+        self._cur_tick = index(tick)
 
     # -- scheduling --------------------------------------------------------
     def schedule(self, event: Event, when: int) -> None:
@@ -162,15 +195,13 @@ class EventQueue:
         key = (when << 8) | event._pkey  # first: a non-integer tick fails before any change
         event._when = when
         event._queue = self
-        buckets = self._buckets
-        bucket = buckets.get(key)
-        if bucket is None:
-            buckets[key] = event
-            heapq.heappush(self._keys, key)
+        bucket = self._buckets.setdefault(key, event)
+        if bucket is event:
+            heappush(self._keys, key)
         elif type(bucket) is list:
             bucket.append(event)
         else:
-            buckets[key] = [bucket, event]
+            self._buckets[key] = [bucket, event]
 
     def _refuse(self, event: Event, when: int) -> None:
         if event._queue is not None:
@@ -199,27 +230,27 @@ class EventQueue:
         self.schedule(event, when)
 
     # -- inspection --------------------------------------------------------
-    def _top(self) -> list[Event] | None:
-        """The first non-empty bucket (dropping exhausted ones), or None."""
+    def _next_event(self) -> Event | None:
+        """The event that runs next (dropping emptied buckets on the way), or None."""
         keys, buckets = self._keys, self._buckets
         while keys:
             bucket = buckets[keys[0]]
             if type(bucket) is not list:
-                bucket = buckets[keys[0]] = [bucket]
-            if bucket:
                 return bucket
-            del buckets[heapq.heappop(keys)]
+            if bucket:
+                return bucket[-1]
+            del buckets[heappop(keys)]
         return None
 
     def empty(self) -> bool:
-        return self._top() is None
+        return self._next_event() is None
 
     def nextTick(self) -> int:
         """When the next event is due (MaxTick if none)."""
         keys = self._keys
         if keys and self._buckets[keys[0]]:  # the first bucket holds an event: the usual case
             return keys[0] >> 8
-        return keys[0] >> 8 if self._top() is not None else MaxTick
+        return MaxTick if self._next_event() is None else keys[0] >> 8
 
     def events(self) -> list[Event]:
         """Scheduled events in the order they will run (for checkpoints and debugging)."""
@@ -230,112 +261,71 @@ class EventQueue:
         return out
 
     # -- running -----------------------------------------------------------
-    def _take(self) -> Event | None:
-        bucket = self._top()
-        if bucket is None:
-            return None
-        event = bucket.pop()
-        event._queue = None
-        self._cur_tick = self._keys[0] >> 8
-        if event._period:  # a periodic event is back in the queue before it runs
-            self.schedule(event, event._when + event._period)
-        return event
+    def step(self, trace: Callable[[Event], None] | None = None) -> Event | None:
+        """Take the next event, move time to it, run it; returns it (None: nothing left).
 
-    def serviceOne(self) -> Event | None:
-        """Run the next event; returns it (or None if the queue is empty)."""
-        event = self._take()
-        if event is not None:
-            event.process()
-        return event
+        This is run() stopped after one event: the one loop, not a second copy of it
+        (a call per event would cost run() 6-12%, measured with bench/eventq.py).
+        """
+        taken: list[Event] = []
 
-    def run_until(self, stop: Callable[[], bool], limit: int = MaxTick) -> None:
-        """Service events until `stop()` is true or the next event lies beyond `limit`."""
-        while not stop():
-            if self._top() is None or self._keys[0] >> 8 > limit:
-                return
-            self.serviceOne()
-
-    def run_traced(self, interrupts: list, trace: Callable[[Event], None]) -> None:
-        """The loop of run(), calling `trace(event)` before each event (debug flag Event)."""
-        event = None
-        try:
-            while not interrupts:
-                event = self._take()
-                if event is None:
-                    return
+        def take(event: Event) -> None:
+            taken.append(event)  # run() stops before the next event
+            if trace is not None:
                 trace(event)
-                event.process()
-        except Exception as exc:
-            try:
-                exc.sim_event = event
-            except AttributeError:
-                pass
-            raise
 
-    def run(self, interrupts: list) -> None:
-        """The simulation loop: service events until one raises to leave it.
+        self.run(taken, take)
+        return taken[0] if taken else None
 
-        Exit events leave by raising (no per-event test for them); `interrupts`
-        is a list a signal handler appends to, checked once per event (a local
-        truth test). Returns when that list is non-empty or the queue is empty.
-        An exception from an event propagates with the event attached as
-        `exc.sim_event` (for the error report).
+    def run(self, interrupts: list, trace: Callable[[Event], None] | None = None) -> None:
+        """Take the next event, move time to it, run it; again, until `interrupts` is
+        non-empty or nothing is left.
+
+        `interrupts` is a list a signal handler appends to, tested before each event.
+        `trace(event)`, if given, is called just before each event runs. An exception
+        from either propagates with the event attached as `exc.sim_event` (for the
+        error report); exit events leave the loop this way (SimLoopExit).
         """
         keys = self._keys
         buckets = self._buckets
-        pop = heapq.heappop
-        heappush = heapq.heappush
         event = None
         try:
-            # `while True` + test, not `while <test>`: CPython 3.11 runs the inner loop of the
-            # latter about twice as slowly (measured: bench/eventq.py)
             while True:
                 if interrupts or not keys:
                     return
                 key = keys[0]
-                bucket = buckets[key]
-                self._cur_tick = key >> 8
-                if type(bucket) is not list:  # a lone event: no list to keep
-                    del buckets[pop(keys)]
+                bucket = buckets.pop(key)
+                if type(bucket) is not list:  # a lone event
+                    heappop(keys)
                     event = bucket
+                    self._cur_tick = event._when
                     event._queue = None
-                    if event._period:
-                        self.schedule(event, event._when + event._period)
+                    if trace is not None:
+                        trace(event)
                     event.process()
                     continue
-                last_period = 0  # the period of the last periodic event put back here,
-                put_back = None  # and the append of the bucket it went to (a list)
-                while bucket:
+                if not bucket:  # emptied by deschedule
+                    heappop(keys)
+                    continue
+                # Ties, the last scheduled first. The bucket stays in place (a new tie
+                # joins it) until it is empty, an earlier (tick, priority) is scheduled,
+                # or the loop must stop.
+                buckets[key] = bucket
+                self._cur_tick = key >> 8
+                while True:
                     event = bucket.pop()
-                    period = event._period
-                    if period:
-                        # a clocked tick is put back before it runs, same priority, `period`
-                        # later: its callback sees it scheduled and may stop or move it
-                        event._when += period
-                        if period == last_period:
-                            put_back(event)
-                        else:
-                            nkey = key + (period << 8)
-                            nb = buckets.get(nkey)
-                            if nb is None:
-                                nb = buckets[nkey] = [event]
-                                heappush(keys, nkey)
-                            elif type(nb) is list:
-                                nb.append(event)
-                            else:
-                                nb = buckets[nkey] = [nb, event]
-                            last_period, put_back = period, nb.append
-                    else:
-                        event._queue = None
+                    event._queue = None
+                    if trace is not None:
+                        trace(event)
                     event.process()
-                    if keys[0] != key or interrupts:
-                        break  # an earlier (tick, priority) was scheduled, or Ctrl-C
-                else:
-                    # An event may have peeked (nextTick drops empty buckets) and then
-                    # scheduled into this same (tick, priority): that is a new bucket,
-                    # to run next, not this exhausted one.
-                    if buckets.get(key) is bucket:
-                        del buckets[pop(keys)]
+                    if not bucket:
+                        # not there any more if an event peeked (nextTick drops empty
+                        # buckets); not first if an earlier one was scheduled
+                        if buckets.get(key) is bucket and keys[0] == key:
+                            del buckets[heappop(keys)]
+                        break
+                    if interrupts or keys[0] != key:
+                        break
         except Exception as exc:
             try:
                 exc.sim_event = event

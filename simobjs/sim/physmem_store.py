@@ -23,6 +23,7 @@ import struct
 import zlib
 
 from simobjs.errors import CheckpointError
+from simobjs.sim.files import open_regular
 
 MAGIC = b"SOPMEM01"
 _HEAD = struct.Struct("<8sQII")
@@ -189,10 +190,10 @@ def _write_all(fd: int, buffers: list) -> None:
 def read_store(path: str, view: memoryview, section: str = "", key: str = "filename") -> None:
     """Read a store into a zeroed RAM view, refusing bad, truncated or mismatched files."""
     try:
-        f = open(path, "rb")
+        f = open_regular(path, "rb")  # a FIFO or a device is refused, without blocking
     except OSError as e:
         raise CheckpointError(
-            f"cannot open memory store {path}: {e.strerror}", section, key
+            f"cannot open memory store {path}: {e.strerror or e}", section, key
         ) from None
     with f:
         file_size = os.fstat(f.fileno()).st_size
@@ -211,6 +212,11 @@ def read_store(path: str, view: memoryview, section: str = "", key: str = "filen
             raise CheckpointError(
                 f"memory store {path}: page size {page} unsupported", section, key
             )
+        if _HEAD.size + _RUN.size * nruns + _TRAILER.size > file_size:
+            raise CheckpointError(
+                f"memory store {path} is truncated or corrupt (its header counts {nruns} "
+                f"page runs, the file has room for fewer)", section, key,
+            )  # fmt: skip
         index = f.read(_RUN.size * nruns)
         if len(index) != _RUN.size * nruns:
             raise CheckpointError(f"memory store {path} is truncated (page map)", section, key)

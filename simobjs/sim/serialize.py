@@ -14,6 +14,7 @@ from typing import Any
 from simobjs.errors import CheckpointError
 
 BASE_FILENAME = "m5.cpt"
+U64_MAX = 2**64 - 1
 
 # The names of gem5's checkpoint upgraders this layout already contains
 # (gem5 v24's util/cpt_upgraders); a reader that misses one only warns.
@@ -54,6 +55,7 @@ class Section:
         self.name = name
         self._values: dict[str, str] = values if values is not None else {}
         self.cp = cp  # the CheckpointOut/CheckpointIn holding it (for subsections and .dir)
+        self.used = False  # a key was read (a restore reports the sections nobody read)
 
     def subsection(self, name: str) -> Section:
         """`[<this>.<name>]` in the same checkpoint (gem5's serializeSection)."""
@@ -76,40 +78,69 @@ class Section:
 
     # -- reading -------------------------------------------------------------------
     def __getitem__(self, key: str) -> str:
+        self.used = True
         try:
             return self._values[key]
         except KeyError:
             raise CheckpointError("missing key", self.name, key) from None
 
     def __contains__(self, key: str) -> bool:
+        self.used = True
         return key in self._values
 
     def __iter__(self) -> Iterator[str]:
+        self.used = True
         return iter(self._values)
 
     def __len__(self) -> int:
         return len(self._values)
 
     def keys(self):
+        self.used = True
         return self._values.keys()
 
     def items(self):
+        self.used = True
         return self._values.items()
 
     def get(self, key: str, default: str | None = None) -> str | None:
+        self.used = True
         return self._values.get(key, default)
+
+    # -- rewriting (checkpoint upgraders) ----------------------------------------------
+    def set_raw(self, key: str, text: str) -> None:
+        """Store `text` as the key's value exactly as written in m5.cpt."""
+        self._values[key] = text
+
+    def replace_all(self, values: dict[str, str]) -> None:
+        """Replace every key with `values` (raw texts), in that order."""
+        self._values.clear()
+        self._values.update(values)
 
     def _bad(self, key: str, expected: str) -> CheckpointError:
         return CheckpointError(
             f"expected {expected}, got {self._values.get(key)!r}", self.name, key
         )
 
-    def get_int(self, key: str) -> int:
+    def get_int(self, key: str, lo: int | None = None, hi: int | None = None) -> int:
+        """The integer at `key`; with `lo`/`hi`, a value outside [lo, hi] (a negative
+        tick, a 9-bit byte register) is refused, naming the section and the key."""
         text = self[key]
         try:
-            return int(text, 0) if text.lower().startswith(("0x", "-0x")) else int(text)
+            value = int(text, 0) if text.lower().startswith(("0x", "-0x")) else int(text)
         except ValueError:
             raise self._bad(key, "an integer") from None
+        self._check_range(key, [value], lo, hi)
+        return value
+
+    def _check_range(self, key: str, values: list[int], lo: int | None, hi: int | None) -> None:
+        for v in values:
+            if (lo is not None and v < lo) or (hi is not None and v > hi):
+                low = "" if lo is None else f"{lo:#x}" if lo > 9 else str(lo)
+                high = "" if hi is None else f"{hi:#x}" if hi > 9 else str(hi)
+                raise CheckpointError(
+                    f"impossible value {v}: expected a value in [{low}, {high}]", self.name, key
+                )
 
     def get_float(self, key: str) -> float:
         text = self[key]
@@ -129,7 +160,9 @@ class Section:
     def get_str(self, key: str) -> str:
         return self[key]
 
-    def get_ints(self, key: str, length: int | None = None) -> list[int]:
+    def get_ints(
+        self, key: str, length: int | None = None, lo: int | None = None, hi: int | None = None
+    ) -> list[int]:
         text = self[key]
         try:
             values = [int(x) for x in text.split()]
@@ -137,6 +170,7 @@ class Section:
             raise self._bad(key, "integers") from None
         if length is not None and len(values) != length:
             raise CheckpointError(f"expected {length} values, got {len(values)}", self.name, key)
+        self._check_range(key, values, lo, hi)
         return values
 
     def get_floats(self, key: str) -> list[float]:
@@ -149,11 +183,7 @@ class Section:
         return self[key].split()
 
     def get_bytes(self, key: str, length: int | None = None) -> bytes:
-        values = self.get_ints(key, length)
-        try:
-            return bytes(values)
-        except ValueError:
-            raise self._bad(key, "bytes (0..255)") from None
+        return bytes(self.get_ints(key, length, 0, 255))
 
     def __repr__(self) -> str:
         return f"<Section [{self.name}] {len(self._values)} keys>"
@@ -176,6 +206,9 @@ class CheckpointOut:
     def sections(self) -> list[Section]:
         return list(self._sections.values())
 
+    def section_names(self) -> list[str]:
+        return list(self._sections)
+
     def text(self, now: float | None = None) -> str:
         stamp = time.ctime(time.time() if now is None else now)
         parts = [f"## checkpoint generated: {stamp}\n"]
@@ -191,6 +224,7 @@ class CheckpointIn:
     def __init__(self, directory: str, sections: dict[str, Section]):
         self.dir = directory
         self._sections = sections
+        self.manifest: dict | None = None  # what the checkpoint's manifest says, if any
         for sec in sections.values():
             sec.cp = self
 
@@ -232,3 +266,19 @@ class CheckpointIn:
 
     def sections(self) -> list[str]:
         return list(self._sections)
+
+    def values(self) -> dict[str, dict[str, str]]:
+        """Every section's keys and values as written (what the manifest records)."""
+        return {name: dict(sec._values) for name, sec in self._sections.items()}
+
+    def forget_reads(self, keep: tuple[str, ...] = ()) -> None:
+        """Mark every section unread (but those in `keep`), before the models read them."""
+        for name, sec in self._sections.items():
+            sec.used = name in keep
+
+    def unused(self) -> list[str]:
+        """The sections holding keys that nobody read (state a restore would drop)."""
+        return [n for n, s in self._sections.items() if s._values and not s.used]
+
+    def remove_section(self, name: str) -> None:
+        self._sections.pop(name, None)

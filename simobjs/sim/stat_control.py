@@ -1,7 +1,8 @@
 """The global statistics (gem5's Root stats and BaseCPU global stats) and dump/reset.
 
 `StatsControl` writes `<outdir>/stats.txt` (appending one block per dump, as
-gem5) and `<outdir>/stats.json` (a JSON array, one object per dump).
+gem5) and `<outdir>/stats.json` (a JSON array, one object per dump), plus the
+outputs added with `add_output` (gem5's m5.stats.addStatVisitor).
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from simobjs.base import ticks
-from simobjs.sim import stats
+from simobjs.sim import files, stats
 from simobjs.sim.stats import NAN, Formula, StatGroup, Value
 
 
@@ -39,7 +41,7 @@ class RootStats(StatGroup):
         clock: Callable[[], float] = time.monotonic,
     ):
         super().__init__("")
-        self._cur_tick = cur_tick
+        self._now = cur_tick
         self._cpus = cpus
         self._clock = clock
         self.stat_time = clock()
@@ -50,13 +52,13 @@ class RootStats(StatGroup):
         )  # fmt: skip
         self.simTicks = Value(
             self, "simTicks", "Number of ticks simulated",
-            lambda: self._cur_tick() - self.start_tick, unit=stats.Tick,
+            lambda: self._now() - self.start_tick, unit=stats.Tick,
         )  # fmt: skip
         self.finalTick = Value(
             self, "finalTick",
             "Number of ticks from beginning of simulation "
             "(restored from checkpoints and never reset)",
-            self._cur_tick, unit=stats.Tick,
+            self._now, unit=stats.Tick,
         )  # fmt: skip
         self.simFreq = Value(
             self, "simFreq", "The number of ticks per simulated second",
@@ -117,7 +119,28 @@ class RootStats(StatGroup):
 
     def resetStats(self) -> None:
         self.stat_time = self._clock()
-        self.start_tick = self._cur_tick()
+        self.start_tick = self._now()
+
+
+@dataclass(frozen=True)
+class StatOutput:
+    """One more stats file written at every dump: `kind` "text" (gem5's text
+    visitor, with its desc/spaces options) or "json" (an array of dumps)."""
+
+    path: str  # relative to the outdir unless absolute
+    kind: str = "text"
+    descriptions: bool = True
+    spaces: bool = True
+
+
+# Process-wide, as gem5's m5.stats.outputList: every simulation writes them.
+extra_outputs: list[StatOutput] = []
+
+
+def add_output(output: StatOutput) -> None:
+    if output.kind not in ("text", "json"):
+        raise ValueError(f"unknown stats output kind {output.kind!r}")
+    extra_outputs.append(output)
 
 
 class StatsControl:
@@ -136,7 +159,7 @@ class StatsControl:
         self.stats_file = stats_file or "stats.txt"
         self.json_file = os.path.splitext(self.stats_file)[0] + ".json"
         self._owners = owners
-        self._cur_tick = cur_tick
+        self._now = cur_tick
         self.outdir = outdir
         self.last_dump = 0
         self.dumps: list[dict[str, Any]] = []
@@ -149,8 +172,26 @@ class StatsControl:
         """Start the outputs: stats.txt is created empty (gem5 opens it with trunc)."""
         self.enabled = True
         if self.outdir is not None:
-            os.makedirs(self.outdir, exist_ok=True)
-            open(os.path.join(self.outdir, self.stats_file), "w").close()
+            files.open_output(os.path.join(self.outdir, self.stats_file), "w").close()
+            for out in extra_outputs:
+                if out.kind == "text":
+                    files.open_output(self._path(out), "w").close()
+
+    def _path(self, out: StatOutput) -> str:
+        return os.path.join(self.outdir or ".", out.path)
+
+    def _write_json(self, path: str) -> None:
+        files.write_file(path, json.dumps(self.dumps, indent=1, allow_nan=False))
+
+    @staticmethod
+    def _append(path: str, text: str) -> None:
+        try:
+            with files.open_output(path, "a") as f:
+                f.write(text)
+        except OSError as e:
+            if e.filename is not None:
+                raise
+            raise OSError(e.errno, e.strerror, path) from None  # (f.write names no file)
 
     def text(self) -> str:
         self.root.prepare()
@@ -162,7 +203,7 @@ class StatsControl:
         `final` (the exit-path dump) also writes when nothing was dumped yet, even at
         tick 0: a run that failed at once still leaves its stats (gem5 leaves none).
         """
-        now = self._cur_tick()
+        now = self._now()
         new_dump = self.last_dump != now or (final and not self.dumps)
         self.last_dump = now
         if not new_dump:
@@ -173,13 +214,17 @@ class StatsControl:
         record = {"tick": now, "stats": stats.to_json(owners)}
         self.dumps.append(record)
         if self.outdir is not None:
-            os.makedirs(self.outdir, exist_ok=True)
-            with open(os.path.join(self.outdir, self.stats_file), "a") as f:
-                f.write(text)
-            final = os.path.join(self.outdir, self.json_file)
-            with open(final + ".tmp", "w") as f:
-                json.dump(self.dumps, f, indent=1, allow_nan=False)
-            os.replace(final + ".tmp", final)
+            self._append(os.path.join(self.outdir, self.stats_file), text)
+            self._write_json(os.path.join(self.outdir, self.json_file))
+            for out in extra_outputs:
+                path = self._path(out)
+                if out.kind == "json":
+                    self._write_json(path)
+                    continue
+                body = text
+                if (out.descriptions, out.spaces) != (True, True):
+                    body = stats.format_text(owners, out.descriptions, out.spaces)
+                self._append(path, body)
         return True
 
     def reset(self) -> None:

@@ -82,7 +82,7 @@ class Stat:
 
 
 class Scalar(Stat):
-    """A counter: `stat += n`, `stat.value()`, `stat.reset()`."""
+    """A counter: `stat.add(n)` (or `stat += n`), `stat.value()`, `stat.reset()`."""
 
     __slots__ = ("_value",)
 
@@ -101,7 +101,8 @@ class Scalar(Stat):
     def set(self, v: int | float) -> None:
         self._value = v
 
-    def inc(self, n: int | float = 1) -> None:
+    def add(self, n: int | float = 1) -> None:
+        """Count `n` more: the hot-path form (one call; `+=` also stores the stat back)."""
         self._value += n
 
     def value(self) -> float:
@@ -311,37 +312,56 @@ def value_to_string(value: float, precision: int) -> str:
     return f"{value:.{precision}f}"
 
 
-def _line(name: str, value: str, desc: str, unit: str, pdf: str = "", cdf: str = "") -> str:
-    text = f"{name:<40} {value:>12} {pdf:>10} {cdf:>10}"
-    if desc:
-        text += f" # {desc}"
-    if unit:
-        text += f" ({unit})"
+def _line(
+    name: str,
+    value: str,
+    desc: str,
+    unit: str,
+    pdf: str = "",
+    cdf: str = "",
+    *,
+    descriptions: bool = True,
+    spaces: bool = True,
+) -> str:
+    """One stat line; without `spaces` nothing is padded, without `descriptions`
+    neither the description nor the unit is printed (gem5's text visitor options)."""
+    if spaces:
+        text = f"{name:<40} {value:>12} {pdf:>10} {cdf:>10}"
+    else:
+        text = f"{name} {value}" + (f" {pdf}" if pdf else "") + (f" {cdf}" if cdf else "")
+    if descriptions:
+        if desc:
+            text += f" # {desc}"
+        if unit:
+            text += f" ({unit})"
     return text + "\n"
 
 
-def format_stat(full: str, stat: Stat) -> str:
-    """The stats.txt lines of one stat (gem5's text visitor with desc and spaces on)."""
+def format_stat(full: str, stat: Stat, descriptions: bool = True, spaces: bool = True) -> str:
+    """The stats.txt lines of one stat (gem5's text visitor; desc and spaces on by default)."""
     if stat.prereq is not None and stat.prereq.zero():
         return ""
     desc = stat.description()
     unit = stat.unit
     prec = stat._precision
+    opts = {"descriptions": descriptions, "spaces": spaces}
     if isinstance(stat, Vector | Formula):
         vals = stat.values()
         if len(vals) == 1:
-            return _line(full, value_to_string(vals[0], prec), desc, unit)
+            return _line(full, value_to_string(vals[0], prec), desc, unit, **opts)
         out = []
         subnames = stat.subnames
         for i, v in enumerate(vals):
             if subnames and (i >= len(subnames) or not subnames[i]):
                 continue
             sub = subnames[i] if subnames else str(i)
-            out.append(_line(f"{full}::{sub}", value_to_string(v, prec), desc, unit))
+            out.append(_line(f"{full}::{sub}", value_to_string(v, prec), desc, unit, **opts))
         if stat.show_total:
-            out.append(_line(f"{full}::total", value_to_string(sum(vals), prec), desc, unit))
+            out.append(
+                _line(f"{full}::total", value_to_string(sum(vals), prec), desc, unit, **opts)
+            )
         return "".join(out)
-    return _line(full, value_to_string(stat.value(), prec), desc, unit)
+    return _line(full, value_to_string(stat.value(), prec), desc, unit, **opts)
 
 
 class _Node:
@@ -376,9 +396,9 @@ def ordered(owners: Iterable[Any]) -> list[tuple[str, Stat]]:
     return list(_walk(_tree(owners)))
 
 
-def format_text(owners: Iterable[Any]) -> str:
+def format_text(owners: Iterable[Any], descriptions: bool = True, spaces: bool = True) -> str:
     """One stats.txt block (Begin ... End) for the owners' stats."""
-    body = "".join(format_stat(full, stat) for full, stat in ordered(owners))
+    body = "".join(format_stat(full, stat, descriptions, spaces) for full, stat in ordered(owners))
     return (
         "\n---------- Begin Simulation Statistics ----------\n"
         + body

@@ -41,8 +41,8 @@ def test_everything_wrong_at_once():
     assert "root.full_system without default or user set value" in text
     assert "system.uart.pio_addr without default or user set value" in text
     assert (
-        "Can't resolve proxy 'any' of type 'KvmVM' from 'system.cpu' (param kvmVM: no KvmVM is "
-        "a child of system.cpu or of its parents: add one, e.g. system.kvm_vm = KvmVM())"
+        "system.cpu: no KvmVM is a child of system.cpu or of its parents: add one, "
+        "e.g. system.kvm_vm = KvmVM()"
     ) in text
     assert any(t.startswith("system.mem.port: port 'port' is not connected") for t in text)
     assert any(

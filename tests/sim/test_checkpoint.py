@@ -29,7 +29,11 @@ def test_layout_follows_gem5(tmp_path, capsys):
     assert "Writing checkpoint" in capsys.readouterr().out
     assert os.path.basename(path) == "cpt.10000"
     assert not os.path.exists(tmp_path / "cpt.%d")  # unlike gem5, no empty literal directory
-    assert sorted(os.listdir(path)) == ["m5.cpt", "system.physmem.store0.pmem"]
+    assert sorted(os.listdir(path)) == [
+        "m5.cpt",
+        "simobjs.manifest.json",
+        "system.physmem.store0.pmem",
+    ]
     text = open(os.path.join(path, "m5.cpt")).read()
     assert text.startswith("## checkpoint generated: ")
     names = [line[1:-1] for line in text.splitlines() if line.startswith("[")]
@@ -122,6 +126,7 @@ def test_truncated_store_is_refused(tmp_path, saved):
 
 
 def test_missing_section_and_key_are_named(tmp_path, saved):
+    os.remove(os.path.join(saved, "simobjs.manifest.json"))  # an edit made on purpose
     cpt = os.path.join(saved, "m5.cpt")
     text = open(cpt).read()
     open(cpt, "w").write(text.replace("[system.physmem]\n", "[system.physmem_renamed]\n"))

@@ -3,6 +3,7 @@
 import pytest
 
 from simobjs.config.params import build_model, params_for
+from simobjs.errors import ConfigError
 from simobjs.objects.sim import ClockedObject, SimObject, SrcClockDomain, VoltageDomain
 from simobjs.sim.eventq import EventFunctionWrapper, EventQueue
 from simobjs.sim.model import ClockedModel, Model
@@ -24,7 +25,7 @@ def test_clock_edges_and_cycles():
     sim, dev = _clocked(500)
     assert dev.clockPeriod() == 500 and dev.clk_domain.voltage() == 0.9  # first vector entry
     assert dev.clockEdge() == 0 and dev.clockEdge(2) == 1000
-    sim.eventq.setCurTick(1001)
+    sim.eventq.advance_to(1001)
     assert dev.nextCycle() == 1500 and dev.clockEdge(1) == 2000 and dev.curCycle() == 2
     assert dev.cyclesToTicks(3) == 1500 and dev.ticksToCycles(1001) == 3
     assert dev.frequency() == 2e9
@@ -36,7 +37,7 @@ def test_schedule_goes_straight_to_the_queue_unless_wrapped():
     ev = EventFunctionWrapper(lambda: fired.append(sim.eventq.curTick()), "e")
     dev.schedule(ev, 700)
     dev.reschedule(ev, 900)
-    sim.eventq.serviceOne()
+    sim.eventq.step()
     assert fired == [900]
 
     class Wrapping(Model):
@@ -62,5 +63,5 @@ def test_params_records_hold_exactly_the_declared_params():
 
 
 def test_bad_clock():
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ConfigError, match="clk.clock: the clock period must be positive"):
         build_model(SrcClockDomain, "clk", _Sim(), clock=[0])

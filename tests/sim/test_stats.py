@@ -133,6 +133,21 @@ def test_reset_restarts_counters_and_sim_ticks(tmp_path):
     assert ctl.root.simTicks.value() == 50 and ctl.root.finalTick.value() == 150
 
 
+def test_scalar_add_counts_like_plus_equals():
+    g = StatGroup("system.dev")
+    a = Scalar(g, "a", "A", unit=stats.Count)
+    b = Scalar(g, "b", "B", unit=stats.Count)
+    a.add(3)
+    a.add()
+    a.add(0.5)
+    b += 3
+    b += 1
+    b += 0.5
+    assert a.value() == b.value() == 4.5
+    a.reset()
+    assert a.value() == 0
+
+
 def test_unavailable_counts_print_nan_and_say_why(tmp_path):
     tick = [1000]
     kvm = FakeCPU("system.cpu", 0, available=False)

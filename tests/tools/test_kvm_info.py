@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from simobjs.tools import kvm_info as info
 from simobjs.guest.snippets import assemble
+from simobjs.tools import kvm_info as info
 
 
 def test_embedded_guests_match_their_assembly():

@@ -17,6 +17,15 @@ from simobjs.sim.port import RequestPort, ResponsePort
 LINT0, LINT1 = 0, 1
 NMI_VECTOR = 2
 
+# gem5's ApicRegIndex (src/arch/x86/regs/apic.hh): the indices of `regs`
+APIC_ID, APIC_VERSION = 0, 1
+APIC_DESTINATION_FORMAT, APIC_SPURIOUS_INTERRUPT_VECTOR = 7, 8
+APIC_LVT_TIMER, APIC_LVT_THERMAL, APIC_LVT_PERFMON = 60, 61, 62
+APIC_LVT_LINT0, APIC_LVT_LINT1, APIC_LVT_ERROR = 63, 64, 65
+NUM_APIC_REGS = 70
+LVT_MASKED = 1 << 16
+DELIVERY_NMI, DELIVERY_EXTINT = 4, 7
+
 
 class X86LocalApic(ClockedModel):
     def __init__(self, params: Params):
@@ -85,10 +94,44 @@ class X86LocalApic(ClockedModel):
         """gem5 calls this after getInterrupt; the pending state is already current here."""
 
     # -- checkpoint --------------------------------------------------------------------
+    # gem5's keys (src/arch/x86/interrupts.cc). The register page is not
+    # modelled: `regs` holds what this APIC's fixed wiring amounts to (LINT0
+    # unmasked in ExtINT mode, LINT1 unmasked in NMI mode, every other LVT
+    # entry masked, as after gem5's reset), and is not read back.
+    def apic_regs(self) -> list[int]:
+        regs = [0] * NUM_APIC_REGS
+        cpu = self.cpu
+        apic_id = cpu.threads[0].contextId() if cpu is not None and cpu.threads else 0
+        regs[APIC_ID] = apic_id << 24
+        regs[APIC_VERSION] = (5 << 16) | 0x14
+        regs[APIC_DESTINATION_FORMAT] = 0xFFFFFFFF
+        regs[APIC_SPURIOUS_INTERRUPT_VECTOR] = 0xFF
+        for lvt in (APIC_LVT_TIMER, APIC_LVT_THERMAL, APIC_LVT_PERFMON, APIC_LVT_ERROR):
+            regs[lvt] = LVT_MASKED
+        regs[APIC_LVT_LINT0] = DELIVERY_EXTINT << 8
+        regs[APIC_LVT_LINT1] = DELIVERY_NMI << 8
+        return regs
+
     def serialize(self, section) -> None:
-        section["ext_int_pending"] = self.ext_int_pending
-        section["nmi_pending"] = self.nmi_pending
+        section["regs"] = self.apic_regs()
+        section["pendingSmi"] = False
+        section["smiVector"] = 0
+        section["pendingNmi"] = self.nmi_pending
+        section["nmiVector"] = NMI_VECTOR if self.nmi_pending else 0
+        section["pendingExtInt"] = self.ext_int_pending
+        section["extIntVector"] = 0  # the 8259 gives the vector at the INTA cycle
+        section["pendingInit"] = False
+        section["initVector"] = 0
+        section["pendingStartup"] = False
+        section["startupVector"] = 0
+        section["startedUp"] = False
+        section["pendingUnmaskableInt"] = self.nmi_pending
+        section["pendingIPIs"] = 0
+        section["IRRV"] = 0
+        section["ISRV"] = 0
+        section["apicTimerEventScheduled"] = False
+        section["apicTimerEventTick"] = 0
 
     def unserialize(self, section) -> None:
-        self.ext_int_pending = section.get_bool("ext_int_pending")
-        self.nmi_pending = section.get_bool("nmi_pending")
+        self.ext_int_pending = section.get_bool("pendingExtInt")
+        self.nmi_pending = section.get_bool("pendingNmi")

@@ -19,6 +19,7 @@ from elftools.elf.elffile import ELFFile
 
 from simobjs.arch.x86.state import DescriptorTable, Segment, X86State
 from simobjs.errors import SimobjsError
+from simobjs.sim.files import open_regular
 
 MIB = 1 << 20
 GIB = 1 << 30
@@ -96,42 +97,65 @@ def _read_segments(
     path: str, ram_start: int, ram_end: int
 ) -> tuple[int, list[LoadSegment], list[tuple[int, bytes]]]:
     try:
-        f = open(path, "rb")  # noqa: SIM115 - closed below, the ELF reader needs the file open
+        f = open_regular(path)  # (a FIFO or a device is refused, without blocking)
     except OSError as e:
-        raise LoaderError(path, f"cannot open the object file: {e.strerror}") from e
+        raise LoaderError(path, f"cannot open the object file: {e.strerror or e}") from e
     with f:
         if f.read(4) != b"\x7fELF":
             raise LoaderError(path, "not an ELF file (no \\x7fELF magic)")
         f.seek(0)
+        size = os.fstat(f.fileno()).st_size
         try:
-            elf = ELFFile(f)
-            machine, klass, etype = elf["e_machine"], elf.elfclass, elf["e_type"]
-        except ELFError as e:
+            return _parse(path, f, size, ram_start, ram_end)
+        except LoaderError:
+            raise
+        except (ELFError, ValueError, struct.error, OverflowError, EOFError, OSError) as e:
+            # a truncated or corrupt header, program header table or string table (an
+            # offset past any file is an OSError from seek)
             raise LoaderError(path, f"malformed ELF file: {e}") from e
-        if machine != "EM_X86_64" or klass != 64:
-            raise LoaderError(path, f"not an x86-64 ELF (machine {machine}, class ELF{klass})")
-        if etype != "ET_EXEC":
-            kind = "position-independent (ET_DYN)" if etype == "ET_DYN" else etype
-            raise LoaderError(path, f"not a static executable: type {kind}, expected ET_EXEC")
-        segments, blobs = [], []
-        for i, seg in enumerate(elf.iter_segments()):
-            ptype = seg["p_type"]
-            if ptype in ("PT_INTERP", "PT_DYNAMIC"):
-                raise LoaderError(path, f"not a static executable: segment {i} is {ptype}")
-            if ptype != "PT_LOAD" or seg["p_memsz"] == 0:
-                continue
-            s = LoadSegment(i, seg["p_paddr"], seg["p_filesz"], seg["p_memsz"], seg["p_offset"])
-            where = f"PT_LOAD segment {i} at [{s.paddr:#x}, {s.end:#x})"
-            if s.paddr < LOWEST_LOAD_ADDRESS:
-                raise LoaderError(path, f"{where} is below 1 MiB (the lowest load address)")
-            if s.paddr < ram_start or s.end > ram_end:
-                raise LoaderError(path, f"{where} is outside RAM [{ram_start:#x}, {ram_end:#x})")
-            data = seg.data()
-            blobs.append((s.paddr, data + bytes(s.memsz - len(data))))  # .bss is zeroed
-            segments.append(s)
-        if not segments:
-            raise LoaderError(path, "no PT_LOAD segment to load")
-        return elf["e_entry"], segments, blobs
+
+
+def _parse(
+    path: str, f, size: int, ram_start: int, ram_end: int
+) -> tuple[int, list[LoadSegment], list[tuple[int, bytes]]]:
+    """The entry, the PT_LOAD segments and their bytes (checked against the file's size)."""
+    elf = ELFFile(f)
+    machine, klass, etype = elf["e_machine"], elf.elfclass, elf["e_type"]
+    if machine != "EM_X86_64" or klass != 64:
+        raise LoaderError(path, f"not an x86-64 ELF (machine {machine}, class ELF{klass})")
+    if etype != "ET_EXEC":
+        kind = "position-independent (ET_DYN)" if etype == "ET_DYN" else etype
+        raise LoaderError(path, f"not a static executable: type {kind}, expected ET_EXEC")
+    segments, blobs = [], []
+    for i, seg in enumerate(elf.iter_segments()):
+        ptype = seg["p_type"]
+        if ptype in ("PT_INTERP", "PT_DYNAMIC"):
+            raise LoaderError(path, f"not a static executable: segment {i} is {ptype}")
+        if ptype != "PT_LOAD" or seg["p_memsz"] == 0:
+            continue
+        s = LoadSegment(i, seg["p_paddr"], seg["p_filesz"], seg["p_memsz"], seg["p_offset"])
+        where = f"PT_LOAD segment {i} at [{s.paddr:#x}, {s.end:#x})"
+        if s.filesz > s.memsz:
+            raise LoaderError(
+                path, f"{where} has more file bytes ({s.filesz}) than memory ({s.memsz})"
+            )
+        if s.offset + s.filesz > size:
+            raise LoaderError(
+                path, f"{where} needs file bytes [{s.offset:#x}, {s.offset + s.filesz:#x}) "
+                f"but the file has {size} bytes: it is truncated",
+            )  # fmt: skip
+        if s.paddr < LOWEST_LOAD_ADDRESS:
+            raise LoaderError(path, f"{where} is below 1 MiB (the lowest load address)")
+        if s.paddr < ram_start or s.end > ram_end:
+            raise LoaderError(path, f"{where} is outside RAM [{ram_start:#x}, {ram_end:#x})")
+        data = seg.data()
+        if len(data) != s.filesz:  # (checked above; a short read is not zero padding)
+            raise LoaderError(path, f"{where}: read {len(data)} of {s.filesz} file bytes")
+        blobs.append((s.paddr, data + bytes(s.memsz - len(data))))  # .bss is zeroed
+        segments.append(s)
+    if not segments:
+        raise LoaderError(path, "no PT_LOAD segment to load")
+    return elf["e_entry"], segments, blobs
 
 
 def page_tables(base: int) -> bytes:

@@ -32,6 +32,7 @@ from simobjs.arch.x86.state import (
     X86State,
 )
 from simobjs.errors import CheckpointError
+from simobjs.sim.serialize import U64_MAX
 
 NUM_MISC_REGS = 205
 INT_REGS_BYTES = 304  # 16 GPRs + 16 microcode + 6 implicit, 8 bytes each
@@ -180,7 +181,7 @@ def _exc_values(exc: tuple[int, int | None]) -> list[int]:
 
 def unserialize_thread(xc, isa) -> X86State:
     """Read an X86State back (also from a gem5 checkpoint, minus what gem5 lacks)."""
-    v = isa.get_ints("regVal")
+    v = isa.get_ints("regVal", lo=0, hi=U64_MAX)
     if len(v) not in (NUM_MISC_REGS, NUM_MISC_REGS - 1):  # before XCR0 there were 204
         raise CheckpointError(
             f"expected {NUM_MISC_REGS} misc registers, got {len(v)}", isa.name, "regVal"
@@ -190,11 +191,11 @@ def unserialize_thread(xc, isa) -> X86State:
     st.gprs = list(struct.unpack_from("<16Q", xc.get_bytes("regs.integer", INT_REGS_BYTES)))
     fp = struct.unpack("<48Q", xc.get_bytes("regs.floating_point", FP_REGS_BYTES))
     cc = struct.unpack("<5Q", xc.get_bytes("regs.condition_code", 8 * NUM_CC_REGS))
-    st.rip = xc.get_int("_pc")
+    st.rip = xc.get_int("_pc", 0, U64_MAX)
     st.rflags = v[MISC_RFLAGS] | (cc[0] & CC_MASK) | (cc[1] & CFOF_MASK) | (cc[2] & DF_MASK)
     st.cr0, st.cr2, st.cr3, st.cr4, st.cr8 = (v[MISC_CR0 + i] for i in (0, 2, 3, 4, 8))
     st.tsc, st.efer = v[MISC_TSC], v[MISC_EFER]
-    present = set(xc.get_ints("msrsPresent")) if "msrsPresent" in xc else None
+    present = set(xc.get_ints("msrsPresent", lo=0, hi=0xFFFFFFFF)) if "msrsPresent" in xc else None
     st.msrs = {
         msr: v[idx]
         for msr, idx in MSR_MISC.items()
@@ -222,8 +223,14 @@ def unserialize_thread(xc, isa) -> X86State:
     elif "_status" in xc:
         st.halted = xc.get_int("_status") == 1  # gem5's Suspended
     if "interruptShadow" in xc:
-        st.interrupt_shadow = xc.get_int("interruptShadow")
-        st.nmi_pending, st.nmi_masked = xc.get_int("nmiPending"), xc.get_int("nmiMasked")
-        exc = xc.get_ints("pendingException")
+        st.interrupt_shadow = xc.get_int("interruptShadow", 0, 0xFF)
+        st.nmi_pending = xc.get_int("nmiPending", 0, 0xFF)
+        st.nmi_masked = xc.get_int("nmiMasked", 0, 0xFF)
+        exc = xc.get_ints("pendingException", lo=0, hi=0xFFFFFFFF)
+        if exc and (len(exc) > 2 or exc[0] > 31):
+            raise CheckpointError(
+                f"impossible pending exception {exc}: expected a vector 0..31 and an "
+                "optional error code", xc.name, "pendingException",
+            )  # fmt: skip
         st.exception = None if not exc else (exc[0], exc[1] if len(exc) > 1 else None)
     return st

@@ -17,13 +17,13 @@ from kvm import exits as kx
 from kvm.perf import GuestCounters, PerfUnavailable
 from kvm.timers import KICK_SIGNAL, PerfKvmTimer, PosixKvmTimer
 from kvm.vcpu import thread_cpu_ns
-from simobjs.cpu.base import BaseCPU, Status
+from simobjs.cpu.base import BaseCPU, Status, access_failure
 from simobjs.cpu.kvm import host
 from simobjs.errors import ConfigError, GuestFault, Problem, SimulationError
 from simobjs.sim import debug, stats
 from simobjs.sim.drain import DrainState
 from simobjs.sim.eventq import EventFunctionWrapper, Priority
-from simobjs.sim.model import Params, innermost_model
+from simobjs.sim.model import Params
 
 NS = 1000  # ticks per nanosecond (1 tick = 1 ps)
 MIN_HOST_CYCLES = 1000  # gem5's floor on a timer-bounded run
@@ -57,6 +57,18 @@ class KvmStatus(IntEnum):
     RunningServiceCompletion = 4
 
 
+def describe_access(exit_: kx.Exit) -> str:
+    """What the guest was doing when an I/O exit's handler failed (for the fault message)."""
+    match exit_:
+        case kx.IoExit(size=size, port=port, count=count):
+            kind = "write" if exit_.is_write else "read"
+            reps = f" x{count}" if count > 1 else ""
+            return f"port I/O {kind} of {size} bytes{reps} at port {port:#x}"
+        case kx.MmioExit(phys_addr=addr, length=length, is_write=write):
+            return f"MMIO {'write' if write else 'read'} of {length} bytes at {addr:#x}"
+    return f"exit {type(exit_).__name__}"
+
+
 class BaseKvmCPU(BaseCPU):
     """Architecture-neutral KVM CPU (gem5's BaseKvmCPU). Subclasses supply the state
     conversion (updateKvmState / updateThreadContext), getHostCycles, the I/O
@@ -81,7 +93,7 @@ class BaseKvmCPU(BaseCPU):
             raise ConfigError(
                 Problem(self.name(), "must be positive", "hostFactor", got=str(self.hostFactor))
             )  # fmt: skip
-        self.vm = params.kvmVM
+        self.vm = None  # the system's KvmVM, found at init() (gem5: system->getKvmVM())
         self.vcpu = None
         self.vcpuID = -1
         self.threadContextDirty = True
@@ -124,7 +136,7 @@ class BaseKvmCPU(BaseCPU):
                     param,
                 )
             )
-        if self.vm is None and self.system is not None:
+        if self.system is not None:
             self.vm = self.system.getKvmVM()
         if self.vm is None:
             raise ConfigError(
@@ -322,11 +334,11 @@ class BaseKvmCPU(BaseCPU):
             if self._status == KvmStatus.Idle:
                 return
             # clockEdge(ticksToCycles(delay)): the edge `delay` rounded up to cycles away
-            when = (-(-eventq._cur_tick // period) - (-delay // period)) * period
+            when = (-(-eventq.now // period) - (-delay // period)) * period
             next_tick = eventq.nextTick()
             if when >= next_tick or self._last_exit is kx.INTR:
                 break  # something else is due, or a signal came (the timer, Ctrl-C)
-            eventq._cur_tick = when  # nothing is due in between (not even now)
+            eventq.advance_to(when)  # nothing is due in between (not even now)
         self.schedule(self.tickEvent, when)
 
     def _step(self, next_tick: int) -> int:
@@ -339,7 +351,7 @@ class BaseKvmCPU(BaseCPU):
             if self._drain_requested and self.tryDrain():
                 self._status = KvmStatus.Idle
         elif status in (KvmStatus.Running, KvmStatus.RunningServiceCompletion):
-            ticks_to_execute = next_tick - self.eventq._cur_tick
+            ticks_to_execute = next_tick - self.eventq.now
             if self.threadContextDirty:
                 self.syncKvmState()
             if threading.get_native_id() != self._timer_tid:
@@ -409,7 +421,7 @@ class BaseKvmCPU(BaseCPU):
             if self._kicked and self._last_exit is kx.INTR:
                 vcpu.immediate_exit = self._kicked = False  # the kick has done its work
             executed = self.ticksFromHostCycles(cycles)
-            self.numCycles._value += int(cycles * self.hostFactor)
+            self.numCycles.add(int(cycles * self.hostFactor))
             if counters is not None and base.instructions is not None:
                 insts = after.instructions - base.instructions
                 self.ctrInsts += insts
@@ -417,7 +429,7 @@ class BaseKvmCPU(BaseCPU):
             if debug.flags.KvmRun:
                 debug.dprintf(self, "KVM: Executed %d host cycles (%d ticks), exit %s",
                               cycles, executed, type(self._last_exit).__name__)  # fmt: skip
-        self.numVMExits._value += 1  # (the hot path: a plain add, not Scalar.__iadd__)
+        self.numVMExits.add(1)
         if self.useCoalescedMMIO:
             executed += self.flushCoalescedMMIO()
         return executed
@@ -444,7 +456,7 @@ class BaseKvmCPU(BaseCPU):
         match exit_:
             case kx.IoExit():
                 self._status = KvmStatus.RunningServiceCompletion
-                self.numIO._value += 1
+                self.numIO.add(1)
                 handler, args = self.handleKvmExitIO, (exit_,)
             case kx.MmioExit(phys_addr=addr, data=data, length=length, is_write=write):
                 self._status = KvmStatus.RunningServiceCompletion
@@ -490,10 +502,12 @@ class BaseKvmCPU(BaseCPU):
             raise
         except Exception as e:  # noqa: BLE001 - any device error ends the run, reported
             self._in_service = False
-            device = innermost_model(e) or "a device"
+            # the state at the faulting instruction, before _abandon_io's half entry
+            # completes it (and replaces the exit being handled)
+            text, rip = self._dump_text(), self.faultRip()
             self._abandon_io()
-            self.guestFault(f"{type(e).__name__} in {device} while handling "
-                            f"{type(self._last_exit).__name__}: {e}", cause=e)  # fmt: skip
+            self._stop()
+            self.raiseGuestFault(access_failure(describe_access(exit_), e), text, rip, e)
         finally:
             self._in_service = False
 
@@ -547,15 +561,13 @@ class BaseKvmCPU(BaseCPU):
     def guestFault(self, message: str, cause: BaseException | None = None) -> None:
         """Stop the CPU, print the dump, write the stats, raise GuestFault."""
         self._stop()
+        self.raiseGuestFault(message, self._dump_text(), self.faultRip(), cause)
+
+    def _dump_text(self) -> str:
         try:
-            text = self.dump()
+            return self.dump()
         except Exception as e:  # noqa: BLE001 - the dump must not hide the fault
-            text = f"(no register dump: {type(e).__name__}: {e})"
-        rip = self.faultRip()
-        print(f"panic: {self.name()}: {message}\n{text}", file=sys.stderr)
-        if self.sim is not None:
-            self.sim.finalize()
-        raise GuestFault(message, self.name(), rip, text) from cause
+            return f"(no register dump: {type(e).__name__}: {e})"
 
     def faultRip(self) -> int | None:
         return None

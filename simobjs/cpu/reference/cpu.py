@@ -11,14 +11,12 @@ through the guest IDT. Between slices the CPU is always drained.
 
 from __future__ import annotations
 
-import sys
-
 from simobjs.arch.x86.serialize import serialize_thread, unserialize_thread
 from simobjs.arch.x86.state import GPR_NAMES, X86State
-from simobjs.cpu.base import BaseCPU, Status
+from simobjs.cpu.base import BaseCPU, Status, access_failure
 from simobjs.cpu.reference.engine import ReferenceEngine, StopInfo
 from simobjs.cpu.reference.regs import GPR_IDS
-from simobjs.errors import GuestFault, SimulationError
+from simobjs.errors import SimulationError
 from simobjs.mem.packet import MemCmd, Packet
 from simobjs.sim import debug
 from simobjs.sim.drain import DrainState
@@ -140,7 +138,10 @@ class X86AtomicSimpleCPU(BaseCPU):
             budget = min(budget, until_event)
         self._io_ticks = 0
         self._slice_start = now
-        stop = eng.run(budget) if budget else StopInfo("count", 0, eng.rip)
+        try:
+            stop = eng.run(budget) if budget else StopInfo("count", 0, eng.rip)
+        except Exception as e:  # noqa: BLE001 - a device (or the bus) failed: end the run
+            self._fail_access(eng, e)
         n = stop.instructions
         if debug.flags.RefCPU:
             debug.dprintf(self, "ran %d instructions, stop %s at rip %#x", n, stop.reason, stop.rip)
@@ -199,13 +200,27 @@ class X86AtomicSimpleCPU(BaseCPU):
         ic = self.interrupts
         return ic is not None and ic.checkInterrupts() and eng.can_take_interrupt()
 
-    def guestFault(self, message: str, dump: str) -> None:
+    def guestFault(self, message: str, dump: str, cause: BaseException | None = None) -> None:
         self._stop()
-        print(f"panic: {self.name()}: {message}\n{dump}", file=sys.stderr)
-        if self.sim is not None:
-            self.sim.finalize()
         rip = self.engine.rip if self.engine is not None else None
-        raise GuestFault(message, self.name(), rip, dump)
+        self.raiseGuestFault(message, dump, rip, cause)
+
+    def _fail_access(self, eng: ReferenceEngine, exc: Exception) -> None:
+        """An I/O access raised inside the engine: a guest fault naming the whole access
+        (Unicorn may have split it), with the dump, as on the KVM CPU."""
+        access = eng.failed_access
+        if access is None:
+            what, size = "instruction", None
+        else:
+            kind, addr, size = access
+            space = f"port I/O {kind} of {size} bytes at port {addr & 0xFFFF:#x}" if addr >> 63 \
+                else f"MMIO {kind} of {size} bytes at {addr:#x}"  # fmt: skip
+            what = space
+        try:
+            dump = eng.dump()
+        except Exception as e:  # noqa: BLE001 - the dump must not hide the fault
+            dump = f"(no register dump: {type(e).__name__}: {e})"
+        self.guestFault(f"reference CPU: {access_failure(what, exc, size)}", dump, exc)
 
     # -- I/O (called from inside the engine's run) ---------------------------------------------
     def _at_access(self) -> None:
@@ -218,8 +233,8 @@ class X86AtomicSimpleCPU(BaseCPU):
         when = (
             self._slice_start + (int(eng.counter.count) - 1) * self.clockPeriod() + self._io_ticks
         )
-        if when > self.eventq.curTick():
-            self.eventq.setCurTick(when)
+        if when > self.eventq.now:
+            self.eventq.advance_to(when)
         eng.request_stop()
 
     def _io_read(self, addr: int, size: int) -> int:

@@ -139,6 +139,8 @@ class ReferenceEngine:
         self._stop_request = False
         self._event: tuple | None = None
         self._callback_error: BaseException | None = None
+        # (kind, address, size) of the I/O access whose callback raised in the last run
+        self.failed_access: tuple[str, int, int] | None = None
         self.load_state(X86State())
 
     # -- state -----------------------------------------------------------------------------
@@ -213,6 +215,7 @@ class ReferenceEngine:
         c = self.counter
         c.count, c.limit, c.limit_hit, c.stop_next = 0, max_insts, 0, 0
         self._stop_request = False
+        self.failed_access = None
         if self.pending_exception is not None and not self.shutdown:
             vector, error = self.pending_exception
             self.pending_exception = None
@@ -269,27 +272,40 @@ class ReferenceEngine:
         return regs.dump(self.save_state())
 
     # -- hooks (Python; none runs per instruction) -------------------------------------------
-    def _guard(self, fn: Callable[[], int | None]) -> int:
+    def _guard(self, fn: Callable[[], int | None], kind: str, addr: int, size: int) -> int:
+        if self._callback_error is not None:
+            # Unicorn goes on with the rest of a split access (an 8-byte MMIO read comes
+            # as two 4-byte reads): after a failed part nothing more is performed, and
+            # the failed access grows to the whole access
+            k, a, s = self.failed_access or (None, 0, 0)
+            if k == kind and a + s == addr:
+                self.failed_access = (kind, a, s + size)
+            return 0
         try:
             return fn() or 0
         except BaseException as exc:  # noqa: BLE001 - re-raised from run() after the stop
             self._callback_error = exc
+            self.failed_access = (kind, addr, size)
             self.uc.emu_stop()
             return 0
 
     def _on_in(self, uc: Uc, port: int, size: int, _ud: object) -> int:
         mask = (1 << (8 * size)) - 1
-        return self._guard(lambda: self.io_read(IO_SPACE | port, size) & mask)
+        addr = IO_SPACE | port
+        return self._guard(lambda: self.io_read(addr, size) & mask, "read", addr, size)
 
     def _on_out(self, uc: Uc, port: int, size: int, value: int, _ud: object) -> None:
         mask = (1 << (8 * size)) - 1
-        self._guard(lambda: self.io_write(IO_SPACE | port, size, value & mask))
+        addr = IO_SPACE | port
+        self._guard(lambda: self.io_write(addr, size, value & mask), "write", addr, size)
 
     def _mmio_read(self, uc: Uc, offset: int, size: int, base: int) -> int:
-        return self._guard(lambda: self.io_read(base + offset, size))
+        addr = base + offset
+        return self._guard(lambda: self.io_read(addr, size), "read", addr, size)
 
     def _mmio_write(self, uc: Uc, offset: int, size: int, value: int, base: int) -> None:
-        self._guard(lambda: self.io_write(base + offset, size, value))
+        addr = base + offset
+        self._guard(lambda: self.io_write(addr, size, value), "write", addr, size)
 
     def _on_intr(self, uc: Uc, intno: int, _ud: object) -> None:
         blob = self.blob.read()
