@@ -5,6 +5,8 @@ simobjs [options] [demo [--reference-only]]   run the default demo
 simobjs kvm-info [--json]                diagnose this host's KVM
 simobjs schema                           print the JSON Schema of YAML configs
 simobjs graph SCRIPT [args]              write the object graph as DOT (and SVG)
+simobjs stats compare OUTDIR [stat ...]  compare stats across a sweep's simulations
+simobjs [options] -m MODULE [args]       run a library module as a script (gem5's -m)
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from simobjs import failure
 from simobjs.errors import ConfigError, SimobjsError, Terminated
 from simobjs.sim import outdir as outdir_lock
 
-SUBCOMMANDS = ("kvm-info", "schema", "graph")
+SUBCOMMANDS = ("kvm-info", "schema", "graph", "stats")
 
 BANNER = """simobjs: gem5's config layer and KVM CPU in Python.
 
@@ -36,7 +38,8 @@ def _option_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="simobjs",
         usage="simobjs [options] SCRIPT [script options]\n"
-        "       simobjs {kvm-info,schema,graph} ...\n"
+        "       simobjs [options] -m MODULE [args]\n"
+        "       simobjs {kvm-info,schema,graph,stats} ...\n"
         "       simobjs [options] [demo [--reference-only]]   (the default demo)",
         description="Run a gem5-style config script on simobjs (KVM + reference CPU).",
         add_help=True,
@@ -162,6 +165,14 @@ def _option_parser() -> argparse.ArgumentParser:
         action="store_true",
         dest="list_objects",
         help="List the SimObjects simobjs models and exit",
+    )
+    p.add_argument(
+        "-m",
+        dest="module",
+        nargs=argparse.REMAINDER,
+        metavar="mod",
+        help="run library module as a script (terminates option list), e.g. "
+        "-m simobjs.multisim SCRIPT",
     )
     p.add_argument("script", nargs="?", help="the config script to run")
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
@@ -337,13 +348,18 @@ def _children(obj: Any, name: str) -> list[Any]:
 
 
 def _run_config_file(path: Path) -> None:
-    """Run a declarative config (YAML/JSON) as a minimal gem5 script would: instantiate,
-    simulate to the end, checkpoint at "checkpoint" exits, switch at "switchcpu" when
-    the system has switch_cpus, and print gem5's "Exiting @ tick" line."""
-    import m5
+    """Run a declarative config (YAML/JSON) with run_root."""
     from simobjs.config.yaml_loader import load_file
 
-    root = load_file(path)
+    run_root(load_file(path))
+
+
+def run_root(root: Any) -> None:
+    """Run a Root as a minimal gem5 script would: instantiate, simulate to the end,
+    checkpoint at "checkpoint" exits, switch at "switchcpu" when the system has
+    switch_cpus, and print gem5's "Exiting @ tick" line."""
+    import m5
+
     system = getattr(root, "system", None)
     running = list(_children(system, "cpu"))
     spare = list(_children(system, "switch_cpus"))
@@ -361,8 +377,11 @@ def _run_config_file(path: Path) -> None:
     print(f"Exiting @ tick {m5.curTick()} because {cause}")
 
 
-def run_script(script: str, args: list[str], options: argparse.Namespace) -> int:
+def run_script(
+    script: str, args: list[str], options: argparse.Namespace, module: str | None = None
+) -> int:
     """Run a config script as gem5 does: `m5` importable, sys.argv = [script, *args].
+    With `module`, run that module as gem5's -m does: sys.argv = [module, *args].
 
     The exit code: the script's own sys.exit() code if it calls it, 1 (with the
     traceback) if it raises, else the last exit event's code (m5_fail's code).
@@ -372,24 +391,29 @@ def run_script(script: str, args: list[str], options: argparse.Namespace) -> int
     from simobjs.sim import core
 
     path = Path(script)
-    if not path.is_file():
+    if module is not None:
+        sys.argv = [module, *args]
+    elif not path.is_file():
         print(f"fatal: Python script {script} not found", file=sys.stderr)
         return 1
-    sys.argv = [str(path), *args]
-    sys.path.insert(0, str(path.resolve().parent))
+    else:
+        sys.argv = [str(path), *args]
+        sys.path.insert(0, str(path.resolve().parent))
     mode = getattr(options, "progress", "off")
     if mode == "auto" and (options.quiet or options.redirect_stdout or options.redirect_stderr):
         mode = "off"
     show = progress.wanted(mode, sys.stderr)
     with RunWatch(progress.Progress() if show else None) as watch:
         try:
-            if path.suffix in CONFIG_SUFFIXES:
+            if module is not None:
+                runpy.run_module(module, run_name="__m5_main__")
+            elif path.suffix in CONFIG_SUFFIXES:
                 _run_config_file(path)
             else:
                 scope = runpy.run_path(str(path), run_name="__m5_main__")
                 if getattr(options, "interactive", False):
                     _interact(scope)
-            code = watch.exit_code()
+            code = _multisim_check(watch.exit_code())
         except Terminated as e:
             at = f" @ tick {e.tick}" if e.tick is not None else ""
             print(f"simobjs: terminated by SIGTERM{at}: writing the final stats and exiting",
@@ -409,6 +433,13 @@ def run_script(script: str, args: list[str], options: argparse.Namespace) -> int
         finally:
             sys.stdout.flush()
     return core.finalize(code)
+
+
+def _multisim_check(code: int) -> int:
+    """A script that declared simulations (simobjs.multisim) and was given an id that
+    none of them has fails (gem5 silently runs nothing)."""
+    front = sys.modules.get("simobjs.multisim.front")
+    return front.check_after_script(code) if front is not None else code
 
 
 def _interact(scope: dict[str, Any]) -> None:
@@ -469,6 +500,12 @@ def _cmd_graph(argv: list[str]) -> int:
     return code
 
 
+def _cmd_stats(argv: list[str]) -> int:
+    from simobjs.multisim import compare
+
+    return compare.main(argv)
+
+
 def _report_crashes() -> None:
     """A crash in native code (a segfault in a library, an abort) prints the Python
     stack of every thread to stderr, as gem5 prints its backtrace."""
@@ -483,10 +520,17 @@ def _report_crashes() -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in SUBCOMMANDS:
-        cmd = {"kvm-info": _cmd_kvm_info, "schema": _cmd_schema, "graph": _cmd_graph}[argv[0]]
+        cmd = {
+            "kvm-info": _cmd_kvm_info,
+            "schema": _cmd_schema,
+            "graph": _cmd_graph,
+            "stats": _cmd_stats,
+        }[argv[0]]
         return cmd(argv[1:])
     parser = _option_parser()
     options = parser.parse_args(argv)
+    if options.module == []:
+        parser.error("argument -m: expected a module name")
     if options.list_objects:
         return _list_objects()
     if options.debug_help:
@@ -529,6 +573,9 @@ def _run_command(options: argparse.Namespace, argv: list[str]) -> int:
         )
     if _apply_options(options):
         return 1
+    if options.module:
+        module, *args = options.module
+        return run_script(module, args, options, module=module)
     if options.script is None or (options.script == "demo" and not Path("demo").exists()):
         from simobjs.demo import demo_script
 

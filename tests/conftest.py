@@ -1,7 +1,9 @@
 """Test-wide setup: the `kvm` marker skips where /dev/kvm is absent and fails
-where SIMOBJS_REQUIRE_KVM=1 (as CI sets it)."""
+where SIMOBJS_REQUIRE_KVM=1 (as CI sets it); so does the `program(path,
+package)` marker where a program from a Debian package is missing."""
 
 import os
+import shutil
 
 import pytest
 
@@ -30,6 +32,18 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.usefixtures("_kvm_required"))
             else:
                 item.add_marker(pytest.mark.skip(reason=f"KVM unavailable: {problem}"))
+
+
+def pytest_runtest_setup(item):
+    for mark in item.iter_markers("program"):
+        program, package = mark.args
+        found = os.path.exists(program) if os.sep in program else shutil.which(program)
+        if found:
+            continue
+        why = f"{program} is missing: install Debian's {package} (the README's install command does)"
+        if os.environ.get("SIMOBJS_REQUIRE_KVM") == "1":
+            pytest.fail(f"SIMOBJS_REQUIRE_KVM=1 (a full run) but {why}")
+        pytest.skip(why)
 
 
 @pytest.fixture

@@ -4,12 +4,10 @@ the program switches between them every few milliseconds of simulated time."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import serun
 
-pytestmark = pytest.mark.skipif(not os.path.exists(serun.BUSYBOX), reason="busybox-static missing")
+pytestmark = pytest.mark.program(serun.BUSYBOX, "busybox-static")
 
 # One shell script runs every applet the acceptance names: sh arithmetic and
 # pipelines, md5sum, sort (files and stdin), gzip | gunzip, ls, wc; it ends with an

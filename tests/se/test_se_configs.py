@@ -35,7 +35,7 @@ def test_se_hello_runs_the_hello_example_on_kvm(tmp_path):
     assert (tmp_path / "m5out" / "stats.txt").is_file()
 
 
-@pytest.mark.skipif(not Path(serun.BUSYBOX).exists(), reason="busybox-static missing")
+@pytest.mark.program(serun.BUSYBOX, "busybox-static")
 def test_the_exit_status_of_the_program_is_the_exit_code(tmp_path):
     out = simobjs(
         str(ROOT / "configs" / "se_hello.py"),
