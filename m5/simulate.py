@@ -18,13 +18,34 @@ __all__ = [
 ]  # fmt: skip
 
 
+# tick exits a script scheduled before m5.instantiate() (gem5 allows it: its event
+# queue exists from the start): (absolute tick, cause), scheduled at instantiate
+_pending_tick_exits: list[tuple[int, str]] = []
+_pending_max_tick: int | None = None
+
+
 def instantiate(ckpt_dir: str | None = None, root: Any = None, outdir: str | None = None):
     """Build every model from the Root() declaration (and restore `ckpt_dir` if given)."""
-    return _build.instantiate(root, ckpt_dir, outdir if outdir is not None else _core.getOutputDir())
+    sim = _build.instantiate(root, ckpt_dir, outdir if outdir is not None else _core.getOutputDir())
+    global _pending_max_tick
+    pending = list(_pending_tick_exits)
+    _pending_tick_exits.clear()
+    for tick, cause in pending:
+        sim.scheduleTickExitAbsolute(max(tick, sim.curTick()), cause)
+    if _pending_max_tick is not None:
+        sim.setMaxTick(max(_pending_max_tick, sim.curTick()))
+        _pending_max_tick = None
+    return sim
 
 
 def simulate(ticks: int = -1):
-    """Run until an exit event; `ticks` (optional) moves the limit to curTick() + ticks."""
+    """Run until an exit event; `ticks` (optional) moves the limit to curTick() + ticks.
+
+    gem5's C++ takes `ticks` as an unsigned 64-bit number, so MaxTick is the same
+    as -1: the limit set by setMaxTick() stays (the standard library's Simulator
+    passes MaxTick on every run)."""
+    if ticks == MaxTick:
+        ticks = -1
     return _sim.require("m5.simulate()").simulate(ticks)
 
 
@@ -57,19 +78,39 @@ def switchCpus(system: Any, cpuList: list, verbose: bool = True) -> None:  # noq
 
 
 def setMaxTick(tick: int) -> None:
+    """The tick at which simulate() stops with "simulate() limit reached" (before
+    m5.instantiate(): kept until then, as gem5 allows)."""
+    global _pending_max_tick
+    if _before_instantiate():
+        _pending_max_tick = int(tick)
+        return
     _sim.require("m5.setMaxTick()").setMaxTick(tick)
 
 
 def getMaxTick() -> int:
     sim = _sim.current()
-    return sim.getMaxTick() if sim is not None else MaxTick
+    if sim is None or sim.phase is not _sim.Phase.INSTANTIATED:
+        return _pending_max_tick if _pending_max_tick is not None else MaxTick
+    return sim.getMaxTick()
+
+
+def _before_instantiate() -> bool:
+    sim = _sim.current()
+    return sim is None or sim.phase is _sim.Phase.CLOSED
 
 
 def scheduleTickExitFromCurrent(ticks: int, exit_string: str = "Tick exit reached") -> None:
+    """An exit `ticks` from now (before m5.instantiate(): from tick 0, as in gem5)."""
+    if _before_instantiate():
+        _pending_tick_exits.append((int(ticks), exit_string))
+        return
     _sim.require("m5.scheduleTickExitFromCurrent()").scheduleTickExitFromCurrent(ticks, exit_string)
 
 
 def scheduleTickExitAbsolute(tick: int, exit_string: str = "Tick exit reached") -> None:
+    if _before_instantiate():
+        _pending_tick_exits.append((int(tick), exit_string))
+        return
     _sim.require("m5.scheduleTickExitAbsolute()").scheduleTickExitAbsolute(tick, exit_string)
 
 

@@ -317,6 +317,11 @@ class BaseCPU(ClockedModel):
             tc.getCurrentInstCount() + insts, lambda: self.sim.exitSimLoop(cause, 0)
         )
 
+    def scheduleInstStopAnyThread(self, max_insts: int) -> None:
+        """An exit when any thread has run `max_insts` more instructions (gem5's)."""
+        for tid in range(self.numThreads):
+            self.scheduleInstStop(tid, max_insts, CAUSE_MAX_INSTS)
+
     def totalInsts(self) -> int:
         return self.instCnt
 

@@ -72,8 +72,43 @@ class Uart8250(Uart):
     pio_size = Param.Addr(0x8, "Size of address range")
 
 
+class IsaFake(BasicPioDevice):
+    """A device that answers every access in its range with fixed data (gem5's
+    IsaFake); with `ret_bad_addr` it answers every access with a bad-address error."""
+
+    type = "IsaFake"
+    cxx_class = "gem5::IsaFake"
+    _model = "simobjs.dev.isa_fake:IsaFake"
+    pio_size = Param.Addr(0x8, "Size of address range")
+    ret_data8 = Param.UInt8(0xFF, "Default data to return")
+    ret_data16 = Param.UInt16(0xFFFF, "Default data to return")
+    ret_data32 = Param.UInt32(0xFFFFFFFF, "Default data to return")
+    ret_data64 = Param.UInt64(0xFFFFFFFFFFFFFFFF, "Default data to return")
+    ret_bad_addr = Param.Bool(False, "Return pkt status bad address on access")
+    update_data = Param.Bool(False, "Update the data that is returned on writes")
+    warn_access = Param.String("", "String to print when device is accessed")
+    fake_mem = Param.Bool(
+        False, "Is this device acting like a memory and thus may get a cache line sized req"
+    )
+
+    def _addr_ranges(self) -> list[AddrRange]:
+        if self._values.get("ret_bad_addr"):
+            return []  # claims no range: it is a crossbar's default responder
+        return super()._addr_ranges()
+
+
+class BadAddr(IsaFake):
+    """The responder for addresses no device claims (a crossbar's `default`
+    port): every access stops the simulation with a bad-address error."""
+
+    pio_addr = 0
+    ret_bad_addr = Param.Bool(True, "Return pkt status bad address on access")
+
+
 __all__ = [
+    "BadAddr",
     "BasicPioDevice",
+    "IsaFake",
     "PioDevice",
     "SerialDevice",
     "Terminal",

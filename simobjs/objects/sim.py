@@ -96,6 +96,24 @@ class ThermalModel(SimObject):
     abstract = True
 
 
+class ThermalDomain(SimObject):
+    """Placeholder for gem5's thermal domain (not modelled): SubSystem's param type."""
+
+    type = "ThermalDomain"
+    cxx_class = "gem5::ThermalDomain"
+    abstract = True
+
+
+class SubSystem(SimObject):
+    """A plain container (gem5's SubSystem): groups objects under one name, as
+    the standard library's processors, cores, memories and cache hierarchies do."""
+
+    type = "SubSystem"
+    cxx_class = "gem5::SubSystem"
+    _model = CONFIG_ONLY
+    thermal_domain = Param.ThermalDomain(NULL, "Thermal domain")
+
+
 class RedirectPath(SimObject):
     """Placeholder for gem5's SE-mode path redirection (not modelled)."""
 
@@ -137,6 +155,8 @@ __all__ = [
     "RedirectPath",
     "Root",
     "SrcClockDomain",
+    "SubSystem",
+    "ThermalDomain",
     "ThermalModel",
     "VoltageDomain",
 ]

@@ -1,0 +1,1 @@
+"""gem5.components.cachehierarchies."""

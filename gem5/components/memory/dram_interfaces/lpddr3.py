@@ -1,0 +1,17 @@
+"""gem5.components.memory.dram_interfaces.lpddr3: the LPDDR3 interfaces simobjs
+declares (m5.objects), looked up when first used."""
+
+from typing import Any
+
+NAMES = "LPDDR3_1600_1x32"
+
+
+def __getattr__(name: str) -> Any:
+    if name in NAMES:
+        import m5.objects
+
+        return getattr(m5.objects, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = list(NAMES)

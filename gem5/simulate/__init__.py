@@ -1,0 +1,1 @@
+"""gem5.simulate: the Simulator and its exit events."""
