@@ -95,12 +95,18 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"  (numpy, used to find non-zero pages, imported once: {numpy_import:.3f} s, not counted)"
         )
-        print(f"  file size: simobjs {os.path.getsize(ours_path) >> 20} MiB, "
-              f"gzip {os.path.getsize(gz_path) >> 20} MiB")  # fmt: skip
-        print(f"  save:    simobjs {ours_save:7.3f} s   gzip {gz_save:7.3f} s   "
-              f"ratio {gz_save / ours_save:5.1f}x (target >= 10x)")  # fmt: skip
-        print(f"  restore: simobjs {ours_load:7.3f} s   gzip {gz_load:7.3f} s   "
-              f"ratio {gz_load / ours_load:5.1f}x (target >= 10x)")  # fmt: skip
+        print(
+            f"  file size: simobjs {os.path.getsize(ours_path) >> 20} MiB, "
+            f"gzip {os.path.getsize(gz_path) >> 20} MiB"
+        )
+        print(
+            f"  save:    simobjs {ours_save:7.3f} s   gzip {gz_save:7.3f} s   "
+            f"ratio {gz_save / ours_save:5.1f}x (target >= 10x)"
+        )
+        print(
+            f"  restore: simobjs {ours_load:7.3f} s   gzip {gz_load:7.3f} s   "
+            f"ratio {gz_load / ours_load:5.1f}x (target >= 10x)"
+        )
     finally:
         src.close()
         shutil.rmtree(workdir, ignore_errors=True)

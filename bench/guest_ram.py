@@ -49,8 +49,9 @@ def _size(text: str) -> int:
 
 
 def _run(size: int, how: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(size), how], check=True,
-                         capture_output=True, text=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(size), how], check=True, capture_output=True, text=True
+    ).stdout
     return json.loads(out)
 
 

@@ -101,11 +101,25 @@ def build_both(tmp: Path) -> tuple[Path, Path]:
     (tmp / "native.c").write_text(NATIVE_C)
     cc = build.find_compiler()
     # -static/-nostdlib/-no-pie only matter when linking: the object is the guest's
-    subprocess.run([cc, *build.COMMON_CFLAGS, include, "-c", str(kernel), "-o", str(tmp / "crc32.o")],
-                   check=True)  # fmt: skip
+    subprocess.run(
+        [cc, *build.COMMON_CFLAGS, include, "-c", str(kernel), "-o", str(tmp / "crc32.o")],
+        check=True,
+    )
     exe = tmp / "native"
-    subprocess.run([cc, "-O2", "-fno-pic", "-no-pie", include, str(tmp / "native.c"),
-                    str(tmp / "crc32.o"), "-o", str(exe)], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            cc,
+            "-O2",
+            "-fno-pic",
+            "-no-pie",
+            include,
+            str(tmp / "native.c"),
+            str(tmp / "crc32.o"),
+            "-o",
+            str(exe),
+        ],
+        check=True,
+    )
     return elf, exe
 
 
@@ -155,8 +169,10 @@ def guest_run(elf: Path, passes: int, mode: str) -> tuple[float, str, dict[str, 
 
 
 def _counts(cpu) -> dict[str, float]:
-    return {k: getattr(cpu, s).value() for k, s in
-            (("runs", "numVMExits"), ("slices", "numExitSignal"), ("irqs", "numInterrupts"))}  # fmt: skip
+    return {
+        k: getattr(cpu, s).value()
+        for k, s in (("runs", "numVMExits"), ("slices", "numExitSignal"), ("irqs", "numInterrupts"))
+    }
 
 
 def _time_kvm_run(vcpu) -> list[float]:
@@ -208,10 +224,14 @@ def main(argv: list[str] | None = None) -> int:
                 samples[m].append({"dt": dt, **counts})
     med = {m: {k: statistics.median(s[k] for s in v) for k in v[0]} for m, v in samples.items()}
     native = med["native"]["dt"]
-    print(f"CRC-32 over {SIZE >> 20} MiB x {passes} passes at CPL 3 ({want}); "
-          f"medians of {rounds} interleaved rounds; counts are for the kernel only")  # fmt: skip
-    print(f"{'row':<40} {'seconds':>7} {'of native':>9} {'KVM_RUNs':>8} {'timer':>5} "
-          f"{'irqs':>5} {'us/run: simobjs':>15} {'in KVM':>6}")  # fmt: skip
+    print(
+        f"CRC-32 over {SIZE >> 20} MiB x {passes} passes at CPL 3 ({want}); "
+        f"medians of {rounds} interleaved rounds; counts are for the kernel only"
+    )
+    print(
+        f"{'row':<40} {'seconds':>7} {'of native':>9} {'KVM_RUNs':>8} {'timer':>5} "
+        f"{'irqs':>5} {'us/run: simobjs':>15} {'in KVM':>6}"
+    )
     for m, label in ROWS.items():
         c = med[m]
         frac = native / c["dt"]

@@ -285,8 +285,10 @@ def add_simobjs_row(n: int) -> Callable[[], None]:
             dt = time.perf_counter() - t0
         exits = cpu.numIO.value() - exits
         if len(terminal.output) - written != n or exits < n:
-            raise RuntimeError(f"{n} bytes asked, {exits} IO exits, "
-                               f"{len(terminal.output) - written} bytes at the terminal")  # fmt: skip
+            raise RuntimeError(
+                f"{n} bytes asked, {exits} IO exits, "
+                f"{len(terminal.output) - written} bytes at the terminal"
+            )
         quiet.seek(0)
         quiet.truncate()
         return dt / exits * n  # the table divides by n: this is time per counted exit
@@ -336,9 +338,11 @@ def summary(rows: list[Row]) -> list[str]:
     if SIMOBJS_LABEL in by:
         ratio = by[SIMOBJS_LABEL] / by["C   CPL3 PIO"]
         ok = "ok" if ratio <= 1.3 else "above target"
-        out.append(f"simobjs full path/C at CPL3 PIO: {ratio:.3f} (target <= 1.3: {ok}); "
-                   f"a timer-bounded run alone from Python: "
-                   f"{by[BOUNDED_LABEL] / by['C   CPL3 PIO']:.3f}")  # fmt: skip
+        out.append(
+            f"simobjs full path/C at CPL3 PIO: {ratio:.3f} (target <= 1.3: {ok}); "
+            f"a timer-bounded run alone from Python: "
+            f"{by[BOUNDED_LABEL] / by['C   CPL3 PIO']:.3f}"
+        )
     for cpl in (3, 0):
         plain = by[f"py  CPL{cpl} MMIO write, plain"]
         coal = by[f"py  CPL{cpl} MMIO write, coalesced"]

@@ -38,20 +38,27 @@ QUICK = {"compute": (1_000_000, 5_000_000), "memwalk": (1_500_000, 3_000_000)}
 TARGET_MIPS = 10.0
 # gem5's own regression references (measured by gem5's maintainers on their host):
 GEM5_PUBLISHED = [
-    ("gem5 v19.0.0.0 tests/long/se/10.mcf/ref/x86/linux/simple-timing/stats.txt", 0.440271,
-     "TimingSimpleCPU, L1I/L1D/L2, SimpleMemory; SPEC2000 mcf, 158 M instructions"),
-    ("gem5 v19.0.0.0 tests/quick/se/03.learning-gem5/ref/x86/linux/"
-     "learning-gem5-p1-two-level/stats.txt", 0.157408,
-     "learning_gem5 two_level.py (TimingSimpleCPU, L1I/L1D/L2, DDR3); hello, 5712 instructions"),
-]  # fmt: skip
+    (
+        "gem5 v19.0.0.0 tests/long/se/10.mcf/ref/x86/linux/simple-timing/stats.txt",
+        0.440271,
+        "TimingSimpleCPU, L1I/L1D/L2, SimpleMemory; SPEC2000 mcf, 158 M instructions",
+    ),
+    (
+        "gem5 v19.0.0.0 tests/quick/se/03.learning-gem5/ref/x86/linux/"
+        "learning-gem5-p1-two-level/stats.txt",
+        0.157408,
+        "learning_gem5 two_level.py (TimingSimpleCPU, L1I/L1D/L2, DDR3); hello, 5712 instructions",
+    ),
+]
 
 
 def _machine(guest: str, cpu: str):
     reset_for_tests()
     ticks.unfixGlobalFrequency()
     memsys = cpu == "timing"
-    root = build_system(str(example_guest(guest)), cpu=cpu, caches=memsys, dram=memsys,
-                        clock="1GHz")  # fmt: skip
+    root = build_system(
+        str(example_guest(guest)), cpu=cpu, caches=memsys, dram=memsys, clock="1GHz"
+    )
     root.system.terminal.outfile = "none"
     sim = build.instantiate(root, outdir=None)
     return sim, sim.model("system.cpu")
@@ -105,10 +112,14 @@ def main(argv: list[str] | None = None) -> int:
         b, t, a = (statistics.median(x) for x in (bare, timing, atomic))
         print(f"{guest}: instructions [{k:,}, {k + n:,}), median of {args.repeats}")
         print(f"  bare Unicorn, count mode                          {b:8.1f} MIPS")
-        print(f"  X86TimingSimpleCPU + L1I/L1D/L2 + DDR3_1600_8x8   {t:8.1f} MIPS"
-              f"   ratio to bare {t / b:5.2f}")  # fmt: skip
-        print(f"  X86AtomicSimpleCPU, no caches (for scale)         {a:8.1f} MIPS"
-              f"   ratio to bare {a / b:5.2f}")  # fmt: skip
+        print(
+            f"  X86TimingSimpleCPU + L1I/L1D/L2 + DDR3_1600_8x8   {t:8.1f} MIPS"
+            f"   ratio to bare {t / b:5.2f}"
+        )
+        print(
+            f"  X86AtomicSimpleCPU, no caches (for scale)         {a:8.1f} MIPS"
+            f"   ratio to bare {a / b:5.2f}"
+        )
         met &= t >= TARGET_MIPS
     print(
         f"target: timing CPU with caches >= {TARGET_MIPS:.0f} MIPS: {'met' if met else 'NOT met'}"

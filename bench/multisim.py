@@ -91,12 +91,16 @@ def speedup(tmp: Path, sims: int, guest: str, cpu: str) -> None:
         sys.exit(f"parallel run failed: {[r for r in outcome.rows if r['status'] != 'done']}")
 
     each = sum(r.host_seconds for r in serial) / len(serial)
-    print(f"{sims} simulations of the '{guest}' guest on the {cpu} CPU "
-          f"(one takes {each:.2f} s in its own process, start to end)")  # fmt: skip
+    print(
+        f"{sims} simulations of the '{guest}' guest on the {cpu} CPU "
+        f"(one takes {each:.2f} s in its own process, start to end)"
+    )
     print(f"  serial, one after another (no Dask)      {t_serial:7.2f} s")
     print(f"  2 local Dask workers, end to end         {t_parallel:7.2f} s")
-    print(f"    of which a local cluster's start+stop  {t_cluster_total:7.2f} s "
-          f"(start {t_cluster:.2f} s)")  # fmt: skip
+    print(
+        f"    of which a local cluster's start+stop  {t_cluster_total:7.2f} s "
+        f"(start {t_cluster:.2f} s)"
+    )
     print(
         f"  speed-up (serial / 2 workers)            {t_serial / t_parallel:7.2f}x  (target >= 1.7x)"
     )
@@ -139,11 +143,15 @@ def overhead(tmp: Path, runs: int) -> None:
 
     print(f"per-simulation cost of a trivial simulation (median of {runs}, one at a time)")
     print(f"  plain `python -m simobjs.cli SCRIPT` subprocess {t_plain * 1e3:8.1f} ms")
-    print(f"  run_job (job directory, ship, bring back)     {t_job * 1e3:8.1f} ms "
-          f"(+{(t_job - t_plain) * 1e3:.1f} ms)")  # fmt: skip
-    print(f"  through Dask (running 1-worker local cluster) {t_dask * 1e3:8.1f} ms "
-          f"(+{(t_dask - t_plain) * 1e3:.1f} ms over plain, "
-          f"+{(t_dask - t_job) * 1e3:.1f} ms over run_job)")  # fmt: skip
+    print(
+        f"  run_job (job directory, ship, bring back)     {t_job * 1e3:8.1f} ms "
+        f"(+{(t_job - t_plain) * 1e3:.1f} ms)"
+    )
+    print(
+        f"  through Dask (running 1-worker local cluster) {t_dask * 1e3:8.1f} ms "
+        f"(+{(t_dask - t_plain) * 1e3:.1f} ms over plain, "
+        f"+{(t_dask - t_job) * 1e3:.1f} ms over run_job)"
+    )
 
 
 SPIN = [sys.executable, "-c", "sum(range(3 * 10**7))"]
@@ -171,14 +179,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--cpu", choices=("kvm", "reference"), default="kvm")
     ap.add_argument("--overhead-runs", type=int, default=10)
     args = ap.parse_args(argv)
-    print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start, "
-          f"parallelism of 2 CPU-bound processes now {host_parallelism():.2f}x")  # fmt: skip
+    print(
+        f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start, "
+        f"parallelism of 2 CPU-bound processes now {host_parallelism():.2f}x"
+    )
     with tempfile.TemporaryDirectory(prefix="simobjs-bench-multisim-") as tmp:
         speedup(Path(tmp), args.sims, args.guest, args.cpu)
         print()
         overhead(Path(tmp), args.overhead_runs)
-    print(f"load average {os.getloadavg()[0]:.2f} at the end, "
-          f"parallelism of 2 CPU-bound processes now {host_parallelism():.2f}x")  # fmt: skip
+    print(
+        f"load average {os.getloadavg()[0]:.2f} at the end, "
+        f"parallelism of 2 CPU-bound processes now {host_parallelism():.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -55,10 +55,13 @@ def flat_kernel() -> bytes:
     if not out.exists():
         with tempfile.TemporaryDirectory() as tmp:
             obj = Path(tmp) / "k.o"
-            subprocess.run(["gcc", "-O2", "-ffreestanding", "-fno-pic", "-c", KERNEL, "-o",
-                            str(obj)], check=True)  # fmt: skip
-            subprocess.run(["objcopy", "-O", "binary", "-j", ".text", str(obj), str(out)],
-                           check=True)  # fmt: skip
+            subprocess.run(
+                ["gcc", "-O2", "-ffreestanding", "-fno-pic", "-c", KERNEL, "-o", str(obj)],
+                check=True,
+            )
+            subprocess.run(
+                ["objcopy", "-O", "binary", "-j", ".text", str(obj), str(out)], check=True
+            )
     return out.read_bytes()
 
 
@@ -74,8 +77,18 @@ class SeRun:
         parser = argparse.ArgumentParser()
         se_hello.add_options(parser)
         cpu_type = {"kvm": "X86KvmCPU", "ref": "X86AtomicSimpleCPU"}[cpu]
-        args = parser.parse_args(["--cmd", program, "--cpu-type", cpu_type, "--mem-size",
-                                  "128MiB", "--output", "stdout.txt"])  # fmt: skip
+        args = parser.parse_args(
+            [
+                "--cmd",
+                program,
+                "--cpu-type",
+                cpu_type,
+                "--mem-size",
+                "128MiB",
+                "--output",
+                "stdout.txt",
+            ]
+        )
         with contextlib.redirect_stdout(self.quiet), contextlib.redirect_stderr(self.quiet):
             root = se_hello.build(args)
             root.system.cpu[0].workload[0].cmd = [program, mode, str(n), "1000000", "m5"]
@@ -213,8 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  compute loop, {iters:,} iterations:")
     print(f"    native                              {m['native_cpu'] * iters:8.3f} s")
     if qemu:
-        print(f"    qemu-x86_64                         {m['qemu_cpu'] * iters:8.3f} s"
-              f"  ({m['native_cpu'] / m['qemu_cpu']:.2f} of native)")  # fmt: skip
+        print(
+            f"    qemu-x86_64                         {m['qemu_cpu'] * iters:8.3f} s"
+            f"  ({m['native_cpu'] / m['qemu_cpu']:.2f} of native)"
+        )
     print(f"    SE on X86KvmCPU                     {m['se_cpu'] * iters:8.3f} s")
     print(
         f"    speed SE/native                     {m['native_cpu'] / m['se_cpu']:8.2f}  (target >= 0.95)"

@@ -119,14 +119,24 @@ def round_trip(sim, system, kvm, ref, parts: Parts) -> int:
 
     ref_slice = REF_SLICE_INSTS * ref.clockPeriod()
     parts.phase = "out"
-    parts.call("KVM -> reference: switchCpus", m5.switchCpus, system, [(system.cpu,
-               system.switch_cpus[0])], False)  # fmt: skip
+    parts.call(
+        "KVM -> reference: switchCpus",
+        m5.switchCpus,
+        system,
+        [(system.cpu, system.switch_cpus[0])],
+        False,
+    )
     rip = ref.read_reg("rip")  # untimed; reading it from KVM would sync KVM's state early
     slice_("first reference slice", ref, ref_slice)
     slice_("steady reference slice (baseline)", ref, ref_slice)
     parts.phase = "back"
-    parts.call("reference -> KVM: switchCpus", m5.switchCpus, system, [(system.switch_cpus[0],
-               system.cpu)], False)  # fmt: skip
+    parts.call(
+        "reference -> KVM: switchCpus",
+        m5.switchCpus,
+        system,
+        [(system.switch_cpus[0], system.cpu)],
+        False,
+    )
     slice_("first KVM slice", kvm, KVM_SLICE)
     slice_("steady KVM slice (baseline)", kvm, KVM_SLICE)
     return rip
@@ -213,19 +223,37 @@ def report(parts: Parts, trips: int, in_loop: int) -> None:
         values = sorted(s[key])
         return statistics.median(values) * 1e3, values[int(0.9 * (len(values) - 1))] * 1e3
 
-    extra_ref = [f - b for f, b in zip(s["out", "first reference slice"],
-                 s["out", "steady reference slice (baseline)"], strict=True)]  # fmt: skip
-    extra_kvm = [f - b for f, b in zip(s["back", "first KVM slice"],
-                 s["back", "steady KVM slice (baseline)"], strict=True)]  # fmt: skip
+    extra_ref = [
+        f - b
+        for f, b in zip(
+            s["out", "first reference slice"],
+            s["out", "steady reference slice (baseline)"],
+            strict=True,
+        )
+    ]
+    extra_kvm = [
+        f - b
+        for f, b in zip(
+            s["back", "first KVM slice"], s["back", "steady KVM slice (baseline)"], strict=True
+        )
+    ]
     s["all", "first reference slice beyond steady"] = extra_ref
     s["all", "first KVM slice beyond steady"] = extra_kvm
     s["all", "round trip: both switchCpus + first slices beyond steady"] = [
-        a + b + c + d for a, b, c, d in zip(s["out", "KVM -> reference: switchCpus"],
-        s["back", "reference -> KVM: switchCpus"], extra_ref, extra_kvm, strict=True)
-    ]  # fmt: skip
-    print(f"{trips} KVM -> reference -> KVM round trips, guest in its CRC-32 loop "
-          f"({in_loop}/{trips} ended with RIP in crc32_update); slices: reference "
-          f"{REF_SLICE_INSTS} instructions, KVM {KVM_SLICE / 1e6:.0f} us simulated")  # fmt: skip
+        a + b + c + d
+        for a, b, c, d in zip(
+            s["out", "KVM -> reference: switchCpus"],
+            s["back", "reference -> KVM: switchCpus"],
+            extra_ref,
+            extra_kvm,
+            strict=True,
+        )
+    ]
+    print(
+        f"{trips} KVM -> reference -> KVM round trips, guest in its CRC-32 loop "
+        f"({in_loop}/{trips} ended with RIP in crc32_update); slices: reference "
+        f"{REF_SLICE_INSTS} instructions, KVM {KVM_SLICE / 1e6:.0f} us simulated"
+    )
     print(f"{'part':<58} {'median ms':>9} {'p90 ms':>7}")
     rows = [(ph, ind, lab) for ph, ind, lab in PARTS] + [
         ("all", 0, "first reference slice beyond steady"),

@@ -97,13 +97,17 @@ def build(args):
     mem_mode = CPU_TYPES[args.cpu_type]
     CPUClass = globals()[args.cpu_type]
     np = args.num_cpus
-    system = System(cpu=[CPUClass(cpu_id=i) for i in range(np)], mem_mode=mem_mode,
-                    mem_ranges=[AddrRange(args.mem_size)])  # fmt: skip
+    system = System(
+        cpu=[CPUClass(cpu_id=i) for i in range(np)],
+        mem_mode=mem_mode,
+        mem_ranges=[AddrRange(args.mem_size)],
+    )
     system.voltage_domain = VoltageDomain()
     system.clk_domain = SrcClockDomain(clock=args.sys_clock, voltage_domain=system.voltage_domain)
     system.cpu_voltage_domain = VoltageDomain()
-    system.cpu_clk_domain = SrcClockDomain(clock=args.cpu_clock,
-                                           voltage_domain=system.cpu_voltage_domain)  # fmt: skip
+    system.cpu_clk_domain = SrcClockDomain(
+        clock=args.cpu_clock, voltage_domain=system.cpu_voltage_domain
+    )
     for cpu in system.cpu:
         cpu.clk_domain = system.cpu_clk_domain
     if kvm_used:
@@ -143,8 +147,10 @@ def restore_dir(args):
     """The N-th checkpoint (by tick) in --checkpoint-dir, as Simulation.py picks it."""
     if args.checkpoint_restore is None:
         return None
-    cpts = sorted(glob.glob(os.path.join(args.checkpoint_dir or m5.options.outdir, "cpt.*")),
-                  key=lambda p: int(p.rsplit(".", 1)[1]))  # fmt: skip
+    cpts = sorted(
+        glob.glob(os.path.join(args.checkpoint_dir or m5.options.outdir, "cpt.*")),
+        key=lambda p: int(p.rsplit(".", 1)[1]),
+    )
     if not 1 <= args.checkpoint_restore <= len(cpts):
         m5.util.fatal(f"checkpoint {args.checkpoint_restore} not found ({len(cpts)} present)")
     return cpts[args.checkpoint_restore - 1]

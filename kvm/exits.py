@@ -168,13 +168,20 @@ NMI = NmiExit()
 
 
 _REASONS = {
-    IoExit: lib.KVM_EXIT_IO, MmioExit: lib.KVM_EXIT_MMIO, HltExit: lib.KVM_EXIT_HLT,
-    IntrExit: lib.KVM_EXIT_INTR, ShutdownExit: lib.KVM_EXIT_SHUTDOWN,
-    IrqWindowOpenExit: lib.KVM_EXIT_IRQ_WINDOW_OPEN, NmiExit: lib.KVM_EXIT_NMI,
-    FailEntryExit: lib.KVM_EXIT_FAIL_ENTRY, InternalErrorExit: lib.KVM_EXIT_INTERNAL_ERROR,
-    ExceptionExit: lib.KVM_EXIT_EXCEPTION, HypercallExit: lib.KVM_EXIT_HYPERCALL,
-    DebugExit: lib.KVM_EXIT_DEBUG, SystemEventExit: lib.KVM_EXIT_SYSTEM_EVENT,
-}  # fmt: skip
+    IoExit: lib.KVM_EXIT_IO,
+    MmioExit: lib.KVM_EXIT_MMIO,
+    HltExit: lib.KVM_EXIT_HLT,
+    IntrExit: lib.KVM_EXIT_INTR,
+    ShutdownExit: lib.KVM_EXIT_SHUTDOWN,
+    IrqWindowOpenExit: lib.KVM_EXIT_IRQ_WINDOW_OPEN,
+    NmiExit: lib.KVM_EXIT_NMI,
+    FailEntryExit: lib.KVM_EXIT_FAIL_ENTRY,
+    InternalErrorExit: lib.KVM_EXIT_INTERNAL_ERROR,
+    ExceptionExit: lib.KVM_EXIT_EXCEPTION,
+    HypercallExit: lib.KVM_EXIT_HYPERCALL,
+    DebugExit: lib.KVM_EXIT_DEBUG,
+    SystemEventExit: lib.KVM_EXIT_SYSTEM_EVENT,
+}
 EXIT_UNKNOWN = lib.KVM_EXIT_UNKNOWN
 EXIT_SHUTDOWN = lib.KVM_EXIT_SHUTDOWN
 

@@ -121,8 +121,9 @@ class PosixKvmTimer(_KickTimerBase):
     def run_armed(self, vcpu, ns: int):
         """Like run(), keeping the timer armed across guest exits (ns == 0: the deadline
         set by an earlier call stands); disarm() when the runs stop."""
-        return vcpu.run_armed(self._timer, max(int(ns), self.resolution_ns) if ns else 0,
-                              self.signo)  # fmt: skip
+        return vcpu.run_armed(
+            self._timer, max(int(ns), self.resolution_ns) if ns else 0, self.signo
+        )
 
     def close(self) -> None:
         if self._timer is not None:

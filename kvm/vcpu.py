@@ -127,7 +127,9 @@ class Vcpu:
         # Word view used only for exit_reason, which lies inside page 0 of the mapping.
         self._words = memoryview(self._mm).cast("I")
         # kvm_run.s.regs.regs (struct kvm_regs: 18 u64), inside page 0 of the mapping
-        self._sync = memoryview(self._mm)[lib.SO_RUN_SYNC_REGS : lib.SO_RUN_SYNC_REGS + 144].cast("Q")
+        self._sync = memoryview(self._mm)[lib.SO_RUN_SYNC_REGS : lib.SO_RUN_SYNC_REGS + 144].cast(
+            "Q"
+        )
         self._pending: tuple[int, int] | None = None
         self._tsc = ffi.new("unsigned long long[2]")
         self._cpu_ns = ffi.new("long long[2]")

@@ -10,12 +10,30 @@ from simobjs.sim import core as _sim
 from simobjs.sim.eventq import MaxTick
 
 __all__ = [
-    "MaxTick", "instantiate", "simulate", "curTick", "drain", "memWriteback", "memInvalidate",
-    "checkpoint", "switchCpus", "setMaxTick", "getMaxTick", "scheduleTickExitFromCurrent",
-    "scheduleTickExitAbsolute", "exitSimLoop", "finalize", "close", "getTicksUntilMax", "fork",
-    "fork_count", "notifyFork", "disableAllListeners", "listenersDisabled",
+    "MaxTick",
+    "instantiate",
+    "simulate",
+    "curTick",
+    "drain",
+    "memWriteback",
+    "memInvalidate",
+    "checkpoint",
+    "switchCpus",
+    "setMaxTick",
+    "getMaxTick",
+    "scheduleTickExitFromCurrent",
+    "scheduleTickExitAbsolute",
+    "exitSimLoop",
+    "finalize",
+    "close",
+    "getTicksUntilMax",
+    "fork",
+    "fork_count",
+    "notifyFork",
+    "disableAllListeners",
+    "listenersDisabled",
     "listenersLoopbackOnly",
-]  # fmt: skip
+]
 
 
 # tick exits a script scheduled before m5.instantiate() (gem5 allows it: its event

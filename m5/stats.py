@@ -14,16 +14,32 @@ from simobjs.sim import stat_control as _control
 from simobjs.sim.stats import Formula, Scalar, Value, Vector
 
 __all__ = [
-    "dump", "reset", "addStatVisitor", "enable", "prepare", "periodicStatDump",
-    "printStatVisitorTypes", "initSimStats", "outputList", "factories", "Scalar", "Vector",
-    "Formula", "Value",
-]  # fmt: skip
+    "dump",
+    "reset",
+    "addStatVisitor",
+    "enable",
+    "prepare",
+    "periodicStatDump",
+    "printStatVisitorTypes",
+    "initSimStats",
+    "outputList",
+    "factories",
+    "Scalar",
+    "Vector",
+    "Formula",
+    "Value",
+]
 
 # gem5's URL schemes: text (also a bare file name, "file://") and json; gem5's
 # "h5" (HDF5) is a build option that simobjs, like most gem5 builds, has off.
 factories: dict[str | None, str | None] = {
-    None: "text", "": "text", "text": "text", "file": "text", "json": "json", "h5": None,
-}  # fmt: skip
+    None: "text",
+    "": "text",
+    "text": "text",
+    "file": "text",
+    "json": "json",
+    "h5": None,
+}
 _OPTIONS = {"text": {"desc", "spaces"}, "json": set()}
 
 # the outputs added with addStatVisitor (the default stats.txt/stats.json not included)

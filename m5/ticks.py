@@ -14,5 +14,10 @@ frequency_tolerance = 0.001
 
 __all__ = [
     "frequency_tolerance",
-    "fixGlobalFrequency", "fromSeconds", "getFrequency", "isFixed", "setGlobalFrequency", "toSeconds",
-]  # fmt: skip
+    "fixGlobalFrequency",
+    "fromSeconds",
+    "getFrequency",
+    "isFixed",
+    "setGlobalFrequency",
+    "toSeconds",
+]

@@ -416,8 +416,10 @@ def run_script(
             code = _multisim_check(watch.exit_code())
         except Terminated as e:
             at = f" @ tick {e.tick}" if e.tick is not None else ""
-            print(f"simobjs: terminated by SIGTERM{at}: writing the final stats and exiting",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"simobjs: terminated by SIGTERM{at}: writing the final stats and exiting",
+                file=sys.stderr,
+            )
             code = int(e.code)
         except SystemExit as e:
             code = _exit_status(e)
@@ -446,8 +448,11 @@ def _interact(scope: dict[str, Any]) -> None:
     """gem5's -i: a Python prompt with the script's names (m5, root, ...)."""
     import code
 
-    code.interact(banner="simobjs interactive console (the script's namespace; Ctrl-D ends)",
-                  local=scope, exitmsg="")  # fmt: skip
+    code.interact(
+        banner="simobjs interactive console (the script's namespace; Ctrl-D ends)",
+        local=scope,
+        exitmsg="",
+    )
 
 
 def _cmd_kvm_info(argv: list[str]) -> int:
@@ -583,6 +588,7 @@ def _run_command(options: argparse.Namespace, argv: list[str]) -> int:
     else:
         script, args = options.script, options.args
     return run_script(script, args, options)
+
 
 if __name__ == "__main__":
     sys.exit(main())

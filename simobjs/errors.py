@@ -44,8 +44,11 @@ class Problem:
     verbatim: bool = False  # the message already names the object (gem5's wording)
 
     def __post_init__(self) -> None:
-        for name, limit in (("message", MESSAGE_LIMIT), ("expected", MESSAGE_LIMIT),
-                            ("got", VALUE_LIMIT)):  # fmt: skip
+        for name, limit in (
+            ("message", MESSAGE_LIMIT),
+            ("expected", MESSAGE_LIMIT),
+            ("got", VALUE_LIMIT),
+        ):
             value = getattr(self, name)
             if isinstance(value, str) and len(value) > limit:
                 object.__setattr__(self, name, cut(value, limit))

@@ -33,9 +33,12 @@ TRACEBACK_ENV = "SIMOBJS_TRACEBACK"
 _ROOT = Path(__file__).resolve().parent.parent
 OUR_DIRS = tuple(str(_ROOT / name) + os.sep for name in ("simobjs", "kvm", "m5"))
 _LIBRARY_DIRS = tuple(
-    {str(Path(p).resolve()) + os.sep for key in ("stdlib", "platstdlib", "purelib", "platlib")
-     if (p := sysconfig.get_paths().get(key))}
-)  # fmt: skip
+    {
+        str(Path(p).resolve()) + os.sep
+        for key in ("stdlib", "platstdlib", "purelib", "platlib")
+        if (p := sysconfig.get_paths().get(key))
+    }
+)
 
 BUG_NOTE = (
     "simobjs: internal error: this is a bug in simobjs (or in a model it loaded), not in "

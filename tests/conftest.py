@@ -40,7 +40,9 @@ def pytest_runtest_setup(item):
         found = os.path.exists(program) if os.sep in program else shutil.which(program)
         if found:
             continue
-        why = f"{program} is missing: install Debian's {package} (the README's install command does)"
+        why = (
+            f"{program} is missing: install Debian's {package} (the README's install command does)"
+        )
         if os.environ.get("SIMOBJS_REQUIRE_KVM") == "1":
             pytest.fail(f"SIMOBJS_REQUIRE_KVM=1 (a full run) but {why}")
         pytest.skip(why)

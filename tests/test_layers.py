@@ -30,9 +30,13 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "simobjs.config": (*KERNEL, "simobjs.params", "simobjs.objects", "simobjs.options"),
     # the command's level: a sweep runs scripts through the command in other processes
     "simobjs.multisim": (
-        "simobjs.errors", "simobjs.cli", "simobjs.options", "simobjs.progress", "simobjs.sim",
+        "simobjs.errors",
+        "simobjs.cli",
+        "simobjs.options",
+        "simobjs.progress",
+        "simobjs.sim",
         "m5",
-    ),  # fmt: skip
+    ),
 }
 # the standard library sits beside m5 at the top: it may import m5 and every simobjs layer
 ALLOWED["gem5"] = (

@@ -19,9 +19,11 @@ from m5.objects import *
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("binary", nargs="?", default=None, help="a static x86-64 ELF")
-parser.add_argument("--baremetal", action="store_true",
-                    help="BINARY is a bare-metal guest (the guest SDK's) instead of a "
-                    "Linux program")  # fmt: skip
+parser.add_argument(
+    "--baremetal",
+    action="store_true",
+    help="BINARY is a bare-metal guest (the guest SDK's) instead of a Linux program",
+)
 args = parser.parse_args()
 
 # create the system we are going to simulate

@@ -25,9 +25,11 @@ from common import SimpleOpts
 
 # Binary to execute
 SimpleOpts.add_option("binary", nargs="?", default=None, help="a static x86-64 ELF")
-SimpleOpts.add_option("--baremetal", action="store_true",
-                      help="BINARY is a bare-metal guest (the guest SDK's) instead of a "
-                      "Linux program")  # fmt: skip
+SimpleOpts.add_option(
+    "--baremetal",
+    action="store_true",
+    help="BINARY is a bare-metal guest (the guest SDK's) instead of a Linux program",
+)
 
 # Finalize the arguments and grab the args so we can pass it on to our objects
 args = SimpleOpts.parse_args()

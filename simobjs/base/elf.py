@@ -20,9 +20,16 @@ PT_GNU_STACK = 0x6474E551
 PF_X, PF_W, PF_R = 1, 2, 4
 ET_EXEC, ET_DYN = 2, 3
 EM_X86_64 = 62
-_MACHINES = {3: "i386 (EM_386)", 40: "ARM (EM_ARM)", 183: "AArch64 (EM_AARCH64)",
-             243: "RISC-V (EM_RISCV)", 8: "MIPS (EM_MIPS)", 20: "PowerPC (EM_PPC)",
-             21: "PowerPC64 (EM_PPC64)", 22: "S390 (EM_S390)"}  # fmt: skip
+_MACHINES = {
+    3: "i386 (EM_386)",
+    40: "ARM (EM_ARM)",
+    183: "AArch64 (EM_AARCH64)",
+    243: "RISC-V (EM_RISCV)",
+    8: "MIPS (EM_MIPS)",
+    20: "PowerPC (EM_PPC)",
+    21: "PowerPC64 (EM_PPC64)",
+    22: "S390 (EM_S390)",
+}
 _OSABI = {0: "unknown", 3: "linux"}  # SYSV (0) is what Linux toolchains write
 _EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
 _PHDR = struct.Struct("<IIQQQQQQ")
@@ -120,9 +127,10 @@ def parse_program(path: str, data: bytes) -> ProgramInfo:
         raise ProgramError(path, f"no usable program headers (phnum {phnum})")
     if phoff + phnum * phentsize > len(data):
         raise ProgramError(
-            path, f"truncated: program headers end at byte {phoff + phnum * phentsize}, "
-            f"the file has {len(data)}"
-        )  # fmt: skip
+            path,
+            f"truncated: program headers end at byte {phoff + phnum * phentsize}, "
+            f"the file has {len(data)}",
+        )
     segments = []
     for i in range(phnum):
         ptype, flags, offset, vaddr, _paddr, filesz, memsz, align = _PHDR.unpack_from(
@@ -132,17 +140,19 @@ def parse_program(path: str, data: bytes) -> ProgramInfo:
         if ptype == PT_INTERP:
             interp = data[offset : offset + filesz].split(b"\0")[0].decode(errors="replace")
             raise ProgramError(
-                path, f"dynamically linked (program interpreter {interp}): SE mode runs static "
-                "programs; link it with -static (or -static-pie)"
-            )  # fmt: skip
+                path,
+                f"dynamically linked (program interpreter {interp}): SE mode runs static "
+                "programs; link it with -static (or -static-pie)",
+            )
         if ptype == PT_LOAD:
             if filesz > memsz:
                 raise ProgramError(path, f"segment {i}: file size {filesz} > memory size {memsz}")
             if offset + filesz > len(data):
                 raise ProgramError(
-                    path, f"truncated: segment {i} needs bytes up to {offset + filesz}, "
-                    f"the file has {len(data)}"
-                )  # fmt: skip
+                    path,
+                    f"truncated: segment {i} needs bytes up to {offset + filesz}, "
+                    f"the file has {len(data)}",
+                )
             if (vaddr - offset) % 4096:
                 raise ProgramError(path, f"segment {i} is not page-aligned with its file offset")
         segments.append(seg)

@@ -354,8 +354,13 @@ def load_file(path: str | os.PathLike) -> Any:
     try:
         with open_regular(p) as f:
             if os.fstat(f.fileno()).st_size > MAX_CONFIG_BYTES:
-                raise ConfigError(Problem(str(p), f"larger than {MAX_CONFIG_BYTES >> 20} MiB",
-                                          expected="a configuration file"))  # fmt: skip
+                raise ConfigError(
+                    Problem(
+                        str(p),
+                        f"larger than {MAX_CONFIG_BYTES >> 20} MiB",
+                        expected="a configuration file",
+                    )
+                )
             text = f.read().decode(errors="replace")
     except OSError as e:
         raise ConfigError(Problem(str(p), f"cannot read: {e.strerror or e}")) from None
@@ -379,10 +384,13 @@ def _safe_yaml(text: str, where: str) -> Any:
         count = _expanded_nodes(node, {}, set(), where)
         if count > MAX_CONFIG_NODES:
             raise ConfigError(
-                Problem(where, f"its aliases (*name) expand it to {count} nodes",
-                        expected=f"at most {MAX_CONFIG_NODES} nodes",
-                        got=f"{count} nodes (an alias bomb?)")
-            )  # fmt: skip
+                Problem(
+                    where,
+                    f"its aliases (*name) expand it to {count} nodes",
+                    expected=f"at most {MAX_CONFIG_NODES} nodes",
+                    got=f"{count} nodes (an alias bomb?)",
+                )
+            )
         return loader.construct_document(node)
     finally:
         loader.dispose()

@@ -264,25 +264,41 @@ class BaseCPU(ClockedModel):
             self, "numCycles", "Number of cpu cycles simulated", unit=stats.Cycle
         )
         self.numInsts = stats.Scalar(
-            self, "commitStats0.numInsts", "Number of instructions committed (thread level)",
-            unit=stats.Count, available=self.insts_available, reason=reason,
-        )  # fmt: skip
+            self,
+            "commitStats0.numInsts",
+            "Number of instructions committed (thread level)",
+            unit=stats.Count,
+            available=self.insts_available,
+            reason=reason,
+        )
         self.numOps = stats.Scalar(
-            self, "commitStats0.numOps", "Number of ops (including micro ops) committed (thread level)",
-            unit=stats.Count, available=self.insts_available, reason=reason,
-        )  # fmt: skip
+            self,
+            "commitStats0.numOps",
+            "Number of ops (including micro ops) committed (thread level)",
+            unit=stats.Count,
+            available=self.insts_available,
+            reason=reason,
+        )
         self.cpi = stats.Formula(
-            self, "cpi", "CPI: cycles per instruction (core level)",
+            self,
+            "cpi",
+            "CPI: cycles per instruction (core level)",
             lambda: stats.divide(self.numCycles.value(), self.numInsts.value()),
-            unit=stats.Rate(stats.Cycle, stats.Count), precision=6,
-            available=self.insts_available, reason=reason,
-        )  # fmt: skip
+            unit=stats.Rate(stats.Cycle, stats.Count),
+            precision=6,
+            available=self.insts_available,
+            reason=reason,
+        )
         self.ipc = stats.Formula(
-            self, "ipc", "IPC: instructions per cycle (core level)",
+            self,
+            "ipc",
+            "IPC: instructions per cycle (core level)",
             lambda: stats.divide(self.numInsts.value(), self.numCycles.value()),
-            unit=stats.Rate(stats.Count, stats.Cycle), precision=6,
-            available=self.insts_available, reason=reason,
-        )  # fmt: skip
+            unit=stats.Rate(stats.Count, stats.Cycle),
+            precision=6,
+            available=self.insts_available,
+            reason=reason,
+        )
         stats.scalars(self, WORK_ITEM_STATS, unit=stats.Count)
 
     # -- counting ----------------------------------------------------------------

@@ -118,9 +118,23 @@ def _caches() -> tuple[Any, Any, Any]:
     from m5.objects import Cache
 
     def l1(size: str) -> Any:
-        return Cache(size=size, assoc=2, tag_latency=2, data_latency=2, response_latency=2,
-                     mshrs=4, tgts_per_mshr=20)  # fmt: skip
+        return Cache(
+            size=size,
+            assoc=2,
+            tag_latency=2,
+            data_latency=2,
+            response_latency=2,
+            mshrs=4,
+            tgts_per_mshr=20,
+        )
 
-    l2 = Cache(size="256kB", assoc=8, tag_latency=20, data_latency=20, response_latency=20,
-               mshrs=20, tgts_per_mshr=12)  # fmt: skip
+    l2 = Cache(
+        size="256kB",
+        assoc=8,
+        tag_latency=20,
+        data_latency=20,
+        response_latency=20,
+        mshrs=20,
+        tgts_per_mshr=12,
+    )
     return l1("16kB"), l1("64kB"), l2

@@ -86,9 +86,12 @@ class Counter:
 
     def status(self) -> int:
         return (
-            (int(self.output) << 7) | (int(self.null_count) << 6) | (self.rw << 4)
-            | (self.mode << 1) | int(self.bcd)
-        )  # fmt: skip
+            (int(self.output) << 7)
+            | (int(self.null_count) << 6)
+            | (self.rw << 4)
+            | (self.mode << 1)
+            | int(self.bcd)
+        )
 
     def write(self, byte: int) -> None:
         if self.rw == RW_LSB:

@@ -28,10 +28,19 @@ LINKER_SCRIPT = SDK_DIR / "link.ld"
 SDK_SOURCES = (SDK_DIR / "crt0.S", SDK_DIR / "kernel.c", SDK_DIR / "libc.c")
 
 COMMON_CFLAGS = (
-    "-static", "-nostdlib", "-ffreestanding", "-fno-pic", "-no-pie", "-mno-red-zone", "-O2",
-    "-fno-stack-protector", "-fno-asynchronous-unwind-tables", "-fcf-protection=none",
-    "-fno-tree-loop-distribute-patterns", "-Wall",
-)  # fmt: skip
+    "-static",
+    "-nostdlib",
+    "-ffreestanding",
+    "-fno-pic",
+    "-no-pie",
+    "-mno-red-zone",
+    "-O2",
+    "-fno-stack-protector",
+    "-fno-asynchronous-unwind-tables",
+    "-fcf-protection=none",
+    "-fno-tree-loop-distribute-patterns",
+    "-Wall",
+)
 SDK_CFLAGS = ("-mgeneral-regs-only",)  # the SDK runs in ring 0 too: no x87/SSE there
 LDFLAGS = ("-Wl,-z,max-page-size=4096", "-Wl,--build-id=none", "-Wl,-z,noexecstack")
 

@@ -45,8 +45,13 @@ def compiler(libc: str) -> str:
     return path
 
 
-def build_se_program(sources: Sequence[str | os.PathLike], name: str, libc: str = "glibc",
-                     pie: bool = False, extra_cflags: Sequence[str] = ()) -> Path:  # fmt: skip
+def build_se_program(
+    sources: Sequence[str | os.PathLike],
+    name: str,
+    libc: str = "glibc",
+    pie: bool = False,
+    extra_cflags: Sequence[str] = (),
+) -> Path:
     """Compile `sources` into a static program for SE mode; returns the cached path."""
     srcs = [Path(s).resolve() for s in sources]
     missing = [str(s) for s in srcs if not s.is_file()]

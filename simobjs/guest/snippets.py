@@ -48,9 +48,19 @@ GDT_LIMIT = 8 * len(GDT_ENTRIES) - 1
 RFLAGS_FIXED, RFLAGS_IOPL3 = 0x2, 0x3000
 
 __all__ = [
-    "CODE_AT", "GDT_AT", "IDT_AT", "PML4_AT", "TSS_AT", "AssemblerMissing", "Guest",
-    "assemble", "idt_gate", "long_mode_sregs", "long_mode_state", "write_tables",
-]  # fmt: skip
+    "CODE_AT",
+    "GDT_AT",
+    "IDT_AT",
+    "PML4_AT",
+    "TSS_AT",
+    "AssemblerMissing",
+    "Guest",
+    "assemble",
+    "idt_gate",
+    "long_mode_sregs",
+    "long_mode_state",
+    "write_tables",
+]
 
 
 class AssemblerMissing(RuntimeError):

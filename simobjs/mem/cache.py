@@ -34,11 +34,25 @@ def geometry(path: str, size: int, assoc: int, line: int) -> tuple[int, list[Pro
     """Sets of a set-associative cache, and what is wrong with the numbers."""
     problems = []
     if line <= 0 or line & (line - 1):
-        problems.append(Problem(path, "the block size must be a power of two",
-                                param="block_size", expected="a power of two", got=str(line)))  # fmt: skip
+        problems.append(
+            Problem(
+                path,
+                "the block size must be a power of two",
+                param="block_size",
+                expected="a power of two",
+                got=str(line),
+            )
+        )
     if assoc <= 0:
-        problems.append(Problem(path, "associativity must be at least 1", param="assoc",
-                                expected=">= 1", got=str(assoc)))  # fmt: skip
+        problems.append(
+            Problem(
+                path,
+                "associativity must be at least 1",
+                param="assoc",
+                expected=">= 1",
+                got=str(assoc),
+            )
+        )
     if problems:
         return 0, problems
     sets, rest = divmod(size, assoc * line)
@@ -82,31 +96,66 @@ class Cache(ClockedModel):
         """What the model does not do, each named, so a script never silently gets less."""
         path = self.name()
         out = []
-        for param, what in (("prefetcher", "prefetchers"), ("compressor", "cache compression"),
-                            ("partitioning_manager", "cache partitioning"),
-                            ("write_allocator", "write allocators")):  # fmt: skip
+        for param, what in (
+            ("prefetcher", "prefetchers"),
+            ("compressor", "cache compression"),
+            ("partitioning_manager", "cache partitioning"),
+            ("write_allocator", "write allocators"),
+        ):
             if getattr(p, param) is not None:
-                out.append(Problem(path, f"{what} are not modelled by simobjs", param=param,
-                                   expected="NULL", got=_decl_type(getattr(p, param))))  # fmt: skip
+                out.append(
+                    Problem(
+                        path,
+                        f"{what} are not modelled by simobjs",
+                        param=param,
+                        expected="NULL",
+                        got=_decl_type(getattr(p, param)),
+                    )
+                )
         rp = _decl_type(p.replacement_policy)
         if rp not in POLICY_OF_TYPE:
-            out.append(Problem(path, f"replacement policy {rp} is not modelled by simobjs",
-                               param="replacement_policy",
-                               expected=" or ".join(sorted(POLICY_OF_TYPE)), got=rp))  # fmt: skip
+            out.append(
+                Problem(
+                    path,
+                    f"replacement policy {rp} is not modelled by simobjs",
+                    param="replacement_policy",
+                    expected=" or ".join(sorted(POLICY_OF_TYPE)),
+                    got=rp,
+                )
+            )
         tags = _decl_type(p.tags)
         if tags != "BaseSetAssoc":
-            out.append(Problem(path, f"tags {tags} are not modelled by simobjs", param="tags",
-                               expected="BaseSetAssoc", got=tags))  # fmt: skip
+            out.append(
+                Problem(
+                    path,
+                    f"tags {tags} are not modelled by simobjs",
+                    param="tags",
+                    expected="BaseSetAssoc",
+                    got=tags,
+                )
+            )
         else:
             index = _decl_type(p.tags.params.indexing_policy)
             if index != "SetAssociative":
-                out.append(Problem(path, f"indexing policy {index} is not modelled by simobjs",
-                                   param="tags.indexing_policy", expected="SetAssociative",
-                                   got=index))  # fmt: skip
+                out.append(
+                    Problem(
+                        path,
+                        f"indexing policy {index} is not modelled by simobjs",
+                        param="tags.indexing_policy",
+                        expected="SetAssociative",
+                        got=index,
+                    )
+                )
         if int(p.max_miss_count):
-            out.append(Problem(path, "max_miss_count is not modelled by simobjs",
-                               param="max_miss_count", expected="0",
-                               got=str(p.max_miss_count)))  # fmt: skip
+            out.append(
+                Problem(
+                    path,
+                    "max_miss_count is not modelled by simobjs",
+                    param="max_miss_count",
+                    expected="0",
+                    got=str(p.max_miss_count),
+                )
+            )
         return out
 
     # -- ports ---------------------------------------------------------------------------
@@ -132,14 +181,21 @@ class Cache(ClockedModel):
         names = requestor_names(self.system)
         p = self.params
         self.native = NativeCache(
-            sets=self.sets, assoc=int(p.assoc), line_size=self.line_size, policy=self.policy,
-            period=self.clockPeriod(), tag_lat=self.cyclesToTicks(p.tag_latency),
+            sets=self.sets,
+            assoc=int(p.assoc),
+            line_size=self.line_size,
+            policy=self.policy,
+            period=self.clockPeriod(),
+            tag_lat=self.cyclesToTicks(p.tag_latency),
             data_lat=self.cyclesToTicks(p.data_latency),
             resp_lat=self.cyclesToTicks(p.response_latency),
-            sequential=bool(p.sequential_access), writeback_clean=bool(p.writeback_clean),
-            mostly_excl=p.clusivity == "mostly_excl", read_only=bool(p.is_read_only),
-            nreq=len(names), wb_req=0,
-        )  # fmt: skip
+            sequential=bool(p.sequential_access),
+            writeback_clean=bool(p.writeback_clean),
+            mostly_excl=p.clusivity == "mostly_excl",
+            read_only=bool(p.is_read_only),
+            nreq=len(names),
+            wb_req=0,
+        )
         self.requestor_names = names
 
     def memsys_native(self, compiler) -> Any:

@@ -36,8 +36,9 @@ class DRAMInterface(ClockedModel):
         path = self.name()
         problems = []
         if getattr(rng, "interleaved", lambda: False)():
-            problems.append(Problem(path, "interleaved address ranges are not modelled",
-                                    param="range"))  # fmt: skip
+            problems.append(
+                Problem(path, "interleaved address ranges are not modelled", param="range")
+            )
         self.burst_size = (
             int(p.devices_per_rank) * int(p.burst_length) * int(p.device_bus_width) // 8
         )
@@ -45,20 +46,43 @@ class DRAMInterface(ClockedModel):
         self.banks = int(p.banks_per_rank)
         self.ranks = int(p.ranks_per_channel)
         if self.burst_size <= 0 or self.row_buffer_size % max(self.burst_size, 1):
-            problems.append(Problem(path, "the row buffer must hold whole bursts",
-                                    param="device_rowbuffer_size",
-                                    expected=f"a multiple of the {self.burst_size}-byte burst",
-                                    got=str(self.row_buffer_size)))  # fmt: skip
+            problems.append(
+                Problem(
+                    path,
+                    "the row buffer must hold whole bursts",
+                    param="device_rowbuffer_size",
+                    expected=f"a multiple of the {self.burst_size}-byte burst",
+                    got=str(self.row_buffer_size),
+                )
+            )
         if self.banks <= 0 or self.ranks <= 0:
-            problems.append(Problem(path, "banks_per_rank and ranks_per_channel must be positive",
-                                    param="banks_per_rank"))  # fmt: skip
+            problems.append(
+                Problem(
+                    path,
+                    "banks_per_rank and ranks_per_channel must be positive",
+                    param="banks_per_rank",
+                )
+            )
         if p.page_policy not in PAGE_POLICIES:
-            problems.append(Problem(path, "unknown page policy", param="page_policy",
-                                    expected=", ".join(PAGE_POLICIES), got=str(p.page_policy)))  # fmt: skip
+            problems.append(
+                Problem(
+                    path,
+                    "unknown page policy",
+                    param="page_policy",
+                    expected=", ".join(PAGE_POLICIES),
+                    got=str(p.page_policy),
+                )
+            )
         if int(p.activation_limit) > 16:
-            problems.append(Problem(path, "activation_limit above 16 is not modelled",
-                                    param="activation_limit", expected="<= 16",
-                                    got=str(p.activation_limit)))  # fmt: skip
+            problems.append(
+                Problem(
+                    path,
+                    "activation_limit above 16 is not modelled",
+                    param="activation_limit",
+                    expected="<= 16",
+                    got=str(p.activation_limit),
+                )
+            )
         if problems:
             raise ConfigError(problems)
         self.bursts_per_row = self.row_buffer_size // self.burst_size
@@ -66,8 +90,11 @@ class DRAMInterface(ClockedModel):
         self.rows = capacity // (self.row_buffer_size * self.banks * self.ranks)
         if capacity != rng.size():
             # gem5 says the same at construction
-            print(f"warn: DRAM device capacity ({capacity // MiB} Mbytes) does not match the "
-                  f"address range assigned ({rng.size() // MiB} Mbytes)", file=sys.stderr)  # fmt: skip
+            print(
+                f"warn: DRAM device capacity ({capacity // MiB} Mbytes) does not match the "
+                f"address range assigned ({rng.size() // MiB} Mbytes)",
+                file=sys.stderr,
+            )
         self.ram: GuestRam | None = GuestRam(int(rng.start), int(rng.size()), name=path)
         self.native: NativeDram | None = None
 
@@ -112,12 +139,25 @@ class MemCtrl(ClockedModel):
         path = self.name()
         problems = []
         if not isinstance(self.dram, DRAMInterface):
-            problems.append(Problem(path, "only DRAM interfaces are modelled", param="dram",
-                                    expected="a DRAMInterface", got=type(self.dram).__name__))  # fmt: skip
+            problems.append(
+                Problem(
+                    path,
+                    "only DRAM interfaces are modelled",
+                    param="dram",
+                    expected="a DRAMInterface",
+                    got=type(self.dram).__name__,
+                )
+            )
         for param in ("qos_policy", "qos_turnaround_policy"):
             if getattr(params, param) is not None:
-                problems.append(Problem(path, "QoS policies are not modelled by simobjs",
-                                        param=param, expected="NULL"))  # fmt: skip
+                problems.append(
+                    Problem(
+                        path,
+                        "QoS policies are not modelled by simobjs",
+                        param=param,
+                        expected="NULL",
+                    )
+                )
         if problems:
             raise ConfigError(problems)
         self.port = ResponsePort("port", self, self.recvAtomic, lambda: [self.dram.range])
@@ -139,21 +179,42 @@ class MemCtrl(ClockedModel):
         wq_cap = max(int(p.write_buffer_size), 1)
         wq_low = wq_cap * int(self.params.write_low_thresh_perc) // 100
         self.native = NativeDram(
-            nreq=len(names), banks=d.banks, ranks=d.ranks, wq_cap=wq_cap,
-            start=int(d.range.start), size=int(d.range.size()), burst_size=d.burst_size,
-            bursts_per_row=d.bursts_per_row, rows=d.rows, mapping=ADDR_MAPS[p.addr_mapping],
-            page_policy=PAGE_POLICIES[p.page_policy], max_row_accesses=int(p.max_accesses_per_row),
-            activation_limit=int(p.activation_limit), wq_low=wq_low,
+            nreq=len(names),
+            banks=d.banks,
+            ranks=d.ranks,
+            wq_cap=wq_cap,
+            start=int(d.range.start),
+            size=int(d.range.size()),
+            burst_size=d.burst_size,
+            bursts_per_row=d.bursts_per_row,
+            rows=d.rows,
+            mapping=ADDR_MAPS[p.addr_mapping],
+            page_policy=PAGE_POLICIES[p.page_policy],
+            max_row_accesses=int(p.max_accesses_per_row),
+            activation_limit=int(p.activation_limit),
+            wq_low=wq_low,
             min_writes=int(self.params.min_writes_per_switch),
             frfcfs=int(self.params.mem_sched_policy == "frfcfs"),
-            tBURST=int(p.tBURST), tRCD=int(p.tRCD), tRCD_WR=int(p.tRCD_WR), tCL=int(p.tCL),
-            tCWL=int(p.tCWL), tRP=int(p.tRP), tRAS=int(p.tRAS), tWR=int(p.tWR), tRTP=int(p.tRTP),
-            tRFC=int(p.tRFC), tREFI=int(p.tREFI), tRRD=int(p.tRRD), tXAW=int(p.tXAW),
-            tWTR=int(p.tWTR), tRTW=int(p.tRTW), tCS=int(p.tCS),
+            tBURST=int(p.tBURST),
+            tRCD=int(p.tRCD),
+            tRCD_WR=int(p.tRCD_WR),
+            tCL=int(p.tCL),
+            tCWL=int(p.tCWL),
+            tRP=int(p.tRP),
+            tRAS=int(p.tRAS),
+            tWR=int(p.tWR),
+            tRTP=int(p.tRTP),
+            tRFC=int(p.tRFC),
+            tREFI=int(p.tREFI),
+            tRRD=int(p.tRRD),
+            tXAW=int(p.tXAW),
+            tWTR=int(p.tWTR),
+            tRTW=int(p.tRTW),
+            tCS=int(p.tCS),
             frontend=int(self.params.static_frontend_latency),
             backend=int(self.params.static_backend_latency),
             atomic_latency=d.atomic_latency(),
-        )  # fmt: skip
+        )
         d.native = self.native
         d.requestor_names = names
         self.requestor_names = names

@@ -98,15 +98,28 @@ def limit_for(host: HostMemory) -> tuple[int | None, str]:
     """The most guest RAM this host can back, and why (for the message)."""
     limits = []
     if host.total is not None:
-        limits.append((host.total + host.swap, f"the host has {size_text(host.total)} of RAM "
-                       f"and {size_text(host.swap)} of swap"))  # fmt: skip
+        limits.append(
+            (
+                host.total + host.swap,
+                f"the host has {size_text(host.total)} of RAM and {size_text(host.swap)} of swap",
+            )
+        )
     if host.cgroup_limit is not None:
-        limits.append((host.cgroup_limit, f"this process's cgroup allows "
-                       f"{size_text(host.cgroup_limit)} (memory.max)"))  # fmt: skip
+        limits.append(
+            (
+                host.cgroup_limit,
+                f"this process's cgroup allows {size_text(host.cgroup_limit)} (memory.max)",
+            )
+        )
     if host.overcommit == 2 and host.commit_limit is not None and host.committed is not None:
         left = max(host.commit_limit - host.committed, 0)
-        limits.append((left, f"vm.overcommit_memory=2 (strict) leaves {size_text(left)} of "
-                       f"the commit limit ({size_text(host.commit_limit)})"))  # fmt: skip
+        limits.append(
+            (
+                left,
+                f"vm.overcommit_memory=2 (strict) leaves {size_text(left)} of "
+                f"the commit limit ({size_text(host.commit_limit)})",
+            )
+        )
     if not limits:
         return None, "the host's memory is unknown"
     return min(limits, key=lambda item: item[0])

@@ -53,9 +53,13 @@ class SimpleMemory(ClockedModel):
             check_regular(path)
         except OSError as e:
             raise ConfigError(
-                Problem(self.name(), f"Could not load {path}: {e.strerror or e}",
-                        param="image_file", expected="an existing ELF or raw image file")
-            ) from None  # fmt: skip
+                Problem(
+                    self.name(),
+                    f"Could not load {path}: {e.strerror or e}",
+                    param="image_file",
+                    expected="an existing ELF or raw image file",
+                )
+            ) from None
 
     def initState(self) -> None:
         """Load `image_file` (not on a restore: the checkpoint holds the memory)."""
@@ -68,9 +72,8 @@ class SimpleMemory(ClockedModel):
             )
         except (OSError, image.ImageError) as e:
             raise ConfigError(
-                Problem(self.name(), f"Could not load {self.image_file}: {e}",
-                        param="image_file")
-            ) from None  # fmt: skip
+                Problem(self.name(), f"Could not load {self.image_file}: {e}", param="image_file")
+            ) from None
         for addr, data in chunks:
             ram.write(addr, data)
 

@@ -158,8 +158,14 @@ class XBar(ClockedModel):
                 self._route_cache[key] = port  # device registers are hit again and again
         if port is not None:
             if debug.flags.XBar:
-                debug.dprintf(self, "%s %#x size %d -> %s", pkt.cmd.value, pkt.addr, pkt.size,
-                              port.peer.owner.name())  # fmt: skip
+                debug.dprintf(
+                    self,
+                    "%s %#x size %d -> %s",
+                    pkt.cmd.value,
+                    pkt.addr,
+                    pkt.size,
+                    port.peer.owner.name(),
+                )
             return port.sendAtomic(pkt)
         if self.default.peer is not None:
             return self.default.sendAtomic(pkt)

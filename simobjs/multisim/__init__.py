@@ -27,6 +27,16 @@ from simobjs.multisim.front import (
 from simobjs.multisim.job import Job, MultisimError, Result
 
 __all__ = [
-    "Job", "MultisimError", "Result", "add", "add_simulation", "collect_checkpoints",
-    "get_simulation_ids", "num_simulations", "report_stats", "run", "set_num_processes", "ship",
-]  # fmt: skip
+    "Job",
+    "MultisimError",
+    "Result",
+    "add",
+    "add_simulation",
+    "collect_checkpoints",
+    "get_simulation_ids",
+    "num_simulations",
+    "report_stats",
+    "run",
+    "set_num_processes",
+    "ship",
+]

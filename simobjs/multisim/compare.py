@@ -160,8 +160,10 @@ def main(argv: list[str]) -> int:
         return 1
     sims, default = simulations(outdir, args.stats_file)
     if not sims:
-        print(f"fatal: {outdir}: no simulations (no {table.TABLE_JSON}, no */{args.stats_file})",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"fatal: {outdir}: no simulations (no {table.TABLE_JSON}, no */{args.stats_file})",
+            file=sys.stderr,
+        )
         return 1
     names, values = gather(outdir, sims, args.stats or default, args.stats_file, args.dump)
     if not names:

@@ -193,8 +193,11 @@ def _run_on(
         while waiting or inflight:
             threads = sum(client.nthreads().values())  # workers may come and go
             if not threads and not warned:
-                print(f"multisim: waiting for workers to join {client.scheduler.address}",
-                      file=sys.stderr, flush=True)  # fmt: skip
+                print(
+                    f"multisim: waiting for workers to join {client.scheduler.address}",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 warned = True
             slots = max(1, threads)
             while waiting and len(inflight) < slots:

@@ -275,9 +275,14 @@ class SimObject(metaclass=MetaSimObject):
         child = as_simobject_value(value)
         if child is None or not any(k.__name__ == want for k in type(child).__mro__):
             raise ConfigTypeError(
-                Problem(self.path(), f"'{attr}' takes a {want}", param=attr,
-                        expected=want, got=repr(value))
-            )  # fmt: skip
+                Problem(
+                    self.path(),
+                    f"'{attr}' takes a {want}",
+                    param=attr,
+                    expected=want,
+                    got=repr(value),
+                )
+            )
         if self._may_adopt(child):
             self.add_child(attr, child)
         else:

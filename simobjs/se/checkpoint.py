@@ -55,43 +55,75 @@ def serialize_kernel(k, section) -> None:
                 descriptions[id(f)] = len(files_out)
                 files_out.append(_describe(k, f))
             fds.append([fd, descriptions[id(f)], int(cloexec)])
-        procs.append({
-            "pid": proc.pid, "ppid": proc.ppid, "pgid": proc.pgid, "sid": proc.sid,
-            "cwd": proc.cwd, "exe_host": proc.exe_host, "exe_guest": proc.exe_guest,
-            "argv": [a.hex() for a in proc.argv], "ids": [proc.uid, proc.euid, proc.gid,
-            proc.egid], "umask": proc.umask, "name": proc.name.hex(),
-            "actions": [[a.handler, a.flags, a.restorer, a.mask] for a in proc.actions],
-            "pending": proc.pending, "exit_status": proc.exit_status,
-            "alarm": [proc.alarm_at, proc.alarm_interval],
-            "rlimits": [[r, *v] for r, v in proc.rlimits.items()],
-            "parent": proc.parent.pid if proc.parent is not None else None,
-            "children": [c.pid for c in proc.children], "fds": fds,
-            "mm": proc.mm.state() if proc.alive else None, "exec_count": proc.exec_count,
-        })  # fmt: skip
+        procs.append(
+            {
+                "pid": proc.pid,
+                "ppid": proc.ppid,
+                "pgid": proc.pgid,
+                "sid": proc.sid,
+                "cwd": proc.cwd,
+                "exe_host": proc.exe_host,
+                "exe_guest": proc.exe_guest,
+                "argv": [a.hex() for a in proc.argv],
+                "ids": [proc.uid, proc.euid, proc.gid, proc.egid],
+                "umask": proc.umask,
+                "name": proc.name.hex(),
+                "actions": [[a.handler, a.flags, a.restorer, a.mask] for a in proc.actions],
+                "pending": proc.pending,
+                "exit_status": proc.exit_status,
+                "alarm": [proc.alarm_at, proc.alarm_interval],
+                "rlimits": [[r, *v] for r, v in proc.rlimits.items()],
+                "parent": proc.parent.pid if proc.parent is not None else None,
+                "children": [c.pid for c in proc.children],
+                "fds": fds,
+                "mm": proc.mm.state() if proc.alive else None,
+                "exec_count": proc.exec_count,
+            }
+        )
     tasks = []
     for t in k.tasks.values():
         running = k.current.get(t.context) is t
-        tasks.append({
-            "tid": t.tid, "pid": t.proc.pid, "context": t.context, "status": t.status,
-            "running": running, "sigmask": t.sigmask, "pending": t.pending,
-            "wait_key": t.wait_key, "clear_child_tid": t.clear_child_tid,
-            "robust_list": list(t.robust_list), "altstack": list(t.altstack),
-            "deadline": t.deadline, "deadline_key": t.deadline_key, "woken": t.woken,
-            "saved_mask": t.saved_mask, "sleep_rem": t.sleep_rem,
-        })  # fmt: skip
+        tasks.append(
+            {
+                "tid": t.tid,
+                "pid": t.proc.pid,
+                "context": t.context,
+                "status": t.status,
+                "running": running,
+                "sigmask": t.sigmask,
+                "pending": t.pending,
+                "wait_key": t.wait_key,
+                "clear_child_tid": t.clear_child_tid,
+                "robust_list": list(t.robust_list),
+                "altstack": list(t.altstack),
+                "deadline": t.deadline,
+                "deadline_key": t.deadline_key,
+                "woken": t.woken,
+                "saved_mask": t.saved_mask,
+                "sleep_rem": t.sleep_rem,
+            }
+        )
         if not running and t.state is not None:
             sub = section.subsection(f"task{t.tid}")
             serialize_thread(t.state, sub, section.subsection(f"task{t.tid}.isa"))
     section["se_format"] = FORMAT
-    section["memory"] = json.dumps({
-        "pool": k.pool.state().hex(), "frames": k.frames.alloc.state().hex(),
-        "shared": [[p, n] for p, n in k.frames.shared.items()], "kpages": k.kpages.state(),
-    })  # fmt: skip
-    section["kernel"] = json.dumps({
-        "next_pid": k.next_pid, "random": [k.random.seed, k.random.counter],
-        "last_status": k.last_status, "finished": k.finished,
-        "runq": {str(c): [t.tid for t in q] for c, q in k.runq.items()},
-    })  # fmt: skip
+    section["memory"] = json.dumps(
+        {
+            "pool": k.pool.state().hex(),
+            "frames": k.frames.alloc.state().hex(),
+            "shared": [[p, n] for p, n in k.frames.shared.items()],
+            "kpages": k.kpages.state(),
+        }
+    )
+    section["kernel"] = json.dumps(
+        {
+            "next_pid": k.next_pid,
+            "random": [k.random.seed, k.random.counter],
+            "last_status": k.last_status,
+            "finished": k.finished,
+            "runq": {str(c): [t.tid for t in q] for c, q in k.runq.items()},
+        }
+    )
     section["files"] = json.dumps(files_out)
     section["procs"] = json.dumps(procs)
     section["tasks"] = json.dumps(tasks)
@@ -102,8 +134,10 @@ def _reopen(k, d: dict):
     if kind == "host":
         flags = d["flags"] & (O_ACCMODE | O_APPEND | 0o200000)
         if not os.path.exists(d["host"]):
-            raise CheckpointError(f"SE: {d['path']} ({d['host']}) is gone; it was open at the "
-                                  "checkpoint", k.model.name())  # fmt: skip
+            raise CheckpointError(
+                f"SE: {d['path']} ({d['host']}) is gone; it was open at the checkpoint",
+                k.model.name(),
+            )
         f = HostFile(d["path"], d["host"], flags)
         f.seek(d["offset"], 0)
         return f
@@ -144,11 +178,26 @@ def unserialize_kernel(k, section) -> None:
         mm = None
         if p["mm"] is not None:
             mm = AddressSpace.restore(k.frames, k.pool, k.dirty, k.kpages.stub_ppn, p["mm"])
-        proc = Proc(p["pid"], p["ppid"], p["pgid"], p["sid"], mm, table, p["cwd"],
-                    p["exe_host"], p["exe_guest"], [bytes.fromhex(a) for a in p["argv"]],
-                    *p["ids"], p["umask"], [S.SigAction(*a) for a in p["actions"]],
-                    pending=p["pending"], exit_status=p["exit_status"], name=bytes.fromhex(p["name"]),
-                    rlimits={r: (a, b) for r, a, b in p["rlimits"]}, exec_count=p["exec_count"])  # fmt: skip
+        proc = Proc(
+            p["pid"],
+            p["ppid"],
+            p["pgid"],
+            p["sid"],
+            mm,
+            table,
+            p["cwd"],
+            p["exe_host"],
+            p["exe_guest"],
+            [bytes.fromhex(a) for a in p["argv"]],
+            *p["ids"],
+            p["umask"],
+            [S.SigAction(*a) for a in p["actions"]],
+            pending=p["pending"],
+            exit_status=p["exit_status"],
+            name=bytes.fromhex(p["name"]),
+            rlimits={r: (a, b) for r, a, b in p["rlimits"]},
+            exec_count=p["exec_count"],
+        )
         procs[proc.pid] = proc
         k.sandbox.guest_path_of(proc.exe_host)  # a program outside the root keeps its alias
     for p in raw_procs:
@@ -161,11 +210,23 @@ def unserialize_kernel(k, section) -> None:
     k.tasks, k.current, k.waiters = {}, {}, {}
     for d in json.loads(section["tasks"]):
         proc = procs[d["pid"]]
-        t = Task(d["tid"], proc, d["context"], None, d["status"], d["sigmask"], d["pending"],
-                 wait_key=_tuples(d["wait_key"]), clear_child_tid=d["clear_child_tid"],
-                 robust_list=tuple(d["robust_list"]), altstack=tuple(d["altstack"]),
-                 deadline=d["deadline"], woken=d["woken"], saved_mask=d["saved_mask"],
-                 sleep_rem=d["sleep_rem"])  # fmt: skip
+        t = Task(
+            d["tid"],
+            proc,
+            d["context"],
+            None,
+            d["status"],
+            d["sigmask"],
+            d["pending"],
+            wait_key=_tuples(d["wait_key"]),
+            clear_child_tid=d["clear_child_tid"],
+            robust_list=tuple(d["robust_list"]),
+            altstack=tuple(d["altstack"]),
+            deadline=d["deadline"],
+            woken=d["woken"],
+            saved_mask=d["saved_mask"],
+            sleep_rem=d["sleep_rem"],
+        )
         t.deadline_key = _tuples(d["deadline_key"])
         if d["running"]:
             k.current[t.context] = t
@@ -183,8 +244,9 @@ def unserialize_kernel(k, section) -> None:
             k.sleep_until(t, t.deadline, t.deadline_key)
     from collections import deque
 
-    k.runq = {int(c): deque(k.tasks[tid] for tid in q if tid in k.tasks)
-              for c, q in kern["runq"].items()}  # fmt: skip
+    k.runq = {
+        int(c): deque(k.tasks[tid] for tid in q if tid in k.tasks) for c, q in kern["runq"].items()
+    }
     for _cpu, _tid, process in k.model.processes:
         first = procs.get(process.pid)
         if first is not None and first.tasks:

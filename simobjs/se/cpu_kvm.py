@@ -24,8 +24,17 @@ from simobjs.sim import debug
 MASK = 0xFFFFFFFFFFFFFFFF
 # struct kvm_regs order (kvm.Vcpu.sync_regs)
 RAX, RCX, RDX, RSI, RDI, R8, R9, R10, R11, RIP, RFLAGS = 0, 2, 3, 4, 5, 8, 9, 10, 11, 16, 17
-_NAMES = {RAX: "rax", RCX: "rcx", RDX: "rdx", RSI: "rsi", RDI: "rdi", R8: "r8", R9: "r9",
-          R10: "r10", R11: "r11"}  # fmt: skip
+_NAMES = {
+    RAX: "rax",
+    RCX: "rcx",
+    RDX: "rdx",
+    RSI: "rsi",
+    RDI: "rdi",
+    R8: "r8",
+    R9: "r9",
+    R10: "r10",
+    R11: "r11",
+}
 
 
 class KvmSeThread(SeThread):
@@ -52,9 +61,14 @@ class KvmSeThread(SeThread):
             cpl = self.cpu.vcpu.get_sregs().cs.dpl
             self.ring3_entry = cpl == 3
             if debug.flags.SyscallVerbose:
-                debug.dprintf(self.cpu, "SE: the system-call stub runs at CPL %d (%s)", cpl,
-                              "SYSCALL stays in ring 3: the host returns to the program"
-                              if cpl == 3 else "ring 0: the stub's SYSRETQ returns")  # fmt: skip
+                debug.dprintf(
+                    self.cpu,
+                    "SE: the system-call stub runs at CPL %d (%s)",
+                    cpl,
+                    "SYSCALL stays in ring 3: the host returns to the program"
+                    if cpl == 3
+                    else "ring 0: the stub's SYSRETQ returns",
+                )
         return self.ring3_entry
 
     def _write(self, index: int, value: int) -> None:

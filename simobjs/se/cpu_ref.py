@@ -15,8 +15,15 @@ from simobjs.arch.x86.state import X86State
 from simobjs.se.layout import STUB_VA, SYSRET_VA, to_user_mode
 from simobjs.se.thread import SeThread
 
-_ARGS = [X.UC_X86_REG_RAX, X.UC_X86_REG_RDI, X.UC_X86_REG_RSI, X.UC_X86_REG_RDX,
-         X.UC_X86_REG_R10, X.UC_X86_REG_R8, X.UC_X86_REG_R9]  # fmt: skip
+_ARGS = [
+    X.UC_X86_REG_RAX,
+    X.UC_X86_REG_RDI,
+    X.UC_X86_REG_RSI,
+    X.UC_X86_REG_RDX,
+    X.UC_X86_REG_R10,
+    X.UC_X86_REG_R8,
+    X.UC_X86_REG_R9,
+]
 _BASES = {"fs": X.UC_X86_REG_FS_BASE, "gs": X.UC_X86_REG_GS_BASE}
 MASK = 0xFFFFFFFFFFFFFFFF
 

@@ -45,8 +45,9 @@ def handle(k, th) -> None:
     if task is None or cs & 3 != 3:
         raise SimulationError(
             f"SE: fault (vector {vector}, error {error:#x}) at {rip:#x} outside user mode",
-            th.cpu.name(), rip,
-        )  # fmt: skip
+            th.cpu.name(),
+            rip,
+        )
     st = th.user_state()
     cr2 = st.cr2
     st.rip, st.rflags = rip, rflags
@@ -93,11 +94,14 @@ def _avx_hint(k, task, rip: int) -> None:
     while i < 3 and code[i] in (0x66, 0xF2, 0xF3, 0x2E, 0x3E, 0x26, 0x64, 0x65, 0x36):
         i += 1
     if code[i] in (0xC4, 0xC5, 0x62):
-        k._warn_once("avx", f"SE: {task.proc.exe_guest} executed an AVX instruction at {rip:#x}, "
-                     "which the reference CPU lacks: glibc picked it on KVM, where this host "
-                     "shows its own CPUID. Start the program with a reference CPU in the config "
-                     "(simobjs then sets GLIBC_TUNABLES) or set GLIBC_TUNABLES yourself (see "
-                     "the guide, SE mode)")  # fmt: skip
+        k._warn_once(
+            "avx",
+            f"SE: {task.proc.exe_guest} executed an AVX instruction at {rip:#x}, "
+            "which the reference CPU lacks: glibc picked it on KVM, where this host "
+            "shows its own CPUID. Start the program with a reference CPU in the config "
+            "(simobjs then sets GLIBC_TUNABLES) or set GLIBC_TUNABLES yourself (see "
+            "the guide, SE mode)",
+        )
 
 
 def _m5op(k, th, task, st) -> bool:

@@ -63,35 +63,82 @@ class StatInfo:
 
     @classmethod
     def of(cls, s: os.stat_result) -> StatInfo:
-        return cls(s.st_dev, s.st_ino, s.st_nlink, s.st_mode, s.st_uid, s.st_gid, s.st_rdev,
-                   s.st_size, s.st_blksize, s.st_blocks, s.st_atime_ns, s.st_mtime_ns,
-                   s.st_ctime_ns)  # fmt: skip
+        return cls(
+            s.st_dev,
+            s.st_ino,
+            s.st_nlink,
+            s.st_mode,
+            s.st_uid,
+            s.st_gid,
+            s.st_rdev,
+            s.st_size,
+            s.st_blksize,
+            s.st_blocks,
+            s.st_atime_ns,
+            s.st_mtime_ns,
+            s.st_ctime_ns,
+        )
 
     _STAT = struct.Struct("<QQQIIIIQqqqqqqqqq24x")
 
     def pack(self) -> bytes:
         """struct stat (x86-64, 144 bytes)."""
         t = [divmod(ns, 10**9) for ns in (self.atime_ns, self.mtime_ns, self.ctime_ns)]
-        return self._STAT.pack(self.dev, self.ino, self.nlink, self.mode, self.uid, self.gid, 0,
-                               self.rdev, self.size, self.blksize, self.blocks, *t[0], *t[1],
-                               *t[2])  # fmt: skip
+        return self._STAT.pack(
+            self.dev,
+            self.ino,
+            self.nlink,
+            self.mode,
+            self.uid,
+            self.gid,
+            0,
+            self.rdev,
+            self.size,
+            self.blksize,
+            self.blocks,
+            *t[0],
+            *t[1],
+            *t[2],
+        )
 
     def pack_statx(self) -> bytes:
         """struct statx (256 bytes), every basic field valid (STATX_BASIC_STATS)."""
         raw = bytearray(256)
-        struct.pack_into("<IIQIIIHxxQQQQ", raw, 0, 0x7FF, self.blksize, 0, self.nlink, self.uid,
-                         self.gid, self.mode, self.ino, self.size, self.blocks, 0)  # fmt: skip
+        struct.pack_into(
+            "<IIQIIIHxxQQQQ",
+            raw,
+            0,
+            0x7FF,
+            self.blksize,
+            0,
+            self.nlink,
+            self.uid,
+            self.gid,
+            self.mode,
+            self.ino,
+            self.size,
+            self.blocks,
+            0,
+        )
         for i, ns in enumerate((self.atime_ns, self.ctime_ns, self.ctime_ns, self.mtime_ns)):
             sec, nsec = divmod(ns, 10**9)
             struct.pack_into("<qI", raw, 64 + 16 * i, sec, nsec)
-        struct.pack_into("<IIII", raw, 128, os.major(self.rdev), os.minor(self.rdev),
-                         os.major(self.dev), os.minor(self.dev))  # fmt: skip
+        struct.pack_into(
+            "<IIII",
+            raw,
+            128,
+            os.major(self.rdev),
+            os.minor(self.rdev),
+            os.major(self.dev),
+            os.minor(self.dev),
+        )
         return bytes(raw)
 
 
 def char_device(major: int, minor: int) -> StatInfo:
-    return StatInfo(dev=5, ino=major * 256 + minor, mode=st_mod.S_IFCHR | 0o666,
-                    rdev=os.makedev(major, minor))  # fmt: skip
+    return StatInfo(
+        dev=5, ino=major * 256 + minor, mode=st_mod.S_IFCHR | 0o666, rdev=os.makedev(major, minor)
+    )
 
 
 class OpenFile:
@@ -221,8 +268,13 @@ class HostFile(OpenFile):
 
     def state(self) -> dict:
         pos = self.dir_pos if self.is_dir else os.lseek(self.fd, 0, os.SEEK_CUR)
-        return {"kind": "host", "path": self.path, "host": self.host, "flags": self.flags,
-                "offset": pos}  # fmt: skip
+        return {
+            "kind": "host",
+            "path": self.path,
+            "host": self.host,
+            "flags": self.flags,
+            "offset": pos,
+        }
 
 
 def _dtype(entry: os.DirEntry) -> int:
@@ -251,8 +303,15 @@ class Stream(HostFile):
 
     kind = "stream"
 
-    def __init__(self, role: str, name: str, host: str | None, flags: int, offset: int = 0,
-                 truncate: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self,
+        role: str,
+        name: str,
+        host: str | None,
+        flags: int,
+        offset: int = 0,
+        truncate: bool = True,
+    ) -> None:
         OpenFile.__init__(self, name, flags)
         self.role, self.name, self.host = role, name, host
         self.is_dir = False
@@ -285,8 +344,14 @@ class Stream(HostFile):
 
     def state(self) -> dict:
         offset = os.lseek(self.fd, 0, os.SEEK_CUR) if self.owned else 0
-        return {"kind": "stream", "role": self.role, "name": self.name, "host": self.host,
-                "flags": self.flags, "offset": offset}  # fmt: skip
+        return {
+            "kind": "stream",
+            "role": self.role,
+            "name": self.name,
+            "host": self.host,
+            "flags": self.flags,
+            "offset": offset,
+        }
 
 
 class Pipe:
@@ -439,8 +504,13 @@ class Synthetic(OpenFile):
         return StatInfo(dev=4, ino=hash(self.path) & 0xFFFF, mode=st_mod.S_IFREG | 0o444)
 
     def state(self) -> dict:
-        return {"kind": "synthetic", "path": self.path, "data": self.data.hex(),
-                "flags": self.flags, "offset": self.pos}  # fmt: skip
+        return {
+            "kind": "synthetic",
+            "path": self.path,
+            "data": self.data.hex(),
+            "flags": self.flags,
+            "offset": self.pos,
+        }
 
 
 class FdTable:

@@ -76,8 +76,9 @@ class Sandbox:
         )
 
     # -- resolution -------------------------------------------------------------------------
-    def resolve(self, cwd: str, path: str, follow: bool = True, pid: int = 0,
-                exe: str = "") -> Resolved:  # fmt: skip
+    def resolve(
+        self, cwd: str, path: str, follow: bool = True, pid: int = 0, exe: str = ""
+    ) -> Resolved:
         """Resolve `path` (relative to the guest directory `cwd`). `follow`: follow a
         symbolic link in the last component too. `pid` and `exe` answer /proc/self."""
         if path == "":

@@ -36,8 +36,19 @@ class Kernel:
 
     CAUSE_EXIT = CAUSE_EXIT
 
-    def __init__(self, model, sim, system, mem, pool, frames, sandbox, seed: int,
-                 m5ops_base: int, release: str) -> None:  # fmt: skip
+    def __init__(
+        self,
+        model,
+        sim,
+        system,
+        mem,
+        pool,
+        frames,
+        sandbox,
+        seed: int,
+        m5ops_base: int,
+        release: str,
+    ) -> None:
         from simobjs.se.pagetable import Dirty
         from simobjs.se.randomness import SeededBytes
 
@@ -113,8 +124,9 @@ class Kernel:
                 off = va & 0xFFF
                 if off + n <= 4096:
                     return bytes(self.mem.page(page)[off : off + n])
-                return self.read_kernel(va, 4096 - off) + self.read_kernel(va + 4096 - off,
-                                                                           n - 4096 + off)  # fmt: skip
+                return self.read_kernel(va, 4096 - off) + self.read_kernel(
+                    va + 4096 - off, n - 4096 + off
+                )
         raise SimulationError(f"SE: fault frame at {va:#x} is not on a fault stack")
 
     def kpage(self, index: int) -> int:
@@ -135,8 +147,13 @@ class Kernel:
         entry = table.get(nr)
         trace = debug.flags.SyscallBase
         if trace:
-            debug.dprintf(self.model, "%d: %s(%s)", task.tid, NAMES.get(nr, nr),
-                          ", ".join(f"{a:#x}" for a in args))  # fmt: skip
+            debug.dprintf(
+                self.model,
+                "%d: %s(%s)",
+                task.tid,
+                NAMES.get(nr, nr),
+                ", ".join(f"{a:#x}" for a in args),
+            )
         if entry is None:
             self._warn_unknown(nr)
             th.set_return(-errno.ENOSYS)
@@ -154,8 +171,14 @@ class Kernel:
                 if trace:
                     debug.dprintf(self.model, "%d: %s -> %d", task.tid, NAMES.get(nr, nr), ret)
                 th.set_return(ret)
-                if not (self.dirty_pipes or task.pending or task.proc.pending or self.runq.get(ctx)
-                        or self.dirty.tlb or self.dirty.code):  # fmt: skip
+                if not (
+                    self.dirty_pipes
+                    or task.pending
+                    or task.proc.pending
+                    or self.runq.get(ctx)
+                    or self.dirty.tlb
+                    or self.dirty.code
+                ):
                     return  # nothing to do on the way back (the common case)
         self.after_call(ctx)
 
@@ -163,8 +186,11 @@ class Kernel:
         if nr not in self.warned:
             self.warned.add(nr)
             name = NAMES.get(nr, f"#{nr}")
-            print(f"warn: ignoring syscall {name}(...) (returning ENOSYS)\n"
-                  "      (further warnings will be suppressed)", file=sys.stderr)  # fmt: skip
+            print(
+                f"warn: ignoring syscall {name}(...) (returning ENOSYS)\n"
+                "      (further warnings will be suppressed)",
+                file=sys.stderr,
+            )
 
     def after_call(self, ctx: int) -> None:
         """On the way back to user mode: wake who the call unblocked, deliver signals,
@@ -359,8 +385,9 @@ class Kernel:
         if any(key[0] in ("sleep", "alarm") for key in self._timers):
             return
         waits = ", ".join(f"thread {t.tid} on {t.wait_key}" for t in live)
-        raise SimulationError(f"SE: every thread is blocked and nothing can wake one: {waits}",
-                              self.model.name())  # fmt: skip
+        raise SimulationError(
+            f"SE: every thread is blocked and nothing can wake one: {waits}", self.model.name()
+        )
 
     # -- timers ---------------------------------------------------------------------------------
     def _arm(self, key: tuple, when: int, fn) -> None:
@@ -426,8 +453,11 @@ class Kernel:
         )
         if ignored and sig != S.SIGKILL:
             if S.default_action(sig) == "stop" and act.handler == S.SIG_DFL:
-                self._warn_once(("stop", sig), f"{S.name(sig)} would stop the process: "
-                                "SE mode has no job control, the signal is ignored")  # fmt: skip
+                self._warn_once(
+                    ("stop", sig),
+                    f"{S.name(sig)} would stop the process: "
+                    "SE mode has no job control, the signal is ignored",
+                )
             return
         if isinstance(target, Task):
             target.pending |= S.bit(sig)

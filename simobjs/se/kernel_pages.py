@@ -21,16 +21,25 @@ def _gate(handler: int, dpl: int) -> bytes:
     """A 16-byte 64-bit interrupt gate to CS 0x08."""
     attrs = 0x8E | (dpl << 5)
     return struct.pack(
-        "<HHBBHII", handler & 0xFFFF, L.SEL_CODE0, 0, attrs, (handler >> 16) & 0xFFFF,
-        handler >> 32, 0,
-    )  # fmt: skip
+        "<HHBBHII",
+        handler & 0xFFFF,
+        L.SEL_CODE0,
+        0,
+        attrs,
+        (handler >> 16) & 0xFFFF,
+        handler >> 32,
+        0,
+    )
 
 
 def _tss_descriptor(base: int, limit: int) -> tuple[int, int]:
     lo = (
-        (limit & 0xFFFF) | (base & 0xFFFFFF) << 16 | 0x89 << 40 | ((limit >> 16) & 0xF) << 48
+        (limit & 0xFFFF)
+        | (base & 0xFFFFFF) << 16
+        | 0x89 << 40
+        | ((limit >> 16) & 0xF) << 48
         | ((base >> 24) & 0xFF) << 56
-    )  # fmt: skip
+    )
     return lo, base >> 32
 
 
@@ -96,8 +105,12 @@ class KernelPages:
         return cls((pdpt << PAGE_SHIFT) | TABLE_FLAGS, stub, contexts, pages)
 
     def state(self) -> dict:
-        return {"kernel_entry": self.kernel_entry, "stub_ppn": self.stub_ppn,
-                "contexts": self.contexts, "pages": self.pages}  # fmt: skip
+        return {
+            "kernel_entry": self.kernel_entry,
+            "stub_ppn": self.stub_ppn,
+            "contexts": self.contexts,
+            "pages": self.pages,
+        }
 
     @classmethod
     def restore(cls, state: dict) -> KernelPages:

@@ -101,22 +101,36 @@ def gdt_limit(contexts: int) -> int:
 
 def _flat(selector: int, code: bool, dpl: int) -> Segment:
     return Segment(
-        selector=selector, base=0, limit=0xFFFFFFFF, type=0xB if code else 0x3, present=1,
-        dpl=dpl, db=0 if code else 1, s=1, l=1 if code else 0, g=1,
-    )  # fmt: skip
+        selector=selector,
+        base=0,
+        limit=0xFFFFFFFF,
+        type=0xB if code else 0x3,
+        present=1,
+        dpl=dpl,
+        db=0 if code else 1,
+        s=1,
+        l=1 if code else 0,
+        g=1,
+    )
 
 
 def user_state(entry: int, rsp: int, cr3: int, context: int, contexts: int) -> X86State:
     """A program's first CPU state: ring 3, long mode, flat segments, every GPR 0."""
     st = X86State()
     data = _flat(SEL_DATA3, False, 3)
-    st.seg.update(cs=_flat(SEL_CODE3, True, 3), ds=data, es=_flat(SEL_DATA3, False, 3),
-                  ss=_flat(SEL_DATA3, False, 3))  # fmt: skip
+    st.seg.update(
+        cs=_flat(SEL_CODE3, True, 3),
+        ds=data,
+        es=_flat(SEL_DATA3, False, 3),
+        ss=_flat(SEL_DATA3, False, 3),
+    )
     for name in ("fs", "gs"):
-        st.seg[name] = Segment(selector=0, limit=0xFFFFFFFF, type=3, present=1, s=1, dpl=3, g=1,
-                               db=1)  # fmt: skip
-    st.seg["tr"] = Segment(selector=tss_selector(context), base=tss_va(context), limit=TSS_LIMIT,
-                           type=0xB, present=1)  # fmt: skip
+        st.seg[name] = Segment(
+            selector=0, limit=0xFFFFFFFF, type=3, present=1, s=1, dpl=3, g=1, db=1
+        )
+    st.seg["tr"] = Segment(
+        selector=tss_selector(context), base=tss_va(context), limit=TSS_LIMIT, type=0xB, present=1
+    )
     st.seg["ldt"] = Segment(selector=0, limit=0xFFFF, type=2, present=1, unusable=1)
     st.gdt = DescriptorTable(GDT_VA, gdt_limit(contexts))
     st.idt = DescriptorTable(IDT_VA, 16 * FAULT_VECTORS - 1)

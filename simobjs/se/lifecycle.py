@@ -40,9 +40,16 @@ def new_mm(k, max_stack: int) -> AddressSpace:
     return mm
 
 
-def build_image(k, host: str, argv: list[bytes], envp: list[bytes], execfn: bytes,
-                ids: tuple[int, int, int, int], ctx: int, max_stack: int,
-                ) -> tuple[AddressSpace, X86State]:  # fmt: skip
+def build_image(
+    k,
+    host: str,
+    argv: list[bytes],
+    envp: list[bytes],
+    execfn: bytes,
+    ids: tuple[int, int, int, int],
+    ctx: int,
+    max_stack: int,
+) -> tuple[AddressSpace, X86State]:
     """A new address space holding the program at `host`, and its first CPU state."""
     try:
         with open(host, "rb") as f:
@@ -60,15 +67,39 @@ def build_image(k, host: str, argv: list[bytes], envp: list[bytes], execfn: byte
     return mm, st
 
 
-def spawn(k, pid: int, ppid: int, host: str, argv: list[bytes], envp: list[bytes],
-          cwd: str, files: FdTable, ids: tuple[int, int, int, int], ctx: int,
-          max_stack: int, pgid: int) -> Task:  # fmt: skip
+def spawn(
+    k,
+    pid: int,
+    ppid: int,
+    host: str,
+    argv: list[bytes],
+    envp: list[bytes],
+    cwd: str,
+    files: FdTable,
+    ids: tuple[int, int, int, int],
+    ctx: int,
+    max_stack: int,
+    pgid: int,
+) -> Task:
     """The first process of a hardware context (gem5's Process::initState)."""
-    mm, st = build_image(k, host, argv, envp, argv[0] if argv else host.encode(), ids, ctx,
-                         max_stack)  # fmt: skip
+    mm, st = build_image(
+        k, host, argv, envp, argv[0] if argv else host.encode(), ids, ctx, max_stack
+    )
     exe_guest = k.sandbox.guest_path_of(host)
-    proc = Proc(pid, ppid, pgid, pgid, mm, files, cwd, host, exe_guest, list(argv),
-                *ids, name=os.path.basename(host).encode()[:15])  # fmt: skip
+    proc = Proc(
+        pid,
+        ppid,
+        pgid,
+        pgid,
+        mm,
+        files,
+        cwd,
+        host,
+        exe_guest,
+        list(argv),
+        *ids,
+        name=os.path.basename(host).encode()[:15],
+    )
     task = Task(pid, proc, ctx, st)
     proc.tasks.append(task)
     k.procs[pid] = proc
@@ -94,11 +125,26 @@ def clone(k, task: Task, th, flags: int, stack: int, ptid: int, ctid: int, tls: 
     else:
         mm = parent.mm.fork(PageTable(k.mem, k.pool, k.dirty, k.kpages.kernel_entry))
         files = parent.files if flags & CLONE_FILES else parent.files.copy()
-        proc = Proc(tid, parent.pid, parent.pgid, parent.sid, mm, files, parent.cwd,
-                    parent.exe_host, parent.exe_guest, list(parent.argv), parent.uid,
-                    parent.euid, parent.gid, parent.egid, parent.umask,
-                    [S.SigAction(a.handler, a.flags, a.restorer, a.mask) for a in parent.actions],
-                    name=parent.name, rlimits=dict(parent.rlimits))  # fmt: skip
+        proc = Proc(
+            tid,
+            parent.pid,
+            parent.pgid,
+            parent.sid,
+            mm,
+            files,
+            parent.cwd,
+            parent.exe_host,
+            parent.exe_guest,
+            list(parent.argv),
+            parent.uid,
+            parent.euid,
+            parent.gid,
+            parent.egid,
+            parent.umask,
+            [S.SigAction(a.handler, a.flags, a.restorer, a.mask) for a in parent.actions],
+            name=parent.name,
+            rlimits=dict(parent.rlimits),
+        )
         proc.parent = parent
         parent.children.append(proc)
         k.procs[tid] = proc
@@ -145,8 +191,7 @@ def execve(k, task: Task, th, path_ptr: int, argv_ptr: int, envp_ptr: int) -> ob
         raise FsError(errno.EACCES if os.path.exists(r.host) else errno.ENOENT)
     ids = (proc.uid, proc.euid, proc.gid, proc.egid)
     try:
-        new, st = build_image(k, r.host, argv, envp, path.encode(), ids, task.context,
-                              mm.max_stack)  # fmt: skip
+        new, st = build_image(k, r.host, argv, envp, path.encode(), ids, task.context, mm.max_stack)
     except ProgramError:
         raise SysError(errno.ENOEXEC) from None
     for t in list(proc.tasks):
@@ -231,8 +276,9 @@ def exit_group(k, proc: Proc, status: int) -> object:
     if parent is not None and parent.alive:
         code = S.CLD_KILLED if status & 0x7F else S.CLD_EXITED
         value = status & 0x7F if status & 0x7F else (status >> 8) & 0xFF
-        k.send_signal(parent, S.SIGCHLD, S.siginfo(S.SIGCHLD, code, proc.pid, proc.uid,
-                                                   status=value))  # fmt: skip
+        k.send_signal(
+            parent, S.SIGCHLD, S.siginfo(S.SIGCHLD, code, proc.pid, proc.uid, status=value)
+        )
         k.wake(("child", parent.pid))
     else:
         k.procs.pop(proc.pid, None)

@@ -15,8 +15,15 @@ from simobjs.se.mm import PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace, Vma, p
 from simobjs.se.physmem import PAGE, PAGE_SHIFT
 
 AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY = (
-    0, 3, 4, 5, 6, 7, 8, 9,
-)  # fmt: skip
+    0,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+)
 AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13, 14, 15, 16, 17
 AT_SECURE, AT_RANDOM, AT_HWCAP2, AT_EXECFN = 23, 25, 26, 31
 HWCAP = 0x178BFBFF  # CPUID.1:EDX of an SSE2 x86-64 (fixed: repeatable runs)
@@ -34,8 +41,11 @@ class Image:
 
 
 def _prot(flags: int) -> int:
-    return ((PROT_READ if flags & PF_R else 0) | (PROT_WRITE if flags & PF_W else 0)
-            | (PROT_EXEC if flags & PF_X else 0))  # fmt: skip
+    return (
+        (PROT_READ if flags & PF_R else 0)
+        | (PROT_WRITE if flags & PF_W else 0)
+        | (PROT_EXEC if flags & PF_X else 0)
+    )
 
 
 def _poke(mm: AddressSpace, addr: int, data: bytes) -> None:
@@ -88,9 +98,16 @@ def phdr_address(info: ProgramInfo, bias: int) -> int:
     return 0
 
 
-def load(mm: AddressSpace, info: ProgramInfo, data: bytes, argv: list[bytes],
-         envp: list[bytes], execfn: bytes, ids: tuple[int, int, int, int],
-         random16: bytes) -> Image:  # fmt: skip
+def load(
+    mm: AddressSpace,
+    info: ProgramInfo,
+    data: bytes,
+    argv: list[bytes],
+    envp: list[bytes],
+    execfn: bytes,
+    ids: tuple[int, int, int, int],
+    random16: bytes,
+) -> Image:
     """Map the program into the (empty) `mm` and build its stack; returns where it starts."""
     bias, top = map_segments(mm, info, data)
     brk = page_up(top)
@@ -119,12 +136,26 @@ def load(mm: AddressSpace, info: ProgramInfo, data: bytes, argv: list[bytes],
     mm.write(p, random16)
     uid, euid, gid, egid = ids
     auxv = [
-        (AT_HWCAP, HWCAP), (AT_PAGESZ, PAGE), (AT_CLKTCK, CLK_TCK), (AT_PHDR, phdr),
-        (AT_PHENT, info.phentsize), (AT_PHNUM, info.phnum), (AT_BASE, 0), (AT_FLAGS, 0),
-        (AT_ENTRY, info.entry + bias), (AT_UID, uid), (AT_EUID, euid), (AT_GID, gid),
-        (AT_EGID, egid), (AT_SECURE, 0), (AT_RANDOM, random_at), (AT_HWCAP2, 0),
-        (AT_EXECFN, execfn_at), (AT_PLATFORM, platform_at), (AT_NULL, 0),
-    ]  # fmt: skip
+        (AT_HWCAP, HWCAP),
+        (AT_PAGESZ, PAGE),
+        (AT_CLKTCK, CLK_TCK),
+        (AT_PHDR, phdr),
+        (AT_PHENT, info.phentsize),
+        (AT_PHNUM, info.phnum),
+        (AT_BASE, 0),
+        (AT_FLAGS, 0),
+        (AT_ENTRY, info.entry + bias),
+        (AT_UID, uid),
+        (AT_EUID, euid),
+        (AT_GID, gid),
+        (AT_EGID, egid),
+        (AT_SECURE, 0),
+        (AT_RANDOM, random_at),
+        (AT_HWCAP2, 0),
+        (AT_EXECFN, execfn_at),
+        (AT_PLATFORM, platform_at),
+        (AT_NULL, 0),
+    ]
     words = [len(argv), *argv_at, 0, *envp_at, 0]
     for key, value in auxv:
         words += [key, value]

@@ -174,9 +174,16 @@ class AddressSpace:
         raise SysError(errno.ENOMEM)
 
     # -- the memory calls -----------------------------------------------------------------
-    def mmap(self, addr: int, length: int, prot: int, flags: int,
-             file_data: Callable[[int, int], bytes] | None = None, offset: int = 0,
-             name: str = "") -> int:  # fmt: skip
+    def mmap(
+        self,
+        addr: int,
+        length: int,
+        prot: int,
+        flags: int,
+        file_data: Callable[[int, int], bytes] | None = None,
+        offset: int = 0,
+        name: str = "",
+    ) -> int:
         if length <= 0 or addr & (PAGE - 1) or offset & (PAGE - 1):
             raise SysError(errno.EINVAL)
         length = page_up(length)
@@ -224,8 +231,9 @@ class AddressSpace:
             if prot & PROT_EXEC and not vma.prot & PROT_EXEC:
                 self.pt.dirty.code = True
             vma.prot = prot
-            self.pt.set_flags(range(vma.start >> PAGE_SHIFT, vma.end >> PAGE_SHIFT),
-                              pte_flags(prot))  # fmt: skip
+            self.pt.set_flags(
+                range(vma.start >> PAGE_SHIFT, vma.end >> PAGE_SHIFT), pte_flags(prot)
+            )
 
     def mremap(self, old: int, old_len: int, new_len: int, flags: int, new_addr: int = 0) -> int:
         if old & (PAGE - 1) or new_len <= 0:
@@ -264,8 +272,9 @@ class AddressSpace:
         nv = replace(vma, start=new, end=new + new_len)
         self._insert(nv)
         for vpn, e in moved:
-            self.pt.map(vpn + (delta >> PAGE_SHIFT), [(e & ADDR_MASK) >> PAGE_SHIFT],
-                        e & ~ADDR_MASK)  # fmt: skip
+            self.pt.map(
+                vpn + (delta >> PAGE_SHIFT), [(e & ADDR_MASK) >> PAGE_SHIFT], e & ~ADDR_MASK
+            )
         if new_len > old_len and nv.kind != "file" and new_len - old_len <= EAGER_LIMIT:
             self.populate(nv, (new + old_len) >> PAGE_SHIFT, (new_len - old_len) >> PAGE_SHIFT)
         return new
@@ -467,15 +476,21 @@ class AddressSpace:
 
     def state(self) -> dict:
         return {
-            "vmas": [[v.start, v.end, v.prot, int(v.shared), v.name, v.offset, v.kind, v.phys]
-                     for v in self.vmas],
-            "brk_start": self.brk_start, "brk": self.brk, "mmap_top": self.mmap_top,
-            "max_stack": self.max_stack, "pt": self.pt.state(),
-        }  # fmt: skip
+            "vmas": [
+                [v.start, v.end, v.prot, int(v.shared), v.name, v.offset, v.kind, v.phys]
+                for v in self.vmas
+            ],
+            "brk_start": self.brk_start,
+            "brk": self.brk,
+            "mmap_top": self.mmap_top,
+            "max_stack": self.max_stack,
+            "pt": self.pt.state(),
+        }
 
     @classmethod
-    def restore(cls, frames: Frames, pool: PageAllocator, dirty: Dirty, stub_ppn: int,
-                st: dict) -> AddressSpace:  # fmt: skip
+    def restore(
+        cls, frames: Frames, pool: PageAllocator, dirty: Dirty, stub_ppn: int, st: dict
+    ) -> AddressSpace:
         mm = cls.__new__(cls)
         mm.frames, mm.mem = frames, frames.mem
         mm.pt = PageTable.restore(frames.mem, pool, dirty, st["pt"])

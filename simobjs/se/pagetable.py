@@ -36,8 +36,9 @@ class Dirty:
 class PageTable:
     """One address space's tables: `pte[vpn]` is the leaf entry of every mapped page."""
 
-    def __init__(self, mem: PhysMem, pool: PageAllocator, dirty: Dirty,
-                 kernel_entry: int = 0) -> None:  # fmt: skip
+    def __init__(
+        self, mem: PhysMem, pool: PageAllocator, dirty: Dirty, kernel_entry: int = 0
+    ) -> None:
         self.mem = mem
         self.pool = pool
         self.dirty = dirty

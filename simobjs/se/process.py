@@ -17,8 +17,14 @@ from simobjs.se.files import O_RDONLY, O_WRONLY, FdTable, Stream
 from simobjs.se.fs import FsError
 from simobjs.sim.model import Model, Params
 
-STD_NAMES = {"cin": "cin", "stdin": "cin", "cout": "cout", "stdout": "cout", "cerr": "cerr",
-             "stderr": "cerr"}  # fmt: skip
+STD_NAMES = {
+    "cin": "cin",
+    "stdin": "cin",
+    "cout": "cout",
+    "stdout": "cout",
+    "cerr": "cerr",
+    "stderr": "cerr",
+}
 
 
 class Process(Model):
@@ -43,14 +49,27 @@ class Process(Model):
     def init(self) -> None:
         problems = []
         if not self.executable:
-            problems.append(Problem(self.name(), "no program to run", "cmd",
-                                    expected="[executable, args...]", got="[]"))  # fmt: skip
+            problems.append(
+                Problem(
+                    self.name(),
+                    "no program to run",
+                    "cmd",
+                    expected="[executable, args...]",
+                    got="[]",
+                )
+            )
         else:
             try:
                 inspect_program(self.executable)
             except ProgramError as e:
-                problems.append(Problem(self.name(), e.problem, "executable" if
-                                        self.params.executable else "cmd", got=e.file))  # fmt: skip
+                problems.append(
+                    Problem(
+                        self.name(),
+                        e.problem,
+                        "executable" if self.params.executable else "cmd",
+                        got=e.file,
+                    )
+                )
         if problems:
             raise ConfigError(problems)
 

@@ -15,8 +15,16 @@ SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE = 1, 2, 3, 4, 
 SIGKILL, SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM = 9, 10, 11, 12, 13, 14, 15
 SIGSTKFLT, SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU = 16, 17, 18, 19, 20, 21, 22
 SIGURG, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGWINCH, SIGIO, SIGPWR, SIGSYS = (
-    23, 24, 25, 26, 27, 28, 29, 30, 31,
-)  # fmt: skip
+    23,
+    24,
+    25,
+    26,
+    27,
+    28,
+    29,
+    30,
+    31,
+)
 
 SIG_DFL, SIG_IGN = 0, 1
 SA_NOCLDSTOP, SA_NOCLDWAIT, SA_SIGINFO = 1, 2, 4
@@ -29,18 +37,45 @@ SI_USER, SI_KERNEL, SI_TKILL = 0, 0x80, -6
 SEGV_MAPERR, SEGV_ACCERR, ILL_ILLOPN, FPE_INTDIV, TRAP_BRKPT = 1, 2, 2, 1, 1
 CLD_EXITED, CLD_KILLED = 1, 2
 
-CORE = frozenset({SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGXCPU, SIGXFSZ,
-                  SIGSYS})  # fmt: skip
+CORE = frozenset(
+    {SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGXCPU, SIGXFSZ, SIGSYS}
+)
 IGNORE = frozenset({SIGCHLD, SIGCONT, SIGURG, SIGWINCH})
 STOP = frozenset({SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU})
 UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
 NAMES = {
-    1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS",
-    8: "SIGFPE", 9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE",
-    14: "SIGALRM", 15: "SIGTERM", 16: "SIGSTKFLT", 17: "SIGCHLD", 18: "SIGCONT", 19: "SIGSTOP",
-    20: "SIGTSTP", 21: "SIGTTIN", 22: "SIGTTOU", 23: "SIGURG", 24: "SIGXCPU", 25: "SIGXFSZ",
-    26: "SIGVTALRM", 27: "SIGPROF", 28: "SIGWINCH", 29: "SIGIO", 30: "SIGPWR", 31: "SIGSYS",
-}  # fmt: skip
+    1: "SIGHUP",
+    2: "SIGINT",
+    3: "SIGQUIT",
+    4: "SIGILL",
+    5: "SIGTRAP",
+    6: "SIGABRT",
+    7: "SIGBUS",
+    8: "SIGFPE",
+    9: "SIGKILL",
+    10: "SIGUSR1",
+    11: "SIGSEGV",
+    12: "SIGUSR2",
+    13: "SIGPIPE",
+    14: "SIGALRM",
+    15: "SIGTERM",
+    16: "SIGSTKFLT",
+    17: "SIGCHLD",
+    18: "SIGCONT",
+    19: "SIGSTOP",
+    20: "SIGTSTP",
+    21: "SIGTTIN",
+    22: "SIGTTOU",
+    23: "SIGURG",
+    24: "SIGXCPU",
+    25: "SIGXFSZ",
+    26: "SIGVTALRM",
+    27: "SIGPROF",
+    28: "SIGWINCH",
+    29: "SIGIO",
+    30: "SIGPWR",
+    31: "SIGSYS",
+}
 
 
 def bit(sig: int) -> int:
@@ -82,8 +117,14 @@ def default_action(sig: int) -> str:
     return "core" if sig in CORE else "term"
 
 
-def siginfo(sig: int, code: int = SI_USER, pid: int = 0, uid: int = 0, addr: int | None = None,
-            status: int | None = None) -> bytes:  # fmt: skip
+def siginfo(
+    sig: int,
+    code: int = SI_USER,
+    pid: int = 0,
+    uid: int = 0,
+    addr: int | None = None,
+    status: int | None = None,
+) -> bytes:
     """A 128-byte siginfo_t."""
     raw = bytearray(128)
     struct.pack_into("<iii", raw, 0, sig, 0, code)
@@ -97,8 +138,24 @@ def siginfo(sig: int, code: int = SI_USER, pid: int = 0, uid: int = 0, addr: int
 
 
 # -- the frame ----------------------------------------------------------------------------
-_SC_GPRS = ("r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rdi", "rsi", "rbp", "rbx",
-            "rdx", "rax", "rcx", "rsp")  # fmt: skip
+_SC_GPRS = (
+    "r8",
+    "r9",
+    "r10",
+    "r11",
+    "r12",
+    "r13",
+    "r14",
+    "r15",
+    "rdi",
+    "rsi",
+    "rbp",
+    "rbx",
+    "rdx",
+    "rax",
+    "rcx",
+    "rsp",
+)
 FRAME_SIZE = 8 + 304 + 128  # pretcode, ucontext, siginfo
 UC_AT, MCONTEXT_AT, INFO_AT = 8, 48, 8 + 304  # uc_sigmask is at MCONTEXT_AT + 256
 FPSTATE_SIZE = 512
@@ -117,8 +174,15 @@ class Frame:
     fp_data: bytes
 
 
-def build_frame(st: X86State, sig: int, action: SigAction, info: bytes, old_mask: int,
-                sp: int, altstack: tuple[int, int, int]) -> Frame:  # fmt: skip
+def build_frame(
+    st: X86State,
+    sig: int,
+    action: SigAction,
+    info: bytes,
+    old_mask: int,
+    sp: int,
+    altstack: tuple[int, int, int],
+) -> Frame:
     """The rt_sigframe for delivering `sig` to a thread in state `st` (user mode), with
     the stack pointer to build it below (`sp`: RSP, or the top of the alternate stack)."""
     fp_at = ((sp - REDZONE if sp == st.reg("rsp") else sp) - FPSTATE_SIZE) & ~63
@@ -130,8 +194,15 @@ def build_frame(st: X86State, sig: int, action: SigAction, info: bytes, old_mask
     struct.pack_into("<QiiQ", raw, UC_AT + 16, ss_sp, ss_flags, 0, ss_size)
     regs = [st.reg(n) for n in _SC_GPRS] + [st.rip, st.rflags]
     struct.pack_into("<18Q", raw, MCONTEXT_AT, *regs)
-    struct.pack_into("<HHHH", raw, MCONTEXT_AT + 144, st.seg["cs"].selector,
-                     st.seg["gs"].selector, st.seg["fs"].selector, st.seg["ss"].selector)  # fmt: skip
+    struct.pack_into(
+        "<HHHH",
+        raw,
+        MCONTEXT_AT + 144,
+        st.seg["cs"].selector,
+        st.seg["gs"].selector,
+        st.seg["fs"].selector,
+        st.seg["ss"].selector,
+    )
     struct.pack_into("<QQQQQ", raw, MCONTEXT_AT + 152, 0, 0, old_mask, st.cr2, fp_at)
     struct.pack_into("<Q", raw, MCONTEXT_AT + 256, old_mask)  # uc_sigmask
     raw[INFO_AT : INFO_AT + 128] = info

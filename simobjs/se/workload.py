@@ -25,9 +25,11 @@ from simobjs.sim.model import Params
 from simobjs.sim.workload import Workload
 
 MIB = 1 << 20
-GLIBC_HWCAPS = ("glibc.cpu.hwcaps=-AVX,-AVX2,-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,"
-                "-AVX512CD,-BMI1,-BMI2,-LZCNT,-FMA,-MOVBE,-ERMS,-FSRM,"
-                "-AVX_Fast_Unaligned_Load,-XSAVEC")  # fmt: skip
+GLIBC_HWCAPS = (
+    "glibc.cpu.hwcaps=-AVX,-AVX2,-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,"
+    "-AVX512CD,-BMI1,-BMI2,-LZCNT,-FMA,-MOVBE,-ERMS,-FSRM,"
+    "-AVX_Fast_Unaligned_Load,-XSAVEC"
+)
 
 
 def pool_size(ram_size: int) -> int:
@@ -53,22 +55,33 @@ class X86EmuLinux(Workload):
         rams = system.rams()
         if not rams:
             raise ConfigError(Problem(self.name(), "SE mode needs memory in the system"))
-        cpus = [m for m in self.sim.order if getattr(m, "is_cpu", False)
-                and getattr(m, "system", None) is system]  # fmt: skip
+        cpus = [
+            m
+            for m in self.sim.order
+            if getattr(m, "is_cpu", False) and getattr(m, "system", None) is system
+        ]
         for cpu in cpus:
             procs = list(cpu.params.workload or [])
             for tid, proc in enumerate(procs[: cpu.numThreads]):
                 self.processes.append((cpu, tid, proc))
         if not self.processes:
-            raise ConfigError(Problem(self.name(), "no CPU has a workload: set "
-                                      "cpu.workload = Process(cmd=[...]) and call "
-                                      "cpu.createThreads()"))  # fmt: skip
+            raise ConfigError(
+                Problem(
+                    self.name(),
+                    "no CPU has a workload: set "
+                    "cpu.workload = Process(cmd=[...]) and call "
+                    "cpu.createThreads()",
+                )
+            )
         ram = rams[0]
         size = pool_size(ram.size)
         pool_start = (ram.start + ram.size - size) & ~(2 * MIB - 1)
         if pool_start <= ram.start + 16 * MIB:
-            raise ConfigError(Problem(self.name(), f"SE mode needs more RAM than {ram.size} "
-                                      "bytes in the first memory"))  # fmt: skip
+            raise ConfigError(
+                Problem(
+                    self.name(), f"SE mode needs more RAM than {ram.size} bytes in the first memory"
+                )
+            )
         self.memory_layout = (ram.start, pool_start, ram.start + ram.size)
         vm = system.getKvmVM() if hasattr(system, "getKvmVM") else None
         if vm is not None:
@@ -82,16 +95,28 @@ class X86EmuLinux(Workload):
     def _new_kernel(self, rams, first) -> Kernel:
         start, pool_start, end = self.memory_layout
         mem = PhysMem(rams)
-        pool = PageAllocator(pool_start >> PAGE_SHIFT, (end - pool_start) >> PAGE_SHIFT,
-                             "SE page-table pool")  # fmt: skip
-        frames_alloc = PageAllocator(start >> PAGE_SHIFT, (pool_start - start) >> PAGE_SHIFT,
-                                     "SE program memory")  # fmt: skip
+        pool = PageAllocator(
+            pool_start >> PAGE_SHIFT, (end - pool_start) >> PAGE_SHIFT, "SE page-table pool"
+        )
+        frames_alloc = PageAllocator(
+            start >> PAGE_SHIFT, (pool_start - start) >> PAGE_SHIFT, "SE program memory"
+        )
         base = self.system.m5ops_base
         if base and start <= base < pool_start:
             first_m5 = base >> PAGE_SHIFT
             frames_alloc.reserve(range(first_m5, min(first_m5 + 16, pool_start >> PAGE_SHIFT)))
-        return Kernel(self, self.sim, self.system, mem, pool, Frames(mem, frames_alloc),
-                      self.sandbox, first.random_seed, base, first.release)  # fmt: skip
+        return Kernel(
+            self,
+            self.sim,
+            self.system,
+            mem,
+            pool,
+            Frames(mem, frames_alloc),
+            self.sandbox,
+            first.random_seed,
+            base,
+            first.release,
+        )
 
     def _attach(self, cpus) -> None:
         from simobjs.se.cpu_kvm import KvmSeThread
@@ -105,8 +130,9 @@ class X86EmuLinux(Workload):
             elif hasattr(cpu, "vcpu"):
                 cpu.se = KvmSeThread(cpu, self.kernel)
             else:
-                raise ConfigError(Problem(cpu.name(), f"{type(cpu).__name__} cannot run SE "
-                                          "processes"))  # fmt: skip
+                raise ConfigError(
+                    Problem(cpu.name(), f"{type(cpu).__name__} cannot run SE processes")
+                )
             self.kernel.se_threads.append(cpu.se)
 
     def initState(self) -> None:
@@ -126,9 +152,20 @@ class X86EmuLinux(Workload):
             files = proc.streams(self.sim.outdir)
             cwd = self.sandbox.guest_path_of(proc.cwd) if os.path.isdir(proc.cwd) else "/"
             try:
-                task = lifecycle.spawn(k, proc.pid, proc.ppid, os.path.abspath(proc.executable),
-                                       proc.argv(), env, cwd, files, proc.ids, ctx,
-                                       proc.max_stack, proc.pgid)  # fmt: skip
+                task = lifecycle.spawn(
+                    k,
+                    proc.pid,
+                    proc.ppid,
+                    os.path.abspath(proc.executable),
+                    proc.argv(),
+                    env,
+                    cwd,
+                    files,
+                    proc.ids,
+                    ctx,
+                    proc.max_stack,
+                    proc.pgid,
+                )
             except Exception as e:
                 raise ConfigError(
                     Problem(proc.name(), f"cannot start {proc.executable}: {e}")
@@ -157,9 +194,12 @@ class X86EmuLinux(Workload):
                 if b"glibc.cpu.hwcaps" not in e:
                     env[i] = e + b":" + GLIBC_HWCAPS.encode()
                 return env
-        print(f"info: SE: GLIBC_TUNABLES={GLIBC_HWCAPS} added to the environment: the "
-              "program may move to the reference CPU, which lacks AVX and other extensions "
-              "a KVM host may show it", file=sys.stderr)  # fmt: skip
+        print(
+            f"info: SE: GLIBC_TUNABLES={GLIBC_HWCAPS} added to the environment: the "
+            "program may move to the reference CPU, which lacks AVX and other extensions "
+            "a KVM host may show it",
+            file=sys.stderr,
+        )
         return [*env, key + GLIBC_HWCAPS.encode()]
 
     # -- checkpoints ----------------------------------------------------------------------------

@@ -217,8 +217,10 @@ def restore(sim: Simulation, directory: str) -> None:
     old = cpt_upgrade.version_of(cp)
     applied = cpt_upgrade.upgrade(cp)
     if applied:
-        print(f"info: checkpoint {directory} has simobjs layout {old}, upgraded on load to "
-              f"{cpt_upgrade.CPT_VERSION}: {'; '.join(applied)}")  # fmt: skip
+        print(
+            f"info: checkpoint {directory} has simobjs layout {old}, upgraded on load to "
+            f"{cpt_upgrade.CPT_VERSION}: {'; '.join(applied)}"
+        )
     cp.forget_reads(keep=(GLOBALS,))  # what the upgraders read is not what the models read
     sim.eventq.setCurTick(tick)
     if cp.has_section(KERNEL_EVENTS):
@@ -252,9 +254,12 @@ def restore(sim: Simulation, directory: str) -> None:
     if missing or (unused and manifest is not None):
         raise CheckpointError(_mismatch(directory, missing, unused, problems))
     if unused:  # a checkpoint simobjs did not write (gem5's) has sections it does not model
-        print(f"warn: {directory}: sections no object of the configuration read (their "
-              f"values are ignored): {', '.join(f'[{s}]' for s in unused[:12])}"
-              f"{' ...' if len(unused) > 12 else ''}", file=sys.stderr)  # fmt: skip
+        print(
+            f"warn: {directory}: sections no object of the configuration read (their "
+            f"values are ignored): {', '.join(f'[{s}]' for s in unused[:12])}"
+            f"{' ...' if len(unused) > 12 else ''}",
+            file=sys.stderr,
+        )
 
 
 def needs_section(model) -> bool:
@@ -278,14 +283,19 @@ def _mismatch(directory: str, missing: list[str], unused: list[str], problems: l
 
     lines = [f"checkpoint {directory} does not match this configuration:"]
     if missing:
-        lines.append(f"  objects of the configuration the checkpoint has no section for: "
-                     f"{names(missing)}")  # fmt: skip
+        lines.append(
+            f"  objects of the configuration the checkpoint has no section for: {names(missing)}"
+        )
     if unused:
-        lines.append(f"  sections of the checkpoint no object of the configuration read: "
-                     f"{names([f'[{s}]' for s in unused])}")  # fmt: skip
+        lines.append(
+            f"  sections of the checkpoint no object of the configuration read: "
+            f"{names([f'[{s}]' for s in unused])}"
+        )
     lines += [f"  {p}" for p in problems[:5]]
-    lines.append("  (restore into the configuration the checkpoint was taken with: the same "
-                 "objects under the same names, e.g. the same number of CPUs)")  # fmt: skip
+    lines.append(
+        "  (restore into the configuration the checkpoint was taken with: the same "
+        "objects under the same names, e.g. the same number of CPUs)"
+    )
     return "\n".join(lines)
 
 

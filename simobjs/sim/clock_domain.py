@@ -34,9 +34,14 @@ class SrcClockDomain(Model):
         period = int(_first(params.clock, "clock", self.name()))
         if period <= 0:
             raise ConfigError(
-                Problem(self.name(), "the clock period must be positive", param="clock",
-                        expected="a period of at least 1 tick", got=f"{period} ticks")
-            )  # fmt: skip
+                Problem(
+                    self.name(),
+                    "the clock period must be positive",
+                    param="clock",
+                    expected="a period of at least 1 tick",
+                    got=f"{period} ticks",
+                )
+            )
         self._period = period
         self.voltage_domain = params.voltage_domain
 

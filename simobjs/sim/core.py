@@ -347,8 +347,13 @@ class Simulation:
             self.stats.reset()
 
     def _trace_event(self, event: Any) -> None:
-        debug.dprintf("eventq", "%s executed @ %d (pri %d)", event.description(), event.when(),
-                      event.priority())  # fmt: skip
+        debug.dprintf(
+            "eventq",
+            "%s executed @ %d (pri %d)",
+            event.description(),
+            event.when(),
+            event.priority(),
+        )
 
     def _wrap(self, exc: Exception) -> SimulationError:
         """The error with the path of the model that raised (innermost `self` that is a model)."""
@@ -411,8 +416,9 @@ class Simulation:
         except OSError as e:
             self.final_dump_error = _lost_stats = e
             where = f"{e.filename}: " if e.filename else ""
-            print(f"fatal: could not write the final stats: {where}{e.strerror or e}",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"fatal: could not write the final stats: {where}{e.strerror or e}", file=sys.stderr
+            )
 
     # -- teardown ----------------------------------------------------------------------------
     def close(self) -> None:

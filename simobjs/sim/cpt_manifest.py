@@ -63,9 +63,12 @@ def build(
             continue
         files[name] = _file_entry(path)
     return {
-        "format": FORMAT, "version": VERSION, "files": files, "m5.cpt": values,
+        "format": FORMAT,
+        "version": VERSION,
+        "files": files,
+        "m5.cpt": values,
         "stateless_sections": sorted(stateless or []),
-    }  # fmt: skip
+    }
 
 
 def write(

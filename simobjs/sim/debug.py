@@ -11,12 +11,36 @@ import sys
 from typing import Any, TextIO
 
 KNOWN_FLAGS = (
-    "Event", "Drain", "Checkpoint", "Stats", "Clock", "Config",
-    "Kvm", "KvmIO", "KvmRun", "KvmInt", "KvmContext", "KvmTimer",
-    "Uart", "Terminal", "PIT", "PIC", "I8254", "I8259", "LocalApic",
-    "M5Ops", "PseudoInst", "Loader", "RefCPU", "MMIO", "XBar", "MemoryAccess", "Interrupt",
-    "SyscallBase", "SyscallVerbose",
-)  # fmt: skip
+    "Event",
+    "Drain",
+    "Checkpoint",
+    "Stats",
+    "Clock",
+    "Config",
+    "Kvm",
+    "KvmIO",
+    "KvmRun",
+    "KvmInt",
+    "KvmContext",
+    "KvmTimer",
+    "Uart",
+    "Terminal",
+    "PIT",
+    "PIC",
+    "I8254",
+    "I8259",
+    "LocalApic",
+    "M5Ops",
+    "PseudoInst",
+    "Loader",
+    "RefCPU",
+    "MMIO",
+    "XBar",
+    "MemoryAccess",
+    "Interrupt",
+    "SyscallBase",
+    "SyscallVerbose",
+)
 
 # Compound flags switch several at once (gem5's CompoundFlag).
 COMPOUND = {

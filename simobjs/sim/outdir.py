@@ -37,8 +37,9 @@ def _make_outdir(outdir: str) -> None:
     try:
         os.makedirs(outdir, exist_ok=True)
     except FileExistsError:
-        raise OSError(errno.ENOTDIR, "the output directory exists and is not a directory",
-                      outdir) from None  # fmt: skip
+        raise OSError(
+            errno.ENOTDIR, "the output directory exists and is not a directory", outdir
+        ) from None
     if not stat.S_ISDIR(os.stat(outdir).st_mode):
         raise OSError(errno.ENOTDIR, "the output directory is not a directory", outdir)
 

@@ -206,8 +206,9 @@ def read_store(path: str, view: memoryview, section: str = "", key: str = "filen
         if size != len(view):
             raise CheckpointError(
                 f"memory store {path} holds {size} bytes, the memory has {len(view)}",
-                section, "range_size",
-            )  # fmt: skip
+                section,
+                "range_size",
+            )
         if page != PAGE_SIZE:
             raise CheckpointError(
                 f"memory store {path}: page size {page} unsupported", section, key
@@ -215,8 +216,10 @@ def read_store(path: str, view: memoryview, section: str = "", key: str = "filen
         if _HEAD.size + _RUN.size * nruns + _TRAILER.size > file_size:
             raise CheckpointError(
                 f"memory store {path} is truncated or corrupt (its header counts {nruns} "
-                f"page runs, the file has room for fewer)", section, key,
-            )  # fmt: skip
+                f"page runs, the file has room for fewer)",
+                section,
+                key,
+            )
         index = f.read(_RUN.size * nruns)
         if len(index) != _RUN.size * nruns:
             raise CheckpointError(f"memory store {path} is truncated (page map)", section, key)
@@ -226,8 +229,10 @@ def read_store(path: str, view: memoryview, section: str = "", key: str = "filen
         if file_size != expected:
             raise CheckpointError(
                 f"memory store {path} is {file_size} bytes, its page map says {expected} "
-                f"(truncated or corrupt)", section, key,
-            )  # fmt: skip
+                f"(truncated or corrupt)",
+                section,
+                key,
+            )
         crc = zlib.crc32(index, zlib.crc32(head))
         last = 0
         for first, n in runs:

@@ -24,9 +24,22 @@ RESET_STATS, DUMP_STATS, DUMP_RESET_STATS, CHECKPOINT = 0x40, 0x41, 0x42, 0x43
 WRITE_FILE, READ_FILE, DEBUG_BREAK, SWITCH_CPU = 0x4F, 0x50, 0x51, 0x52
 ADD_SYMBOL, PANIC = 0x53, 0x54
 WORK_BEGIN, WORK_END, DIST_TOGGLE_SYNC = 0x5A, 0x5B, 0x62
-UNSUPPORTED = frozenset((ARM, QUIESCE, QUIESCE_NS, QUIESCE_CYCLE, QUIESCE_TIME, WAKE_CPU,
-                         DEBUG_BREAK, LOAD_SYMBOL, ADD_SYMBOL, DIST_TOGGLE_SYNC, WRITE_FILE,
-                         READ_FILE))  # fmt: skip
+UNSUPPORTED = frozenset(
+    (
+        ARM,
+        QUIESCE,
+        QUIESCE_NS,
+        QUIESCE_CYCLE,
+        QUIESCE_TIME,
+        WAKE_CPU,
+        DEBUG_BREAK,
+        LOAD_SYMBOL,
+        ADD_SYMBOL,
+        DIST_TOGGLE_SYNC,
+        WRITE_FILE,
+        READ_FILE,
+    )
+)
 
 CAUSE_EXIT = "m5_exit instruction encountered"
 CAUSE_FAIL = "m5_fail instruction encountered"
@@ -34,11 +47,20 @@ CAUSE_CHECKPOINT = "checkpoint"
 CAUSE_SWITCH = "switchcpu"
 
 NAMES = {
-    EXIT: "exit", FAIL: "fail", SUM: "sum", INIT_PARAM: "initparam", RPNS: "rpns",
-    RESET_STATS: "resetstats", DUMP_STATS: "dumpstats", DUMP_RESET_STATS: "dumpresetstats",
-    CHECKPOINT: "checkpoint", SWITCH_CPU: "switchcpu", WORK_BEGIN: "workbegin",
-    WORK_END: "workend", PANIC: "panic",
-}  # fmt: skip
+    EXIT: "exit",
+    FAIL: "fail",
+    SUM: "sum",
+    INIT_PARAM: "initparam",
+    RPNS: "rpns",
+    RESET_STATS: "resetstats",
+    DUMP_STATS: "dumpstats",
+    DUMP_RESET_STATS: "dumpresetstats",
+    CHECKPOINT: "checkpoint",
+    SWITCH_CPU: "switchcpu",
+    WORK_BEGIN: "workbegin",
+    WORK_END: "workend",
+    PANIC: "panic",
+}
 _warned: set[int] = set()
 
 

@@ -248,8 +248,9 @@ class CheckpointIn:
                 continue  # anything before the first section is ignored (gem5's IniFile)
             key, sep, value = raw.partition("=")
             if not sep:
-                raise CheckpointError(f"{filename}:{lineno}: expected key=value, got {raw!r}",
-                                      current.name)  # fmt: skip
+                raise CheckpointError(
+                    f"{filename}:{lineno}: expected key=value, got {raw!r}", current.name
+                )
             current._values[key.strip()] = value.strip()
         return cls(directory, sections)
 

@@ -47,57 +47,94 @@ class RootStats(StatGroup):
         self.stat_time = clock()
         self.start_tick = cur_tick()
         self.simSeconds = Formula(
-            self, "simSeconds", "Number of seconds simulated",
-            lambda: stats.divide(self.simTicks.value(), self.simFreq.value()), unit=stats.Second,
-        )  # fmt: skip
+            self,
+            "simSeconds",
+            "Number of seconds simulated",
+            lambda: stats.divide(self.simTicks.value(), self.simFreq.value()),
+            unit=stats.Second,
+        )
         self.simTicks = Value(
-            self, "simTicks", "Number of ticks simulated",
-            lambda: self._now() - self.start_tick, unit=stats.Tick,
-        )  # fmt: skip
+            self,
+            "simTicks",
+            "Number of ticks simulated",
+            lambda: self._now() - self.start_tick,
+            unit=stats.Tick,
+        )
         self.finalTick = Value(
-            self, "finalTick",
+            self,
+            "finalTick",
             "Number of ticks from beginning of simulation "
             "(restored from checkpoints and never reset)",
-            self._now, unit=stats.Tick,
-        )  # fmt: skip
+            self._now,
+            unit=stats.Tick,
+        )
         self.simFreq = Value(
-            self, "simFreq", "The number of ticks per simulated second",
-            ticks.getFrequency, unit=stats.Rate(stats.Tick, stats.Second),
-        )  # fmt: skip
+            self,
+            "simFreq",
+            "The number of ticks per simulated second",
+            ticks.getFrequency,
+            unit=stats.Rate(stats.Tick, stats.Second),
+        )
         self.hostSeconds = Value(
-            self, "hostSeconds", "Real time elapsed on the host",
-            lambda: self._clock() - self.stat_time, unit=stats.Second, precision=2,
-        )  # fmt: skip
+            self,
+            "hostSeconds",
+            "Real time elapsed on the host",
+            lambda: self._clock() - self.stat_time,
+            unit=stats.Second,
+            precision=2,
+        )
         self.hostTickRate = Formula(
-            self, "hostTickRate", "The number of ticks simulated per host second (ticks/s)",
+            self,
+            "hostTickRate",
+            "The number of ticks simulated per host second (ticks/s)",
             lambda: stats.divide(self.simTicks.value(), self.hostSeconds.value()),
-            unit=stats.Rate(stats.Tick, stats.Second), precision=0,
-        )  # fmt: skip
+            unit=stats.Rate(stats.Tick, stats.Second),
+            precision=0,
+        )
         self.hostMemory = Value(
-            self, "hostMemory", "Number of bytes of host memory used",
-            host_memory_usage, unit=stats.Byte,
-        )  # fmt: skip
+            self,
+            "hostMemory",
+            "Number of bytes of host memory used",
+            host_memory_usage,
+            unit=stats.Byte,
+        )
         self.hostMemory.prereq = self.hostMemory
         self.simInsts = Value(
-            self, "simInsts", "Number of instructions simulated",
-            lambda: self._sum("totalInsts"), unit=stats.Count, precision=0,
-        )  # fmt: skip
+            self,
+            "simInsts",
+            "Number of instructions simulated",
+            lambda: self._sum("totalInsts"),
+            unit=stats.Count,
+            precision=0,
+        )
         self.simInsts.prereq = self.simInsts
         self.simOps = Value(
-            self, "simOps", "Number of ops (including micro ops) simulated",
-            lambda: self._sum("totalOps"), unit=stats.Count, precision=0,
-        )  # fmt: skip
+            self,
+            "simOps",
+            "Number of ops (including micro ops) simulated",
+            lambda: self._sum("totalOps"),
+            unit=stats.Count,
+            precision=0,
+        )
         self.simOps.prereq = self.simOps
         self.hostInstRate = Formula(
-            self, "hostInstRate", "Simulator instruction rate (inst/s)",
+            self,
+            "hostInstRate",
+            "Simulator instruction rate (inst/s)",
             lambda: stats.divide(self.simInsts.value(), self.hostSeconds.value()),
-            unit=stats.Rate(stats.Count, stats.Second), precision=0, prereq=self.simInsts,
-        )  # fmt: skip
+            unit=stats.Rate(stats.Count, stats.Second),
+            precision=0,
+            prereq=self.simInsts,
+        )
         self.hostOpRate = Formula(
-            self, "hostOpRate", "Simulator op (including micro ops) rate (op/s)",
+            self,
+            "hostOpRate",
+            "Simulator op (including micro ops) rate (op/s)",
             lambda: stats.divide(self.simOps.value(), self.hostSeconds.value()),
-            unit=stats.Rate(stats.Count, stats.Second), precision=0, prereq=self.simOps,
-        )  # fmt: skip
+            unit=stats.Rate(stats.Count, stats.Second),
+            precision=0,
+            prereq=self.simOps,
+        )
 
     def _sum(self, method: str) -> float:
         total = 0

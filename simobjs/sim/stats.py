@@ -38,9 +38,17 @@ class Stat:
     """
 
     __slots__ = (
-        "owner", "name", "desc", "unit", "_precision", "prereq", "available", "reason",
-        "nozero", "nonan",
-    )  # fmt: skip
+        "owner",
+        "name",
+        "desc",
+        "unit",
+        "_precision",
+        "prereq",
+        "available",
+        "reason",
+        "nozero",
+        "nonan",
+    )
 
     def __init__(
         self,

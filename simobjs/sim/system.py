@@ -179,8 +179,9 @@ class System(Model):
         if count != len(rams):
             raise CheckpointError(
                 f"checkpoint has {count} memory stores, the configuration has {len(rams)}",
-                phys.name, "nbr_of_stores",
-            )  # fmt: skip
+                phys.name,
+                "nbr_of_stores",
+            )
         for i, ram in enumerate(rams):
             store = section.subsection(f"physmem.store{i}")
             if store.get_int("store_id") != i:
@@ -189,8 +190,9 @@ class System(Model):
             if size != ram.size:
                 raise CheckpointError(
                     f"range size {size} does not match the memory's {ram.size} bytes",
-                    store.name, "range_size",
-                )  # fmt: skip
+                    store.name,
+                    "range_size",
+                )
             filename = store.get_str("filename")
             if os.sep in filename or filename.startswith("."):
                 raise CheckpointError(f"bad store file name {filename!r}", store.name, "filename")

@@ -265,9 +265,13 @@ def _kvm_state(vcpu):
 
     msrs = vcpu.get_msrs((*CARRIED_MSRS, MSR_TSC))
     return KvmX86State(
-        vcpu.get_regs(), vcpu.get_sregs(), vcpu.get_xsave(), msrs, vcpu.get_xcrs(),
+        vcpu.get_regs(),
+        vcpu.get_sregs(),
+        vcpu.get_xsave(),
+        msrs,
+        vcpu.get_xcrs(),
         VcpuEvents.decode(vcpu.get_vcpu_events()),
-    )  # fmt: skip
+    )
 
 
 def _to_state(vcpu) -> X86State:
@@ -299,12 +303,17 @@ def check_stretch(
                 tamper(ref_final)
             last = disassemble(eng, eng.counter.last_pc) if stop.instructions else "(none)"
             report = DiffReport(
-                masked=tuple(masks), kvm_exit=kvm_exit, reference_stop=stop,
-                start_rip=started.rip, end_rip=ref_final.rip, last_insn=last,
+                masked=tuple(masks),
+                kvm_exit=kvm_exit,
+                reference_stop=stop,
+                start_rip=started.rip,
+                end_rip=ref_final.rip,
+                last_insn=last,
                 differences=compare(kvm_final, ref_final, masks),
                 memory=compare_memory(kvm_ram.view, ref_ram.view, ram_start),
-                kvm_state=kvm_final, kvm_image=kvm_image,
-            )  # fmt: skip
+                kvm_state=kvm_final,
+                kvm_image=kvm_image,
+            )
         finally:
             eng.close()
             ref_ram.close()

@@ -131,8 +131,11 @@ def test_position_independent_refused(tmp_path):
     src = tmp_path / "pie.S"
     src.write_text(ASM)
     out = tmp_path / "pie.elf"
-    subprocess.run(["gcc", "-nostdlib", "-static-pie", "-fPIE", str(src), "-o", str(out)],
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        ["gcc", "-nostdlib", "-static-pie", "-fPIE", str(src), "-o", str(out)],
+        check=True,
+        capture_output=True,
+    )
     with pytest.raises(loader.LoaderError, match="not a static executable"):
         loader.prepare(out, 0, 32 * MIB)
 

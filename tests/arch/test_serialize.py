@@ -38,11 +38,19 @@ def full_state(seed: int) -> X86State:
     st.rip, st.rflags = rng.getrandbits(64), 0x2 | 0xCD5 | 0x200
     for name in list(st.seg):
         st.seg[name] = Segment(
-            selector=rng.getrandbits(16), base=rng.getrandbits(64), limit=rng.getrandbits(32),
-            type=rng.getrandbits(4), present=rng.getrandbits(1), dpl=rng.getrandbits(2),
-            db=rng.getrandbits(1), s=rng.getrandbits(1), l=rng.getrandbits(1),
-            g=rng.getrandbits(1), avl=rng.getrandbits(1), unusable=rng.getrandbits(1),
-        )  # fmt: skip
+            selector=rng.getrandbits(16),
+            base=rng.getrandbits(64),
+            limit=rng.getrandbits(32),
+            type=rng.getrandbits(4),
+            present=rng.getrandbits(1),
+            dpl=rng.getrandbits(2),
+            db=rng.getrandbits(1),
+            s=rng.getrandbits(1),
+            l=rng.getrandbits(1),
+            g=rng.getrandbits(1),
+            avl=rng.getrandbits(1),
+            unusable=rng.getrandbits(1),
+        )
     st.gdt.base, st.gdt.limit = rng.getrandbits(64), 0xFFFF
     st.idt.base, st.idt.limit = rng.getrandbits(64), 0xFFF
     st.cr0, st.cr2, st.cr3, st.cr4, st.cr8 = 0x80050033, rng.getrandbits(64), 0x1000, 0x6F0, 5
@@ -94,8 +102,15 @@ def test_sections_have_gem5s_sizes_and_indices():
 
 def test_segment_attribute_encoding_round_trips():
     s = Segment(type=0x3, present=1, dpl=2, db=1, s=1, g=1, avl=1, unusable=1)
-    assert attr_seg(1, 2, 3, seg_attr(s)) == Segment(1, 2, 3, **{k: getattr(s, k) for k in (
-        "type", "present", "dpl", "db", "s", "l", "g", "avl", "unusable")})  # fmt: skip
+    assert attr_seg(1, 2, 3, seg_attr(s)) == Segment(
+        1,
+        2,
+        3,
+        **{
+            k: getattr(s, k)
+            for k in ("type", "present", "dpl", "db", "s", "l", "g", "avl", "unusable")
+        },
+    )
     assert seg_attr(s) >> 12 & 1  # writable data
 
 

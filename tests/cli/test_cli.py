@@ -10,11 +10,25 @@ import simobjs as pkg
 def test_help_lists_gem5_options(tmp_path):
     out = simobjs("--help", cwd=tmp_path)
     assert out.returncode == 0
-    for opt in ("--outdir", "--redirect-stdout", "--redirect-stderr", "--stats-file",
-                "--dump-config", "--json-config", "--debug-flags", "--debug-file",
-                "--debug-start", "--debug-end", "--debug-ignore", "--config-only", "--quiet",
-                "--list-objects", "--silent-redirect", "--interactive",
-                "--listener-mode"):  # fmt: skip
+    for opt in (
+        "--outdir",
+        "--redirect-stdout",
+        "--redirect-stderr",
+        "--stats-file",
+        "--dump-config",
+        "--json-config",
+        "--debug-flags",
+        "--debug-file",
+        "--debug-start",
+        "--debug-end",
+        "--debug-ignore",
+        "--config-only",
+        "--quiet",
+        "--list-objects",
+        "--silent-redirect",
+        "--interactive",
+        "--listener-mode",
+    ):
         assert opt in out.stdout
 
 
@@ -59,8 +73,16 @@ def test_quiet_drops_the_banner(tmp_path):
 
 def test_output_names(tmp_path):
     script = write(tmp_path / "run.py", SCRIPT)
-    out = simobjs("-q", "-d", "o", "--stats-file=s.txt", "--dump-config=c.ini",
-                  "--json-config=c.json", str(script), cwd=tmp_path)  # fmt: skip
+    out = simobjs(
+        "-q",
+        "-d",
+        "o",
+        "--stats-file=s.txt",
+        "--dump-config=c.ini",
+        "--json-config=c.json",
+        str(script),
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     d = tmp_path / "o"
     assert (d / "s.txt").exists() and (d / "c.ini").exists() and (d / "c.json").exists()
@@ -88,8 +110,17 @@ def test_invalid_debug_flag(tmp_path):
 
 def test_debug_file_and_start(tmp_path):
     script = write(tmp_path / "run.py", SCRIPT)
-    out = simobjs("-q", "-d", "o", "--debug-flags=Event", "--debug-file=trace.out",
-                  "--debug-start=1", str(script), "3000", cwd=tmp_path)  # fmt: skip
+    out = simobjs(
+        "-q",
+        "-d",
+        "o",
+        "--debug-flags=Event",
+        "--debug-file=trace.out",
+        "--debug-start=1",
+        str(script),
+        "3000",
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     trace = (tmp_path / "o" / "trace.out").read_text()
     assert "exit: Tick exit reached executed @ 3000" in trace
@@ -137,9 +168,13 @@ def test_interactive_prompt_after_the_script(tmp_path):
     script = write(tmp_path / "run.py", SCRIPT)
     out = subprocess.run(
         [sys.executable, "-m", "simobjs.cli", "-q", "-i", str(script)],
-        cwd=tmp_path, env=env(), input="print('at', m5.curTick(), event.getCause())\n",
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=env(),
+        input="print('at', m5.curTick(), event.getCause())\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "at 5000 Tick exit reached" in out.stdout  # the script's names, after it ran
 

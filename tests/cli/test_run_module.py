@@ -17,8 +17,14 @@ sys.exit(int(sys.argv[-1]))
 def run(tmp_path, *args):
     e = env()
     e["PYTHONPATH"] = str(tmp_path) + os.pathsep + e["PYTHONPATH"]
-    return subprocess.run([sys.executable, "-m", "simobjs.cli", "-q", *args], cwd=tmp_path,
-                          env=e, capture_output=True, text=True, timeout=60)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "simobjs.cli", "-q", *args],
+        cwd=tmp_path,
+        env=e,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_the_module_runs_as_m5_main_with_the_rest_as_argv(tmp_path):

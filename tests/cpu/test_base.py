@@ -66,9 +66,12 @@ def test_stats_and_registers(tmp_path):
     lines = [x for x in sim.stats.text().splitlines() if x.startswith("system.cpu.")]
     names = [x.split()[0] for x in lines]
     assert names[:5] == [
-        "system.cpu.numCycles", "system.cpu.cpi", "system.cpu.ipc",
-        "system.cpu.numWorkItemsStarted", "system.cpu.numWorkItemsCompleted",
-    ]  # fmt: skip
+        "system.cpu.numCycles",
+        "system.cpu.cpi",
+        "system.cpu.ipc",
+        "system.cpu.numWorkItemsStarted",
+        "system.cpu.numWorkItemsCompleted",
+    ]
     assert "system.cpu.commitStats0.numInsts" in names
     ipc = next(x for x in lines if x.startswith("system.cpu.ipc "))
     assert ipc.split()[1] == "10.000000" and ipc.endswith(

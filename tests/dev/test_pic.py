@@ -301,11 +301,20 @@ def test_checkpoint_round_trip(tmp_path):
     text = cpt.text()
     master = text.split(f"[{p.master.name()}]\n")[1].split("\n\n")[0].splitlines()
     assert master[:13] == [  # gem5's I8259 keys, in gem5's order
-        "pinStates=false false true false false false false false", "mode=0",  # slave on IR2
-        "IRR=68", "ISR=32", "IMR=64", "vectorOffset=32", "cascadeMode=true", "cascadeBits=4",
-        "edgeTriggered=true", "readIRR=false", "expectICW4=true", "initControlWord=0",
+        "pinStates=false false true false false false false false",
+        "mode=0",  # slave on IR2
+        "IRR=68",
+        "ISR=32",
+        "IMR=64",
+        "vectorOffset=32",
+        "cascadeMode=true",
+        "cascadeBits=4",
+        "edgeTriggered=true",
+        "readIRR=false",
+        "expectICW4=true",
+        "initControlWord=0",
         "autoEOI=false",
-    ]  # fmt: skip
+    ]
     cpt_in = CheckpointIn.parse(str(tmp_path), text)
 
     q = Pics(init=False)

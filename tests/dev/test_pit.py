@@ -274,9 +274,19 @@ def test_checkpoint_keeps_pending_expiry_and_latches(tmp_path):
     assert sec["pit.counter0.latch_on"] == "true" and sec["pit.counter0.read_byte"] == "0"
     assert int(sec["pit.counter0.event_tick_offset"]) == pit_tick(start, 2000) - now
     assert list(sec.keys())[:9] == [
-        f"pit.counter0.{k}" for k in ("initial_count", "latched_count", "period", "mode",
-        "output_high", "latch_on", "read_byte", "write_byte", "event_tick_offset")
-    ]  # fmt: skip
+        f"pit.counter0.{k}"
+        for k in (
+            "initial_count",
+            "latched_count",
+            "period",
+            "mode",
+            "output_high",
+            "latch_on",
+            "read_byte",
+            "write_byte",
+            "event_tick_offset",
+        )
+    ]
     cpt_in = CheckpointIn.parse(str(tmp_path), text)
 
     q = Pit(now=now)

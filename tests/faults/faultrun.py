@@ -95,15 +95,22 @@ def script(tmp: Path, text: str = SCRIPT, name: str = "machine.py") -> Path:
 
 
 def run(*args: str, cwd: Path, timeout: float = 60, **extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(command(*args), cwd=cwd, env=env(**extra), capture_output=True,
-                          text=True, timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        command(*args), cwd=cwd, env=env(**extra), capture_output=True, text=True, timeout=timeout
+    )
 
 
 def start(*args: str, cwd: Path, ready_in: Path | None = None) -> subprocess.Popen:
     """Start the command; returns once it printed 'ready' (its work is under way), on its
     stdout or, with -r, in `ready_in`."""
-    proc = subprocess.Popen(command(*args), cwd=cwd, env=env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        command(*args),
+        cwd=cwd,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     if ready_in is None:
         seen = ""

@@ -30,19 +30,35 @@ def _script(tmp: Path, body: str) -> Path:
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ("m5.checkpoint('cpt')\n", "fatal: m5.instantiate() must be called before m5.checkpoint()."),
+        (
+            "m5.checkpoint('cpt')\n",
+            "fatal: m5.instantiate() must be called before m5.checkpoint().",
+        ),
         ("m5.simulate()\n", "fatal: m5.instantiate() must be called before m5.simulate()."),
         (ROOT + "m5.instantiate()\nm5.instantiate()\n", "fatal: m5.instantiate() called twice"),
-        ("system = X86KvmCpu()\n", "user.py:4: name 'X86KvmCpu' is not defined "
-         "(did you mean X86KvmCPU?)\n    system = X86KvmCpu()"),
-        (ROOT + "root.system.mem_ranges = [AddrRange('1MiB')] * 3\nm5.instantiate()\n",
-         "system.mem_ranges: 2 of its 3 memory ranges repeat"),
-        (ROOT + "m5.instantiate(ckpt_dir='no-such-cpt')\n",
-         "fatal: checkpoint directory no-such-cpt does not exist"),
+        (
+            "system = X86KvmCpu()\n",
+            "user.py:4: name 'X86KvmCpu' is not defined "
+            "(did you mean X86KvmCPU?)\n    system = X86KvmCpu()",
+        ),
+        (
+            ROOT + "root.system.mem_ranges = [AddrRange('1MiB')] * 3\nm5.instantiate()\n",
+            "system.mem_ranges: 2 of its 3 memory ranges repeat",
+        ),
+        (
+            ROOT + "m5.instantiate(ckpt_dir='no-such-cpt')\n",
+            "fatal: checkpoint directory no-such-cpt does not exist",
+        ),
     ],
-    ids=["checkpoint-first", "simulate-first", "instantiate-twice", "misspelt-class",
-        "repeated-mem-ranges", "missing-checkpoint"],
-)  # fmt: skip
+    ids=[
+        "checkpoint-first",
+        "simulate-first",
+        "instantiate-twice",
+        "misspelt-class",
+        "repeated-mem-ranges",
+        "missing-checkpoint",
+    ],
+)
 def test_user_errors_are_one_fatal_line(tmp_path, body, expected):
     done = run("-d", "out", str(_script(tmp_path, body)), cwd=tmp_path)
     assert done.returncode == 1, done.stderr
@@ -128,11 +144,20 @@ def guests(tmp_path_factory) -> dict[str, str]:
         (d / f"{name}.S").write_text(source)
         elf = d / f"{name}.elf"
         subprocess.run(
-            ["gcc", "-nostdlib", "-static", "-no-pie", "-Wl,-Ttext-segment=0x100000",
-             "-Wl,-z,max-page-size=4096", "-Wl,--build-id=none", "-o", str(elf),
-             str(d / f"{name}.S")],
+            [
+                "gcc",
+                "-nostdlib",
+                "-static",
+                "-no-pie",
+                "-Wl,-Ttext-segment=0x100000",
+                "-Wl,-z,max-page-size=4096",
+                "-Wl,--build-id=none",
+                "-o",
+                str(elf),
+                str(d / f"{name}.S"),
+            ],
             check=True,
-        )  # fmt: skip
+        )
         out[name] = str(elf)
     return out
 

@@ -223,14 +223,23 @@ def test_guest_ram_larger_than_the_host_is_refused_before_mapping():
 @pytest.mark.parametrize(
     ("host", "size", "why"),
     [
-        (host_memory.HostMemory(8 << 30, 4 << 30, 0, None, None, 0, None), 16 << 30,
-         "the host has 8 GiB of RAM"),
-        (host_memory.HostMemory(8 << 30, 4 << 30, 0, None, None, 0, 2 << 30), 3 << 30,
-         "cgroup allows 2 GiB"),
-        (host_memory.HostMemory(8 << 30, 4 << 30, 0, 6 << 30, 5 << 30, 2, None), 2 << 30,
-         "vm.overcommit_memory=2 (strict) leaves 1 GiB"),
+        (
+            host_memory.HostMemory(8 << 30, 4 << 30, 0, None, None, 0, None),
+            16 << 30,
+            "the host has 8 GiB of RAM",
+        ),
+        (
+            host_memory.HostMemory(8 << 30, 4 << 30, 0, None, None, 0, 2 << 30),
+            3 << 30,
+            "cgroup allows 2 GiB",
+        ),
+        (
+            host_memory.HostMemory(8 << 30, 4 << 30, 0, 6 << 30, 5 << 30, 2, None),
+            2 << 30,
+            "vm.overcommit_memory=2 (strict) leaves 1 GiB",
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_host_limit_names_what_the_host_has(host, size, why):
     with pytest.raises(ConfigError, match=why.replace("(", r"\(").replace(")", r"\)")):
         host_memory.check_guest_ram(size, 0, "system.mem", host=host, warn=False)

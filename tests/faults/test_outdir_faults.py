@@ -54,8 +54,9 @@ def test_sigterm_during_checkpoints_leaves_the_last_one_whole(tmp_path):
 
 def test_a_second_run_on_a_live_outdir_is_refused_and_breaks_nothing(tmp_path):
     machine = str(script(tmp_path))
-    first = start("-d", "out", "-r", machine, "run", cwd=tmp_path,
-                  ready_in=tmp_path / "out" / "simout.txt")  # fmt: skip
+    first = start(
+        "-d", "out", "-r", machine, "run", cwd=tmp_path, ready_in=tmp_path / "out" / "simout.txt"
+    )
     try:
         out = tmp_path / "out"
         before = {n: (out / n).read_bytes() for n in ("config.ini", "config.json")}
@@ -112,8 +113,9 @@ def small_fs(tmp_path):
     """A 1 MiB tmpfs (root only: skipped where mounting is impossible)."""
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)],
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here (needs root): {done.stderr.strip()}")
     yield mnt
@@ -178,7 +180,7 @@ def test_two_runs_started_together_one_wins(tmp_path):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for _ in range(2)
     ]
     results = [(p.wait(timeout=60), p.communicate()[1]) for p in procs]
@@ -194,8 +196,9 @@ def test_two_runs_started_together_one_wins(tmp_path):
 def test_a_stats_file_in_a_missing_directory_is_created(tmp_path):
     from simobjs.sim.stat_control import StatsControl
 
-    stats = StatsControl(lambda: [], lambda: 7, lambda: [], str(tmp_path / "out"),
-                         stats_file="sub/stats.txt")  # fmt: skip
+    stats = StatsControl(
+        lambda: [], lambda: 7, lambda: [], str(tmp_path / "out"), stats_file="sub/stats.txt"
+    )
     stats.enable()
     assert stats.dump(final=True)
     assert _dumps(tmp_path / "out" / "sub" / "stats.txt") == 1

@@ -117,9 +117,11 @@ def test_arguments_environment_and_stdio_files(resources, tmp_path):
 
 def test_switch_from_kvm_at_the_first_work_begin(resources, capfd):
     processor = SimpleSwitchableProcessor(
-        starting_core_type=CPUTypes.KVM, switch_core_type=CPUTypes.ATOMIC, num_cores=1,
+        starting_core_type=CPUTypes.KVM,
+        switch_core_type=CPUTypes.ATOMIC,
+        num_cores=1,
         isa=ISA.X86,
-    )  # fmt: skip
+    )
     board = simple_board(processor)
     board.set_se_binary_workload(obtain_resource("x86-m5-work"), arguments=["addr"])
     seen = []

@@ -69,8 +69,12 @@ def run(resources, outdir, script, *args):
     env.pop("GEM5_RESOURCE_JSON_APPEND", None)
     proc = subprocess.run(
         [sys.executable, "-m", "simobjs.cli", "-q", "-d", str(outdir), str(script), *args],
-        capture_output=True, text=True, env=env, cwd=outdir.parent, timeout=600,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=outdir.parent,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
 

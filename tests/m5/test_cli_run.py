@@ -53,8 +53,12 @@ def test_script_through_the_command(tmp_path):
     script.write_text(SCRIPT)
     out = subprocess.run(
         [sys.executable, "-m", "simobjs.cli", "-q", "-d", str(tmp_path / "out"), str(script)],
-        cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert "Exiting @ tick 123456 because Tick exit reached" in out.stdout
     stats = (tmp_path / "out" / "stats.txt").read_text()
@@ -68,8 +72,12 @@ def test_ctrl_c_ends_the_run_with_stats(tmp_path):
     script.write_text(FOREVER)
     proc = subprocess.Popen(
         [sys.executable, "-m", "simobjs.cli", "-q", "-d", str(tmp_path / "out"), str(script)],
-        cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for line in proc.stdout:
             if line.strip() == "running":

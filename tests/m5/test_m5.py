@@ -38,11 +38,28 @@ def test_import_m5_loads_no_runtime_model():
 
 def test_gem5_names_are_there():
     for name in (
-        "instantiate", "simulate", "curTick", "MaxTick", "drain", "checkpoint", "switchCpus",
-        "memWriteback", "memInvalidate", "setMaxTick", "getMaxTick", "scheduleTickExitFromCurrent",
-        "scheduleTickExitAbsolute", "options", "objects", "params", "proxy", "util", "ticks",
-        "stats", "debug",
-    ):  # fmt: skip
+        "instantiate",
+        "simulate",
+        "curTick",
+        "MaxTick",
+        "drain",
+        "checkpoint",
+        "switchCpus",
+        "memWriteback",
+        "memInvalidate",
+        "setMaxTick",
+        "getMaxTick",
+        "scheduleTickExitFromCurrent",
+        "scheduleTickExitAbsolute",
+        "options",
+        "objects",
+        "params",
+        "proxy",
+        "util",
+        "ticks",
+        "stats",
+        "debug",
+    ):
         assert hasattr(m5, name), name
     assert m5.MaxTick == 2**64 - 1 and m5.curTick() == 0
 

@@ -68,8 +68,10 @@ def test_object_families_enumerate_as_gem5s_object_list_does():
     assert issubclass(m5.objects.X86KvmCPU, m5.objects.X86CPU)
     members = m5.internal.params.enum_AddrMap.__members__
     assert [k for k in members if not k.startswith("Num_")] == [
-        "RoRaBaChCo", "RoRaBaCoCh", "RoCoRaBaCh",
-    ]  # fmt: skip
+        "RoRaBaChCo",
+        "RoRaBaCoCh",
+        "RoCoRaBaCh",
+    ]
     mode = m5.internal.params.enum_MemoryMode
     assert mode(3).name == "atomic_noncaching" and mode.Num_MemoryMode == 4
     assert "enum_X86I8259CascadeMode" in dir(m5.internal.params)
@@ -77,9 +79,12 @@ def test_object_families_enumerate_as_gem5s_object_list_does():
 
 
 def test_unmodelled_gem5_objects_say_so_wherever_they_are_named():
-    with pytest.raises(NotModelledError, match=r"DerivO3CPU is a gem5 object not modelled by "
-                       r"simobjs \(gem5 v24.0.0.1: m5.objects.O3CPU\). Use instead: "
-                       r"X86AtomicSimpleCPU, X86KvmCPU"):  # fmt: skip
+    with pytest.raises(
+        NotModelledError,
+        match=r"DerivO3CPU is a gem5 object not modelled by "
+        r"simobjs \(gem5 v24.0.0.1: m5.objects.O3CPU\). Use instead: "
+        r"X86AtomicSimpleCPU, X86KvmCPU",
+    ):
         _ = m5.objects.DerivO3CPU
     ns: dict = {}
     exec("from m5.objects import *\nfrom m5.objects import IdeDisk, Cache as C", ns)

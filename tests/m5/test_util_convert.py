@@ -26,10 +26,16 @@ from m5.util import (
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("3", 3.0), ("1.5kX", 1500.0), ("2MX", 2e6), ("1KiX", 1024.0), ("3MiX", 3 * 2**20),
-        ("4EiX", 4 * 2**60), ("7nX", 7e-9), ("5aX", 5e-18),
+        ("3", 3.0),
+        ("1.5kX", 1500.0),
+        ("2MX", 2e6),
+        ("1KiX", 1024.0),
+        ("3MiX", 3 * 2**20),
+        ("4EiX", 4 * 2**60),
+        ("7nX", 7e-9),
+        ("5aX", 5e-18),
     ],
-)  # fmt: skip
+)
 def test_metric_float(text, expected):
     assert convert.toMetricFloat(text, "thing", "X") == pytest.approx(expected)
 

@@ -111,10 +111,21 @@ class RefMemory:
 
 def native_cache(sets: int, assoc: int, policy: str = "LRU") -> NativeCache:
     return NativeCache(
-        sets=sets, assoc=assoc, line_size=LINE, policy=policy, period=1000, tag_lat=2000,
-        data_lat=2000, resp_lat=2000, sequential=False, writeback_clean=False,
-        mostly_excl=False, read_only=False, nreq=NREQ, wb_req=0,
-    )  # fmt: skip
+        sets=sets,
+        assoc=assoc,
+        line_size=LINE,
+        policy=policy,
+        period=1000,
+        tag_lat=2000,
+        data_lat=2000,
+        resp_lat=2000,
+        sequential=False,
+        writeback_clean=False,
+        mostly_excl=False,
+        read_only=False,
+        nreq=NREQ,
+        wb_req=0,
+    )
 
 
 def native_memory() -> NativeSimpleMemory:
@@ -133,8 +144,7 @@ def counts(c: NativeCache) -> dict[str, Counter]:
 
 def memory_traffic(m: NativeSimpleMemory) -> tuple[int, int]:
     mem = m.s.mem
-    return (sum(mem.num_reads[i] for i in range(NREQ)),
-            sum(mem.num_writes[i] for i in range(NREQ)))  # fmt: skip
+    return (sum(mem.num_reads[i] for i in range(NREQ)), sum(mem.num_writes[i] for i in range(NREQ)))
 
 
 def traces(sets: int, tags: int) -> st.SearchStrategy:
@@ -235,10 +245,21 @@ def test_timing_latencies_follow_gem5s_rules():
     """Hit: max(tag, data); write hit: tag; miss: tag + below + response latency."""
     mem = NativeSimpleMemory(latency=30000, ticks_per_byte=0.0, nreq=NREQ)
     c = NativeCache(
-        sets=4, assoc=2, line_size=LINE, policy="LRU", period=1000, tag_lat=2000,
-        data_lat=3000, resp_lat=4000, sequential=False, writeback_clean=False,
-        mostly_excl=False, read_only=False, nreq=NREQ, wb_req=0,
-    )  # fmt: skip
+        sets=4,
+        assoc=2,
+        line_size=LINE,
+        policy="LRU",
+        period=1000,
+        tag_lat=2000,
+        data_lat=3000,
+        resp_lat=4000,
+        sequential=False,
+        writeback_clean=False,
+        mostly_excl=False,
+        read_only=False,
+        nreq=NREQ,
+        wb_req=0,
+    )
     link(c.s.below, mem.node)
     t = lib.MS_TIMING
     assert lib.ms_access(c.node, CMD["ReadReq"], 0, 8, DATA, 0, t) == 2000 + 30000 + 4000
@@ -270,16 +291,38 @@ def test_writeback_and_invalidate():
 def test_mostly_exclusive_l2_keeps_only_what_comes_from_above_as_a_victim():
     mem = native_memory()
     l2 = NativeCache(
-        sets=4, assoc=4, line_size=LINE, policy="LRU", period=1000, tag_lat=1000,
-        data_lat=1000, resp_lat=1000, sequential=False, writeback_clean=False,
-        mostly_excl=True, read_only=False, nreq=NREQ, wb_req=0,
-    )  # fmt: skip
+        sets=4,
+        assoc=4,
+        line_size=LINE,
+        policy="LRU",
+        period=1000,
+        tag_lat=1000,
+        data_lat=1000,
+        resp_lat=1000,
+        sequential=False,
+        writeback_clean=False,
+        mostly_excl=True,
+        read_only=False,
+        nreq=NREQ,
+        wb_req=0,
+    )
     link(l2.s.below, mem.node)
     l1 = NativeCache(
-        sets=1, assoc=1, line_size=LINE, policy="LRU", period=1000, tag_lat=1000,
-        data_lat=1000, resp_lat=1000, sequential=False, writeback_clean=True,
-        mostly_excl=False, read_only=False, nreq=NREQ, wb_req=0,
-    )  # fmt: skip
+        sets=1,
+        assoc=1,
+        line_size=LINE,
+        policy="LRU",
+        period=1000,
+        tag_lat=1000,
+        data_lat=1000,
+        resp_lat=1000,
+        sequential=False,
+        writeback_clean=True,
+        mostly_excl=False,
+        read_only=False,
+        nreq=NREQ,
+        wb_req=0,
+    )
     link(l1.s.below, l2.node)
     atomic = lib.MS_ATOMIC
     lib.ms_access(l1.node, CMD["ReadReq"], 0, 8, DATA, 0, atomic)  # fill L1 only

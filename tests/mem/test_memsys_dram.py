@@ -38,8 +38,9 @@ def controller(page_policy: str = "open_adaptive", **ctrl):
 
     system = System(mem_ranges=[AddrRange("64MiB")])
     system.clk_domain = SrcClockDomain(clock="1GHz", voltage_domain=VoltageDomain())
-    system.mem_ctrl = MemCtrl(dram=DDR3_1600_8x8(range=system.mem_ranges[0],
-                                                 page_policy=page_policy), **ctrl)  # fmt: skip
+    system.mem_ctrl = MemCtrl(
+        dram=DDR3_1600_8x8(range=system.mem_ranges[0], page_policy=page_policy), **ctrl
+    )
     Root(full_system=True, system=system)
     sim = build.instantiate(outdir=None)
     return sim.model("system.mem_ctrl")

@@ -72,8 +72,13 @@ def test_memory_and_devices_share_the_bus(sim):
 
 def test_overlaps_are_one_config_error_naming_both_devices(sim):
     xbar = make(XBar, "system.membus", sim)
-    wire(xbar, Device("big", 0x1000, 0x1000), Device("inner", 0x1100, 0x10),
-         Device("tail", 0x1F00, 0x200), Device("apart", 0x9000, 0x10))  # fmt: skip
+    wire(
+        xbar,
+        Device("big", 0x1000, 0x1000),
+        Device("inner", 0x1100, 0x10),
+        Device("tail", 0x1F00, 0x200),
+        Device("apart", 0x9000, 0x10),
+    )
     with pytest.raises(ConfigError) as e:
         xbar.init()
     text = str(e.value)

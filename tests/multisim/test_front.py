@@ -140,8 +140,12 @@ def test_jobs_refuse_paths_that_leave_their_directory():
 def test_collect_leaves_checkpoints_unless_asked(tmp_path):
     write_files({"stats.txt": b"s", "cpt.1/m5.cpt": b"c", "cpt.1/mem": b"m", "d/x": b"x"}, tmp_path)
     assert set(collect(tmp_path, checkpoints=False)) == {"stats.txt", "d/x"}
-    assert set(collect(tmp_path, checkpoints=True)) == {"stats.txt", "d/x", "cpt.1/m5.cpt",
-                                                         "cpt.1/mem"}  # fmt: skip
+    assert set(collect(tmp_path, checkpoints=True)) == {
+        "stats.txt",
+        "d/x",
+        "cpt.1/m5.cpt",
+        "cpt.1/mem",
+    }
 
 
 @pytest.mark.parametrize(
@@ -156,7 +160,7 @@ def test_collect_leaves_checkpoints_unless_asked(tmp_path):
             1,
             'Traceback (most recent call last):\n  File "s.py"\nValueError: no\nwarn: x\n',
             "ValueError: no",
-        ),  # fmt: skip
+        ),
         (-9, "info: Entering event queue\n", "killed by SIGKILL: info: Entering event queue"),
         (3, "", "m5_fail instruction encountered (exit code 3)"),
     ],
@@ -173,8 +177,17 @@ def test_table_rows_and_resume_marker(tmp_path):
         "simTicks 500 # t\nsimInsts nan # i\nsystem.cpu.numCycles 9 # c\n"
         "---------- End Simulation Statistics   ----------\n"
     )
-    done = table.run_info(Result("a", "done", exit_cause="m5_exit instruction encountered",
-                                 exit_code=0, worker="tcp://w", host="h", host_seconds=1.5))  # fmt: skip
+    done = table.run_info(
+        Result(
+            "a",
+            "done",
+            exit_cause="m5_exit instruction encountered",
+            exit_code=0,
+            worker="tcp://w",
+            host="h",
+            host_seconds=1.5,
+        )
+    )
     table.write_marker(tmp_path / "a", done)
     assert table.completed(tmp_path / "a") == done
     failed = table.run_info(Result("b", "failed", error="fatal: bad"))

@@ -124,8 +124,15 @@ def test_run_one_by_id(tmp_path):
 def test_sweep_on_a_local_cluster_with_failures_then_resume(tmp_path):
     script = sweep_script(tmp_path, BAD + "\n" + LOST)
     # Dask's own configuration: a simulation whose worker dies is not tried again
-    out = simobjs("-d", "out", "-m", "simobjs.multisim", str(script), cwd=tmp_path,
-                  DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="0")  # fmt: skip
+    out = simobjs(
+        "-d",
+        "out",
+        "-m",
+        "simobjs.multisim",
+        str(script),
+        cwd=tmp_path,
+        DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="0",
+    )
     assert out.returncode == 1, out.stderr  # some failed
     outdir = tmp_path / "out"
     table = rows(outdir)
@@ -188,9 +195,21 @@ def test_sweep_on_a_cluster_of_separate_workers(tmp_path):
     script = sweep_script(client_dir, guest=str(build.example_guest("hello")), clocks=("2GHz",))
     sched_file = far / "scheduler.json"
     procs = [
-        _start(["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
-                "--no-dashboard", "--scheduler-file", str(sched_file)], far, far / "sched.log"),
-    ]  # fmt: skip
+        _start(
+            [
+                "distributed.cli.dask_scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(sched_file),
+            ],
+            far,
+            far / "sched.log",
+        ),
+    ]
     try:
         deadline = time.monotonic() + 60
         while not sched_file.exists() and time.monotonic() < deadline:
@@ -209,12 +228,21 @@ def test_sweep_on_a_cluster_of_separate_workers(tmp_path):
                     ],
                     far,
                     far / f"worker{n}.log",
-                )  # fmt: skip
+                )
             )
         # the command's options before -m reach every simulation
-        out = simobjs("-d", "sweep", "--debug-flags=Uart", "--debug-file=uart.txt", "-m",
-                      "simobjs.multisim", str(script), cwd=client_dir, timeout=120,
-                      DASK_SCHEDULER_ADDRESS=address)  # fmt: skip
+        out = simobjs(
+            "-d",
+            "sweep",
+            "--debug-flags=Uart",
+            "--debug-file=uart.txt",
+            "-m",
+            "simobjs.multisim",
+            str(script),
+            cwd=client_dir,
+            timeout=120,
+            DASK_SCHEDULER_ADDRESS=address,
+        )
         assert out.returncode == 0, out.stderr + (far / "worker0.log").read_text()
         outdir = client_dir / "sweep"
         table = rows(outdir)
@@ -225,7 +253,11 @@ def test_sweep_on_a_cluster_of_separate_workers(tmp_path):
         assert json.loads((outdir / "multisim.json").read_text())["cluster"] == address
         # nothing was written where the workers run but their logs (job directories are removed)
         assert sorted(p.name for p in far.iterdir() if not p.name.startswith("dask-scratch")) == [
-            "sched.log", "scheduler.json", "worker0.log", "worker1.log"]  # fmt: skip
+            "sched.log",
+            "scheduler.json",
+            "worker0.log",
+            "worker1.log",
+        ]
     finally:
         for p in reversed(procs):
             p.terminate()
@@ -256,9 +288,14 @@ def test_a_builder_job_runs_in_a_fresh_process_and_brings_back_checkpoints():
     (cpt,) = {name.split("/")[0] for name in result.files if name.startswith("cpt.")}
     assert f"{cpt}/m5.cpt" in result.files
     assert b"Exiting @ tick" in result.files["simout.txt"]
-    without = run_job(Job.for_builder("ckpt", "simobjs.demo.config:build_system",
-                                      {"guest": "guest.elf", "cpu": "kvm"},
-                                      files={"guest.elf": elf.read_bytes()}))  # fmt: skip
+    without = run_job(
+        Job.for_builder(
+            "ckpt",
+            "simobjs.demo.config:build_system",
+            {"guest": "guest.elf", "cpu": "kvm"},
+            files={"guest.elf": elf.read_bytes()},
+        )
+    )
     assert not [name for name in without.files if name.startswith("cpt.")]
 
 
@@ -268,9 +305,12 @@ def test_a_shipped_builder_module_that_runs_nothing_itself():
 
     probe = "import os\n\ndef build(word):\n    print('probe', word, os.environ['PROBE'])\n"
     job = Job.for_builder(
-        "probe", "probe:build", {"word": "hi"}, files={"probe.py": probe.encode()},
+        "probe",
+        "probe:build",
+        {"word": "hi"},
+        files={"probe.py": probe.encode()},
         env={"PROBE": "here"},
-    )  # fmt: skip
+    )
     result = run_job(job)
     assert result.status == "done", result.error
     assert b"probe hi here" in result.files["simout.txt"]

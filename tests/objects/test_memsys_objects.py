@@ -17,12 +17,34 @@ def frozen(obj) -> dict:
 
 
 def test_gem5_names_are_in_m5_objects():
-    for name in ("Cache", "NoncoherentCache", "BaseCache", "LRURP", "FIFORP", "MRURP",
-                 "RandomRP", "TreePLRURP", "BaseSetAssoc", "SetAssociative", "FALRU",
-                 "Clusivity", "L2XBar", "CoherentXBar", "NoncoherentXBar", "SystemXBar",
-                 "IOXBar", "MemCtrl", "DRAMInterface", "DDR3_1600_8x8", "DDR4_2400_8x8",
-                 "LPDDR3_1600_1x32", "X86TimingSimpleCPU", "TimingSimpleCPU",
-                 "BaseTimingSimpleCPU", "SimpleMemory"):  # fmt: skip
+    for name in (
+        "Cache",
+        "NoncoherentCache",
+        "BaseCache",
+        "LRURP",
+        "FIFORP",
+        "MRURP",
+        "RandomRP",
+        "TreePLRURP",
+        "BaseSetAssoc",
+        "SetAssociative",
+        "FALRU",
+        "Clusivity",
+        "L2XBar",
+        "CoherentXBar",
+        "NoncoherentXBar",
+        "SystemXBar",
+        "IOXBar",
+        "MemCtrl",
+        "DRAMInterface",
+        "DDR3_1600_8x8",
+        "DDR4_2400_8x8",
+        "LPDDR3_1600_1x32",
+        "X86TimingSimpleCPU",
+        "TimingSimpleCPU",
+        "BaseTimingSimpleCPU",
+        "SimpleMemory",
+    ):
         assert hasattr(mo, name), name
     assert mo.TimingSimpleCPU is mo.X86TimingSimpleCPU
     assert mo.X86TimingSimpleCPU.memory_mode() == "timing"
@@ -43,36 +65,102 @@ def test_cache_defaults_are_gem5s():
 
 
 def test_crossbar_latencies_are_gem5s():
-    for cls, want in ((mo.L2XBar, (32, 1, 0, 1, 1)), (mo.SystemXBar, (16, 3, 4, 2, 4)),
-                      (mo.IOXBar, (16, 2, 1, 2, None))):  # fmt: skip
+    for cls, want in (
+        (mo.L2XBar, (32, 1, 0, 1, 1)),
+        (mo.SystemXBar, (16, 3, 4, 2, 4)),
+        (mo.IOXBar, (16, 2, 1, 2, None)),
+    ):
         x = cls()
-        got = (x.width, x.frontend_latency, x.forward_latency, x.response_latency,
-               getattr(x, "snoop_response_latency", None))  # fmt: skip
+        got = (
+            x.width,
+            x.frontend_latency,
+            x.forward_latency,
+            x.response_latency,
+            getattr(x, "snoop_response_latency", None),
+        )
         assert tuple(None if v is None else int(v) for v in got) == want, cls.__name__
 
 
 @pytest.mark.parametrize(
     "cls,want",
     [
-        ("DDR3_1600_8x8", dict(tCK=1250, tBURST=5000, tRCD=13750, tCL=13750, tRP=13750,
-                               tRAS=35000, tWR=15000, tRTP=7500, tRFC=260000, tREFI=7800000,
-                               tRRD=6000, tXAW=30000, activation_limit=4, banks_per_rank=8,
-                               ranks_per_channel=2, devices_per_rank=8, device_bus_width=8,
-                               burst_length=8, device_rowbuffer_size=1024,
-                               device_size=512 << 20, page_policy="open_adaptive")),
-        ("DDR4_2400_8x8", dict(tCK=833, tBURST=3332, tRCD=14160, tCL=14160, tRP=14160,
-                               tRAS=32000, tWR=15000, tRTP=7500, tRFC=350000, tREFI=7800000,
-                               tCCD_L=5000, tRRD_L=4900, tXAW=21000, banks_per_rank=16,
-                               bank_groups_per_rank=4, ranks_per_channel=2, devices_per_rank=8,
-                               device_bus_width=8, device_rowbuffer_size=1024,
-                               write_buffer_size=128, read_buffer_size=64)),
-        ("LPDDR3_1600_1x32", dict(tCK=1250, tBURST=5000, tRCD=18000, tCL=15000, tRP=18000,
-                                  tRAS=42000, tWR=15000, tRTP=7500, tRFC=130000,
-                                  tREFI=3900000, tRRD=10000, tXAW=50000, banks_per_rank=8,
-                                  ranks_per_channel=1, devices_per_rank=1, device_bus_width=32,
-                                  device_rowbuffer_size=4096, dll=False)),
+        (
+            "DDR3_1600_8x8",
+            dict(
+                tCK=1250,
+                tBURST=5000,
+                tRCD=13750,
+                tCL=13750,
+                tRP=13750,
+                tRAS=35000,
+                tWR=15000,
+                tRTP=7500,
+                tRFC=260000,
+                tREFI=7800000,
+                tRRD=6000,
+                tXAW=30000,
+                activation_limit=4,
+                banks_per_rank=8,
+                ranks_per_channel=2,
+                devices_per_rank=8,
+                device_bus_width=8,
+                burst_length=8,
+                device_rowbuffer_size=1024,
+                device_size=512 << 20,
+                page_policy="open_adaptive",
+            ),
+        ),
+        (
+            "DDR4_2400_8x8",
+            dict(
+                tCK=833,
+                tBURST=3332,
+                tRCD=14160,
+                tCL=14160,
+                tRP=14160,
+                tRAS=32000,
+                tWR=15000,
+                tRTP=7500,
+                tRFC=350000,
+                tREFI=7800000,
+                tCCD_L=5000,
+                tRRD_L=4900,
+                tXAW=21000,
+                banks_per_rank=16,
+                bank_groups_per_rank=4,
+                ranks_per_channel=2,
+                devices_per_rank=8,
+                device_bus_width=8,
+                device_rowbuffer_size=1024,
+                write_buffer_size=128,
+                read_buffer_size=64,
+            ),
+        ),
+        (
+            "LPDDR3_1600_1x32",
+            dict(
+                tCK=1250,
+                tBURST=5000,
+                tRCD=18000,
+                tCL=15000,
+                tRP=18000,
+                tRAS=42000,
+                tWR=15000,
+                tRTP=7500,
+                tRFC=130000,
+                tREFI=3900000,
+                tRRD=10000,
+                tXAW=50000,
+                banks_per_rank=8,
+                ranks_per_channel=1,
+                devices_per_rank=1,
+                device_bus_width=32,
+                device_rowbuffer_size=4096,
+                dll=False,
+            ),
+        ),
     ],
-)  # fmt: skip
+)
 def test_dram_presets_carry_gem5s_values(cls, want):
     dram = getattr(mo, cls)()
     dram.range = mo.AddrRange("64MiB")
@@ -126,7 +214,7 @@ def learning_system(**cache_params):
     system.mem_ctrl.dram.range = system.mem_ranges[0]
     system.mem_ctrl.port = system.membus.mem_side_ports
     system.cpu.createThreads()
-    return mo.Root(full_system=False, system=system)  # fmt: skip
+    return mo.Root(full_system=False, system=system)
 
 
 def test_config_ini_writes_the_cache_its_tags_and_policy_as_gem5():

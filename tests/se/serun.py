@@ -36,13 +36,29 @@ class Result:
     ticks: int = 0
 
 
-def options(program: str, args: list[str], cpu: str, switch_to: str | None = None,
-            input: str = "", work_items: bool = False, env: str = "") -> argparse.Namespace:  # fmt: skip
+def options(
+    program: str,
+    args: list[str],
+    cpu: str,
+    switch_to: str | None = None,
+    input: str = "",
+    work_items: bool = False,
+    env: str = "",
+) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     se_hello.add_options(parser)
-    argv = ["--cmd", str(program), "--cpu-type", CPUS[cpu], "--mem-size", "128MiB",
-            "--output", "stdout.txt",
-            "--errout", "stderr.txt"]  # fmt: skip
+    argv = [
+        "--cmd",
+        str(program),
+        "--cpu-type",
+        CPUS[cpu],
+        "--mem-size",
+        "128MiB",
+        "--output",
+        "stdout.txt",
+        "--errout",
+        "stderr.txt",
+    ]
     if switch_to:
         argv += ["--switch-cpu-type", CPUS[switch_to]]
     if input:
@@ -54,10 +70,21 @@ def options(program: str, args: list[str], cpu: str, switch_to: str | None = Non
     return parser.parse_args(argv)
 
 
-def run(program: str, args: list[str], cpu: str, outdir: Path, switch_to: str | None = None,
-        input: str = "", every: int = 0, seed: int = 0, checkpoint_dir: str | None = None,
-        restore: str | None = None, work_items: bool = False, between=None,
-        env: str = "") -> Result:  # fmt: skip
+def run(
+    program: str,
+    args: list[str],
+    cpu: str,
+    outdir: Path,
+    switch_to: str | None = None,
+    input: str = "",
+    every: int = 0,
+    seed: int = 0,
+    checkpoint_dir: str | None = None,
+    restore: str | None = None,
+    work_items: bool = False,
+    between=None,
+    env: str = "",
+) -> Result:
     """Run `program args` on `cpu` (kvm or ref) in the current directory. switch_to: a
     switched-out CPU of that kind takes over at m5_switch_cpu() (and at work items with
     work_items); every: also switch at random simulated times at most that many ticks
@@ -117,8 +144,9 @@ def native(program: str, args: list[str], input: str = "", env: dict | None = No
     as an SE Process without env gets)."""
     stdin = open(input, "rb") if input else subprocess.DEVNULL  # noqa: SIM115
     try:
-        p = subprocess.run([str(program), *args], stdin=stdin, capture_output=True,
-                           env=env or {}, timeout=120)  # fmt: skip
+        p = subprocess.run(
+            [str(program), *args], stdin=stdin, capture_output=True, env=env or {}, timeout=120
+        )
     finally:
         if input:
             stdin.close()

@@ -64,7 +64,15 @@ def test_busybox_applets_match_native(workdir, expected, cpu):
 
 @pytest.mark.kvm
 def test_busybox_switching_every_few_ms_matches_native(workdir, expected):
-    r = serun.run(serun.BUSYBOX, ["sh", "-c", SCRIPT], "kvm", workdir.parent / "m5out", switch_to="ref",
-                  input="input.txt", every=3_000_000_000, seed=1)  # fmt: skip
+    r = serun.run(
+        serun.BUSYBOX,
+        ["sh", "-c", SCRIPT],
+        "kvm",
+        workdir.parent / "m5out",
+        switch_to="ref",
+        input="input.txt",
+        every=3_000_000_000,
+        seed=1,
+    )
     _compare(r, expected)
     assert r.switches >= 4

@@ -39,8 +39,14 @@ def restore_in_fresh_process(program: str, ckpt: str, cpu: str, outdir: Path, cw
         " restore=sys.argv[2], switch_to=serun.OTHER[sys.argv[3]])\n"
         "print(json.dumps({'stdout': r.stdout.decode(), 'code': r.code, 'causes': r.causes}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, program, ckpt, cpu, str(outdir)],
-                         capture_output=True, text=True, env=env, timeout=300, cwd=cwd)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code, program, ckpt, cpu, str(outdir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=cwd,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -52,8 +58,14 @@ def test_checkpoint_restores_into_either_cpu(workdir, taken_on):
     want = serun.native(prog, ["input.txt", "0"])  # natively the m5op would be a SIGILL
     # a config with both CPUs: the program starts with the GLIBC_TUNABLES that keep glibc
     # off AVX (which a KVM host shows it and the reference CPU lacks)
-    full = serun.run(prog, ["input.txt", str(AT)], taken_on, workdir.parent / "orig",
-                     switch_to=serun.OTHER[taken_on], checkpoint_dir=str(workdir.parent / "cpts"))  # fmt: skip
+    full = serun.run(
+        prog,
+        ["input.txt", str(AT)],
+        taken_on,
+        workdir.parent / "orig",
+        switch_to=serun.OTHER[taken_on],
+        checkpoint_dir=str(workdir.parent / "cpts"),
+    )
     assert full.stdout == want.stdout and full.code == 0
     (ckpt,) = full.checkpoints
     text = want.stdout.decode()

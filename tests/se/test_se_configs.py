@@ -19,8 +19,13 @@ HERE = Path(__file__).resolve().parent
 
 
 def simobjs(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "simobjs.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "simobjs.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.kvm
@@ -28,8 +33,9 @@ def test_se_hello_runs_the_hello_example_on_kvm(tmp_path):
     out = simobjs(str(ROOT / "configs" / "se_hello.py"), "--mem-size", "128MiB", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "hello from " in out.stdout and "monotonic: ok" in out.stdout
-    assert re.search(r"^Exiting @ tick \d+ because exiting with last active thread context$",
-                     out.stdout, re.M)  # fmt: skip
+    assert re.search(
+        r"^Exiting @ tick \d+ because exiting with last active thread context$", out.stdout, re.M
+    )
     ini = (tmp_path / "m5out" / "config.ini").read_text()
     assert "type=X86EmuLinux" in ini and "type=Process" in ini
     assert (tmp_path / "m5out" / "stats.txt").is_file()

@@ -22,8 +22,9 @@ def good():
 def _elf32(path):
     # a minimal 32-bit ELF header (ELFCLASS32, EM_386, ET_EXEC)
     ident = b"\x7fELF" + bytes([1, 1, 1, 0]) + bytes(8)
-    path.write_bytes(ident + struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, 0x8048000, 52, 0, 0, 52, 32,
-                                         0, 0, 0, 0))  # fmt: skip
+    path.write_bytes(
+        ident + struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, 0x8048000, 52, 0, 0, 52, 32, 0, 0, 0, 0)
+    )
     return path
 
 

@@ -26,16 +26,20 @@ def workdir(tmp_path, monkeypatch):
 def test_work_items_exit_to_the_script_which_switches_cpus(workdir, cpu, form):
     prog = str(se_example("m5_work", "musl"))
     plain = serun.native(prog, ["none"])  # the same phases without m5ops
-    r = serun.run(prog, [form], cpu, workdir.parent / "m5out", switch_to=serun.OTHER[cpu],
-                  work_items=True)  # fmt: skip
+    r = serun.run(
+        prog, [form], cpu, workdir.parent / "m5out", switch_to=serun.OTHER[cpu], work_items=True
+    )
     assert r.causes == ["workbegin", "workend"] * 3 + ["exiting with last active thread context"]
     assert r.switches == 6 and r.code == 0
     assert r.stdout == plain.stdout
     assert r.stdout.decode().splitlines()[-1] == "sum: 21"
     stats = (workdir.parent / "m5out" / "stats.txt").read_text()
     assert stats.count(BLOCK) == 4  # three m5_dump_stats, then the dump at exit
-    started = [int(line.split()[1]) for line in stats.splitlines()
-               if "numWorkItemsStarted" in line and float(line.split()[1]) > 0]  # fmt: skip
+    started = [
+        int(line.split()[1])
+        for line in stats.splitlines()
+        if "numWorkItemsStarted" in line and float(line.split()[1]) > 0
+    ]
     assert started, "the work items are counted"
 
 

@@ -15,8 +15,14 @@ CASES = {  # test id: (program, arguments, stdin, most ticks between random swit
     "threads": ("threads", [], "", 1_000_000_000),
     "misc": ("misc", ["crash"], "", 1_000_000_000),
 }
-MODES = [("glibc", "kvm"), ("glibc", "ref"), ("glibc", "switching"), ("musl", "kvm"),
-         ("musl", "ref"), ("musl", "switching")]  # fmt: skip
+MODES = [
+    ("glibc", "kvm"),
+    ("glibc", "ref"),
+    ("glibc", "switching"),
+    ("musl", "kvm"),
+    ("musl", "ref"),
+    ("musl", "switching"),
+]
 
 
 @pytest.fixture
@@ -38,8 +44,16 @@ def test_program_matches_native(workdir, name, libc, cpu):
     prog = str(se_example(program, libc))
     want = serun.native(prog, args, stdin)
     if cpu == "switching":
-        got = serun.run(prog, args, "kvm", workdir.parent / "m5out", switch_to="ref",
-                        input=stdin, every=every, seed=len(name))  # fmt: skip
+        got = serun.run(
+            prog,
+            args,
+            "kvm",
+            workdir.parent / "m5out",
+            switch_to="ref",
+            input=stdin,
+            every=every,
+            seed=len(name),
+        )
         assert got.switches >= 1
     else:
         got = serun.run(prog, args, cpu, workdir.parent / "m5out", input=stdin)

@@ -30,7 +30,8 @@ def test_a_program_on_the_timing_cpu_matches_native(workdir):
 def test_switching_between_kvm_and_the_timing_cpu_matches_native(workdir):
     prog = str(se_example("threads"))
     want = serun.native(prog, [])
-    got = serun.run(prog, [], "kvm", workdir.parent / "m5out", switch_to="timing",
-                    every=1_000_000_000, seed=3)  # fmt: skip
+    got = serun.run(
+        prog, [], "kvm", workdir.parent / "m5out", switch_to="timing", every=1_000_000_000, seed=3
+    )
     assert got.switches >= 1
     assert (got.stdout.decode(), got.code) == (want.stdout.decode(), want.code)

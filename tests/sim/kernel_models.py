@@ -250,6 +250,14 @@ def make_root(mem_size: str = "16MiB", **children) -> Root:
 
 
 __all__ = [
-    "LOG", "PHASES", "Recorder", "Drainer", "Ticker", "DemoMemory", "DemoCPU", "DemoKvmLikeCPU",
-    "NoHandoverCPU", "make_root",
-]  # fmt: skip
+    "LOG",
+    "PHASES",
+    "Recorder",
+    "Drainer",
+    "Ticker",
+    "DemoMemory",
+    "DemoCPU",
+    "DemoKvmLikeCPU",
+    "NoHandoverCPU",
+    "make_root",
+]

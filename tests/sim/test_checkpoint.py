@@ -42,8 +42,9 @@ def test_layout_follows_gem5(tmp_path, capsys):
     assert objects == list(reversed(created))  # gem5: reverse creation order
     assert names[names.index("root") + 1] == "root.globals"
     assert names[names.index("system") + 1 : names.index("system") + 3] == [
-        "system.physmem", "system.physmem.store0",
-    ]  # fmt: skip
+        "system.physmem",
+        "system.physmem.store0",
+    ]
     assert "[root.globals]\ncurTick=10000\nversion_tags=" in text
     assert "[system.physmem]\nlal_addr=\nlal_cid=\nnbr_of_stores=1\n" in text
     assert (

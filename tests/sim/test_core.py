@@ -290,9 +290,11 @@ def test_simulate_listeners_see_each_call(tmp_path):
     finally:
         core.listeners.remove(watch)
     assert seen == [
-        ("begin", 0), ("end", 500, "simulate() limit reached"),
-        ("begin", 500), ("end", 1000, "simulate() limit reached"),
-    ]  # fmt: skip
+        ("begin", 0),
+        ("end", 500, "simulate() limit reached"),
+        ("begin", 500),
+        ("end", 1000, "simulate() limit reached"),
+    ]
 
 
 def test_lifecycle_failures_name_the_object(tmp_path):

@@ -73,8 +73,16 @@ def test_ignored_objects_and_everything_below_them():
     out = io.StringIO()
     debug.set_file(out)
     debug.set_ignore("system.pic, system.*.icache")
-    names = ["system.pic", "system.pic2", "system.pic.inputs", "system.cpu0.icache",
-             "system.cpu1.icache.tags", "system.cpu0.dcache", "system", "eventq"]  # fmt: skip
+    names = [
+        "system.pic",
+        "system.pic2",
+        "system.pic.inputs",
+        "system.cpu0.icache",
+        "system.cpu1.icache.tags",
+        "system.cpu0.dcache",
+        "system",
+        "eventq",
+    ]
     for name in names:
         debug.dprintf(Named(name), "x")
     printed = [line.split()[1].rstrip(":") for line in out.getvalue().splitlines()]
@@ -96,7 +104,6 @@ def test_help_text_lists_flags():
 
 def test_event_flag_traces_every_event(tmp_path):
     from kernel_models import Ticker, make_root
-
 
     out = io.StringIO()
     debug.set_file(out)

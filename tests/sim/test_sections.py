@@ -16,9 +16,14 @@ def test_values_are_written_gem5s_way():
     s["bytes"] = b"\x00\x01\xff"
     s["text"] = "x86"
     assert dict(s.items()) == {
-        "n": "42", "flag": "true", "off": "false", "f": "0.1", "list": "1 2 3",
-        "bytes": "0 1 255", "text": "x86",
-    }  # fmt: skip
+        "n": "42",
+        "flag": "true",
+        "off": "false",
+        "f": "0.1",
+        "list": "1 2 3",
+        "bytes": "0 1 255",
+        "text": "x86",
+    }
     assert s.get_int("n") == 42 and s.get_bool("flag") is True and s.get_float("f") == 0.1
     assert s.get_ints("list") == [1, 2, 3] and s.get_bytes("bytes") == b"\x00\x01\xff"
 

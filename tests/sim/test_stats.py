@@ -83,8 +83,13 @@ def test_stats_txt_layout_byte_for_byte(tmp_path, monkeypatch):
         "Number of instructions committed (thread level)",
         unit=stats.Count,
     )
-    Formula(cpu, "ipc", "IPC: instructions per cycle (core level)", lambda: insts.value() / cycles.value(),
-            unit=stats.Rate(stats.Count, stats.Cycle))  # fmt: skip
+    Formula(
+        cpu,
+        "ipc",
+        "IPC: instructions per cycle (core level)",
+        lambda: insts.value() / cycles.value(),
+        unit=stats.Rate(stats.Count, stats.Cycle),
+    )
     hist = Vector(cpu, "hist", "A histogram", 3, unit=stats.Count)
     rw = Vector(mem, "bytes", "Bytes", 2, subnames=["read", "write"], unit=stats.Byte, total=True)
     owners += [mem, cpu]  # registration order of groups does not matter: output is sorted
@@ -152,8 +157,14 @@ def test_unavailable_counts_print_nan_and_say_why(tmp_path):
     tick = [1000]
     kvm = FakeCPU("system.cpu", 0, available=False)
     ctl, owners = _control(tmp_path, tick, [kvm], lambda: 0.0)
-    n = Scalar(kvm, "commitStats0.numInsts", "Number of instructions committed (thread level)",
-               unit=stats.Count, available=False, reason="no PMU on this host")  # fmt: skip
+    n = Scalar(
+        kvm,
+        "commitStats0.numInsts",
+        "Number of instructions committed (thread level)",
+        unit=stats.Count,
+        available=False,
+        reason="no PMU on this host",
+    )
     n += 12345  # whatever a model adds, an unavailable counter never prints a number
     owners.append(kvm)
     text = ctl.text()

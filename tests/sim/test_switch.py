@@ -56,11 +56,18 @@ def test_switch_to_noncaching_writes_back_and_invalidates(tmp_path):
         (lambda s: (s.cpu, s.switch_cpu), RuntimeError, "Must pass a list to this function"),
         (lambda s: [(s.cpu,)], RuntimeError, r"List must have tuples of \(oldCPU,newCPU\)"),
         (lambda s: [(s.cpu, s.mem)], TypeError, "system.mem is not of type BaseCPU"),
-        (lambda s: [(s.switch_cpu, s.cpu)], RuntimeError, r"New CPU \(system.cpu\) is already active."),
-        (lambda s: [(s.cpu, s.switch_cpu), (s.switch_cpu, s.cpu)], RuntimeError,
-         r"is in the list of old CPUs"),
+        (
+            lambda s: [(s.switch_cpu, s.cpu)],
+            RuntimeError,
+            r"New CPU \(system.cpu\) is already active.",
+        ),
+        (
+            lambda s: [(s.cpu, s.switch_cpu), (s.switch_cpu, s.cpu)],
+            RuntimeError,
+            r"is in the list of old CPUs",
+        ),
     ],
-)  # fmt: skip
+)
 def test_gem5_checks(tmp_path, make_list, exc, message):
     root = _system(tmp_path)
     with pytest.raises(exc, match=message) as info:
@@ -76,8 +83,11 @@ def test_new_cpu_without_handover(tmp_path):
 
 
 def test_mixed_memory_modes_and_inactive_old(tmp_path):
-    root = _system(tmp_path, other=DemoKvmLikeCPU(cpu_id=1, switched_out=True),
-                   third=DemoCPU(cpu_id=1, switched_out=True))  # fmt: skip
+    root = _system(
+        tmp_path,
+        other=DemoKvmLikeCPU(cpu_id=1, switched_out=True),
+        third=DemoCPU(cpu_id=1, switched_out=True),
+    )
     s = root.system
     with pytest.raises(RuntimeError, match="require different memory modes"):
         m5.switchCpus(s, [(s.cpu, s.switch_cpu), (s.cpu, s.other)])

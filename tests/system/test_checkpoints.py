@@ -21,8 +21,12 @@ def restore_in_fresh_process(ckpt: str, cpu: str, outdir: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = subprocess.run(
         [sys.executable, str(HERE / "restore_main.py"), "checkpoint", ckpt, cpu, str(outdir)],
-        capture_output=True, text=True, env=env, timeout=300, cwd=HERE,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=HERE,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 

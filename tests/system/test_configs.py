@@ -19,16 +19,20 @@ pytestmark = pytest.mark.kvm
 def simobjs(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "simobjs.cli", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_kvm_hello_runs_the_hello_guest_on_kvm(tmp_path):
     out = simobjs(str(ROOT / "configs" / "kvm_hello.py"), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "Hello from a simobjs guest!\nrunning at CPL 3\n" in out.stdout
-    assert re.search(r"^Exiting @ tick \d+ because m5_exit instruction encountered$",
-                     out.stdout, re.M)  # fmt: skip
+    assert re.search(
+        r"^Exiting @ tick \d+ because m5_exit instruction encountered$", out.stdout, re.M
+    )
     m5out = tmp_path / "m5out"
     for name in ("config.ini", "config.json", "stats.txt", "system.terminal"):
         assert (m5out / name).is_file(), name
@@ -67,10 +71,19 @@ def spinning_guest(tmp_path: Path):
     from pcrun import guest
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simobjs.cli", str(ROOT / "configs" / "kvm_hello.py"),
-         "--guest", guest("spin")],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "simobjs.cli",
+            str(ROOT / "configs" / "kvm_hello.py"),
+            "--guest",
+            guest("spin"),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for line in proc.stdout:
             if line == "spin: running\n":
@@ -144,8 +157,9 @@ def test_learning_gem5_style_configs_run_the_hello_guest_on_the_timing_cpu(tmp_p
     assert out.returncode == 0, out.stderr
     assert "Beginning simulation!\n" in out.stdout
     assert "Hello from a simobjs guest!\nrunning at CPL 3\n" in out.stdout
-    assert re.search(r"^Exiting @ tick \d+ because m5_exit instruction encountered$",
-                     out.stdout, re.M)  # fmt: skip
+    assert re.search(
+        r"^Exiting @ tick \d+ because m5_exit instruction encountered$", out.stdout, re.M
+    )
     ini = (tmp_path / "m5out" / "config.ini").read_text()
     stats = (tmp_path / "m5out" / "stats.txt").read_text()
     # gem5's X86TimingSimpleCPU has no type of its own: config.ini says BaseTimingSimpleCPU
@@ -161,8 +175,9 @@ def test_learning_gem5_two_level_runs_an_se_program_as_gem5s_script_does(tmp_pat
     out = simobjs(str(ROOT / "configs" / "learning_gem5" / "two_level.py"), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert re.search(r"^hello from \S+ \(0 arguments\)$", out.stdout, re.M)
-    assert re.search(r"^Exiting @ tick \d+ because exiting with last active thread context$",
-                     out.stdout, re.M)  # fmt: skip
+    assert re.search(
+        r"^Exiting @ tick \d+ because exiting with last active thread context$", out.stdout, re.M
+    )
     stats = (tmp_path / "m5out" / "stats.txt").read_text()
     assert re.search(r"^system\.cpu\.dcache\.overallHits::cpu\.data +[1-9]", stats, re.M)
     assert re.search(r"^system\.mem_ctrl\.dram\.readRowHits +[1-9]", stats, re.M)

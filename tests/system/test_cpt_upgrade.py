@@ -36,8 +36,11 @@ def test_the_recorded_checkpoint_is_unversioned_and_upgrades_in_memory(old_cpt):
     assert cpt_upgrade.version_of(cp) == cpt_upgrade.CPT_VERSION
     pic = cp.section("system.pic")
     assert (pic["IRR"], pic["IMR"], pic["vectorOffset"], pic["cascadeMode"]) == (
-        "1", "250", "32", "true",
-    )  # fmt: skip
+        "1",
+        "250",
+        "32",
+        "true",
+    )
     assert cp.section("system.uart")["LCR"] == "3"
     pit = cp.section("system.pit")
     assert not cp.has_section("system.pit.counter0")

@@ -134,7 +134,13 @@ def test_the_fpu_interface_carries_x87_and_sse_state_across_switches():
         root.system.cpu.useXSave = False
 
     ref = run("fpu", cpu="reference")
-    r = run("fpu", cpu="kvm", switch_to="reference", configure=no_xsave,
-            random_switch_every=max(ref.ticks // 100, 1000), seed=3)  # fmt: skip
+    r = run(
+        "fpu",
+        cpu="kvm",
+        switch_to="reference",
+        configure=no_xsave,
+        random_switch_every=max(ref.ticks // 100, 1000),
+        seed=3,
+    )
     assert r.output == expected("fpu") and r.switches >= 50
     assert r.mem_hash == ref.mem_hash

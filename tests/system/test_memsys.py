@@ -120,8 +120,7 @@ def test_kvm_fast_forward_then_timing_with_caches_then_back():
 @pytest.mark.kvm
 def test_random_switches_between_kvm_and_the_timing_cpu_with_caches():
     mean = timing_run("switch").ticks // 40
-    r = run("switch", cpu="kvm", switch_to="timing", random_switch_every=2 * mean, seed=7,
-            **MEMSYS)  # fmt: skip
+    r = run("switch", cpu="kvm", switch_to="timing", random_switch_every=2 * mean, seed=7, **MEMSYS)
     assert r.output == expected("switch")
     assert r.mem_hash == reference_run("switch").mem_hash
     assert r.switches >= 20
@@ -176,8 +175,12 @@ def restore(ckpt: str, spec: str, outdir: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = subprocess.run(
         [sys.executable, str(HERE / "restore_main.py"), "checkpoint", ckpt, spec, str(outdir)],
-        capture_output=True, text=True, env=env, timeout=300, cwd=HERE,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=HERE,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 

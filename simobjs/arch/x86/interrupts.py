@@ -46,10 +46,14 @@ class X86LocalApic(ClockedModel):
 
     def getPort(self, name: str, index: int = -1):
         ports = {
-            "lint0": self.lint0, "lint1": self.lint1, "pio": self.pio,
-            "int_requestor": self.int_requestor, "int_master": self.int_requestor,
-            "int_responder": self.int_responder, "int_slave": self.int_responder,
-        }  # fmt: skip
+            "lint0": self.lint0,
+            "lint1": self.lint1,
+            "pio": self.pio,
+            "int_requestor": self.int_requestor,
+            "int_master": self.int_requestor,
+            "int_responder": self.int_responder,
+            "int_slave": self.int_responder,
+        }
         if name in ports:
             return ports[name]
         return super().getPort(name, index)

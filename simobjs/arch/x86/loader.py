@@ -141,9 +141,10 @@ def _parse(
             )
         if s.offset + s.filesz > size:
             raise LoaderError(
-                path, f"{where} needs file bytes [{s.offset:#x}, {s.offset + s.filesz:#x}) "
+                path,
+                f"{where} needs file bytes [{s.offset:#x}, {s.offset + s.filesz:#x}) "
                 f"but the file has {size} bytes: it is truncated",
-            )  # fmt: skip
+            )
         if s.paddr < LOWEST_LOAD_ADDRESS:
             raise LoaderError(path, f"{where} is below 1 MiB (the lowest load address)")
         if s.paddr < ram_start or s.end > ram_end:
@@ -173,16 +174,26 @@ def page_tables(base: int) -> bytes:
 def flat_segment(selector: int, code: bool, dpl: int) -> Segment:
     """A flat 4 GiB code (64-bit) or data segment at privilege `dpl`."""
     return Segment(
-        selector=selector, base=0, limit=0xFFFFFFFF, type=0xB if code else 0x3, present=1,
-        dpl=dpl, db=0 if code else 1, s=1, l=1 if code else 0, g=1,
-    )  # fmt: skip
+        selector=selector,
+        base=0,
+        limit=0xFFFFFFFF,
+        type=0xB if code else 0x3,
+        present=1,
+        dpl=dpl,
+        db=0 if code else 1,
+        s=1,
+        l=1 if code else 0,
+        g=1,
+    )
 
 
 def boot_state(entry: int, region_start: int, ram_size: int) -> X86State:
     """The CPU state at the entry point (CPL 0, long mode, IF=0)."""
     st = X86State()
     code, data = flat_segment(SEL_CODE0, True, 0), flat_segment(SEL_DATA0, False, 0)
-    st.seg.update(cs=code, ds=data, es=flat_segment(SEL_DATA0, False, 0), ss=flat_segment(SEL_DATA0, False, 0))
+    st.seg.update(
+        cs=code, ds=data, es=flat_segment(SEL_DATA0, False, 0), ss=flat_segment(SEL_DATA0, False, 0)
+    )
     for name in ("fs", "gs"):
         st.seg[name] = Segment(selector=0, limit=0xFFFF, type=3, present=1, s=1)
     st.seg["tr"] = Segment(selector=0, base=0, limit=0xFFFF, type=0xB, present=1)

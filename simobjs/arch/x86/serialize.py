@@ -54,10 +54,17 @@ MISC_X87_TOP, MISC_MXCSR, MISC_FCW, MISC_FSW, MISC_FTW, MISC_FTAG = 191, 192, 19
 MISC_FISEG, MISC_FIOFF, MISC_FOSEG, MISC_FOOFF, MISC_FOP = 197, 198, 199, 200, 201
 MISC_APIC_BASE, MISC_PCI_CONFIG_ADDRESS, MISC_XCR0 = 202, 203, 204
 MSR_MISC = {
-    MSR_SYSENTER_CS: 28, MSR_SYSENTER_ESP: 29, MSR_SYSENTER_EIP: 30, MSR_PAT: 66,
-    MSR_STAR: 101, MSR_LSTAR: 102, MSR_CSTAR: 103, MSR_FMASK: 104,
-    MSR_KERNEL_GS_BASE: 105, MSR_TSC_AUX: 106,
-}  # fmt: skip
+    MSR_SYSENTER_CS: 28,
+    MSR_SYSENTER_ESP: 29,
+    MSR_SYSENTER_EIP: 30,
+    MSR_PAT: 66,
+    MSR_STAR: 101,
+    MSR_LSTAR: 102,
+    MSR_CSTAR: 103,
+    MSR_FMASK: 104,
+    MSR_KERNEL_GS_BASE: 105,
+    MSR_TSC_AUX: 106,
+}
 # gem5's segment index order: ES CS SS DS FS GS HS TSL(LDT) TSG(GDT) LS MS TR IDTR
 SEG_INDEX = {"es": 0, "cs": 1, "ss": 2, "ds": 3, "fs": 4, "gs": 5, "ldt": 7, "tr": 11}
 SEG_TSG, SEG_IDTR = 8, 12
@@ -74,17 +81,36 @@ def seg_attr(s: Segment) -> int:
     readable = (s.type >> 1) & 1 if code else 1
     expand_down = 0 if code else (s.type >> 2) & 1
     return (
-        s.dpl | s.unusable << 2 | s.db << 3 | s.l << 4 | s.avl << 5 | s.g << 6 | s.present << 7
-        | (s.type & 0xF) << 8 | writable << 12 | readable << 13 | expand_down << 14 | s.s << 15
-    )  # fmt: skip
+        s.dpl
+        | s.unusable << 2
+        | s.db << 3
+        | s.l << 4
+        | s.avl << 5
+        | s.g << 6
+        | s.present << 7
+        | (s.type & 0xF) << 8
+        | writable << 12
+        | readable << 13
+        | expand_down << 14
+        | s.s << 15
+    )
 
 
 def attr_seg(selector: int, base: int, limit: int, attr: int) -> Segment:
     return Segment(
-        selector=selector, base=base, limit=limit, dpl=attr & 3, unusable=(attr >> 2) & 1,
-        db=(attr >> 3) & 1, l=(attr >> 4) & 1, avl=(attr >> 5) & 1, g=(attr >> 6) & 1,
-        present=(attr >> 7) & 1, type=(attr >> 8) & 0xF, s=(attr >> 15) & 1,
-    )  # fmt: skip
+        selector=selector,
+        base=base,
+        limit=limit,
+        dpl=attr & 3,
+        unusable=(attr >> 2) & 1,
+        db=(attr >> 3) & 1,
+        l=(attr >> 4) & 1,
+        avl=(attr >> 5) & 1,
+        g=(attr >> 6) & 1,
+        present=(attr >> 7) & 1,
+        type=(attr >> 8) & 0xF,
+        s=(attr >> 15) & 1,
+    )
 
 
 def float80_to_double(raw: bytes) -> float:
@@ -230,7 +256,9 @@ def unserialize_thread(xc, isa) -> X86State:
         if exc and (len(exc) > 2 or exc[0] > 31):
             raise CheckpointError(
                 f"impossible pending exception {exc}: expected a vector 0..31 and an "
-                "optional error code", xc.name, "pendingException",
-            )  # fmt: skip
+                "optional error code",
+                xc.name,
+                "pendingException",
+            )
         st.exception = None if not exc else (exc[0], exc[1] if len(exc) > 1 else None)
     return st

@@ -10,9 +10,23 @@ import struct
 from dataclasses import dataclass, field, fields
 
 GPR_NAMES = (
-    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
-)  # fmt: skip
+    "rax",
+    "rcx",
+    "rdx",
+    "rbx",
+    "rsp",
+    "rbp",
+    "rsi",
+    "rdi",
+    "r8",
+    "r9",
+    "r10",
+    "r11",
+    "r12",
+    "r13",
+    "r14",
+    "r15",
+)
 SEGMENT_NAMES = ("es", "cs", "ss", "ds", "fs", "gs", "tr", "ldt")
 
 # MSRs carried by the state (beyond EFER/APIC base, which have fields of their own).
@@ -31,9 +45,17 @@ MSR_PAT = 0x277
 MSR_EFER = 0xC0000080
 MSR_TSC = 0x10
 CARRIED_MSRS = (
-    MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_FMASK, MSR_KERNEL_GS_BASE, MSR_TSC_AUX,
-    MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP, MSR_PAT,
-)  # fmt: skip
+    MSR_STAR,
+    MSR_LSTAR,
+    MSR_CSTAR,
+    MSR_FMASK,
+    MSR_KERNEL_GS_BASE,
+    MSR_TSC_AUX,
+    MSR_SYSENTER_CS,
+    MSR_SYSENTER_ESP,
+    MSR_SYSENTER_EIP,
+    MSR_PAT,
+)
 
 RFLAGS_IF = 1 << 9
 RFLAGS_TF = 1 << 8
@@ -174,9 +196,17 @@ class X86State:
     def to_fxsave(self, mxcsr_mask: int = 0xFFFF) -> bytearray:
         area = bytearray(512)
         self._FX_HEAD.pack_into(
-            area, 0, self.fcw, self.fsw, self.ftw, self.fop, self.fip, self.fdp,
-            self.mxcsr, mxcsr_mask,
-        )  # fmt: skip
+            area,
+            0,
+            self.fcw,
+            self.fsw,
+            self.ftw,
+            self.fop,
+            self.fip,
+            self.fdp,
+            self.mxcsr,
+            mxcsr_mask,
+        )
         for i, value in enumerate(self.st):
             area[32 + 16 * i : 32 + 16 * i + 10] = value
         for i, value in enumerate(self.xmm):

@@ -40,17 +40,27 @@ class X86BareMetalWorkload(Workload):
         """Check the object file now, so a bad one is a config error before anything runs."""
         if not self.object_file:
             raise ConfigError(
-                Problem(self.name(), "no program to load", param="object_file",
-                        expected="a static x86-64 ELF", got="''")
-            )  # fmt: skip
+                Problem(
+                    self.name(),
+                    "no program to load",
+                    param="object_file",
+                    expected="a static x86-64 ELF",
+                    got="''",
+                )
+            )
         ram = self._ram()
         try:
             self.image = loader.prepare(self.object_file, ram.start, ram.size)
         except loader.LoaderError as e:
             raise ConfigError(
-                Problem(self.name(), e.problem, param="object_file",
-                        expected="a static x86-64 ELF that fits the boot contract", got=e.file)
-            ) from e  # fmt: skip
+                Problem(
+                    self.name(),
+                    e.problem,
+                    param="object_file",
+                    expected="a static x86-64 ELF that fits the boot contract",
+                    got=e.file,
+                )
+            ) from e
 
     def initState(self) -> None:
         """Write the image into RAM and the boot state into context 0 (then activate it)."""
@@ -61,8 +71,14 @@ class X86BareMetalWorkload(Workload):
         for addr, data in image.blobs:
             ram.write(addr, data)
         if debug.flags.Loader:
-            debug.dprintf(self, "loaded %s: entry %#x, loader region [%#x, %#x)",
-                          image.path, image.entry, image.region_start, image.region_end)  # fmt: skip
+            debug.dprintf(
+                self,
+                "loaded %s: entry %#x, loader region [%#x, %#x)",
+                image.path,
+                image.entry,
+                image.region_start,
+                image.region_end,
+            )
         threads = [tc for tc in self.system.threads if tc is not None]
         for tc in threads:
             if tc.contextId() == 0 or len(threads) == 1:

@@ -35,8 +35,11 @@ MEM_MODE_FATAL = "The KVM-based CPUs requires the memory system to be in the 'no
 # gem5's BaseKvmCPU stats: (attribute, name, description)
 KVM_STATS = (
     ("numVMExits", "numVMExits", "total number of KVM exits"),
-    ("numVMHalfEntries", "numVMHalfEntries",
-     "number of KVM entries to finalize pending operations"),
+    (
+        "numVMHalfEntries",
+        "numVMHalfEntries",
+        "number of KVM entries to finalize pending operations",
+    ),
     ("numExitSignal", "numExitSignal", "exits due to signal delivery"),
     ("numMMIO", "numMMIO", "number of VM exits due to memory mapped IO"),
     ("numCoalescedMMIO", "numCoalescedMMIO", "number of coalesced memory mapped IO requests"),
@@ -44,7 +47,7 @@ KVM_STATS = (
     ("numHalt", "numHalt", "number of VM exits due to wait for interrupt instructions"),
     ("numInterrupts", "numInterrupts", "number of interrupts delivered"),
     ("numHypercalls", "numHypercalls", "number of hypercalls"),
-)  # fmt: skip
+)
 
 
 class KvmStatus(IntEnum):
@@ -87,12 +90,14 @@ class BaseKvmCPU(BaseCPU):
         self.alwaysSyncTC = params.alwaysSyncTC
         if self.usePerfOverflow and not self.usePerf:
             raise ConfigError(
-                Problem(self.name(), "cannot use usePerfOverflow without usePerf", "usePerfOverflow")
-            )  # fmt: skip
+                Problem(
+                    self.name(), "cannot use usePerfOverflow without usePerf", "usePerfOverflow"
+                )
+            )
         if self.hostFactor <= 0:
             raise ConfigError(
                 Problem(self.name(), "must be positive", "hostFactor", got=str(self.hostFactor))
-            )  # fmt: skip
+            )
         self.vm = None  # the system's KvmVM, found at init() (gem5: system->getKvmVM())
         self.vcpu = None
         self.vcpuID = -1
@@ -142,7 +147,7 @@ class BaseKvmCPU(BaseCPU):
         if self.vm is None:
             raise ConfigError(
                 Problem(self.name(), "no KvmVM in this system: add one (system.kvm_vm = KvmVM())")
-            )  # fmt: skip
+            )
         self.vcpuID = self.vm.allocVCPUID()
         super().init()
 
@@ -151,7 +156,7 @@ class BaseKvmCPU(BaseCPU):
             mode = self.system.getMemoryMode() if self.system is not None else "unknown"
             raise ConfigError(
                 Problem(self.name(), f"fatal: {MEM_MODE_FATAL} (the system's mem_mode is '{mode}')")
-            )  # fmt: skip
+            )
 
     def regStats(self) -> None:
         super().regStats()
@@ -199,8 +204,10 @@ class BaseKvmCPU(BaseCPU):
             try:
                 self.runTimer = PerfKvmTimer(KICK_SIGNAL, self.hostFreqHz())
             except PerfUnavailable as e:
-                host.notice("perf-timer", f"warn: KVM: perf overflow timer unavailable ({e}); "
-                            "using a POSIX timer")  # fmt: skip
+                host.notice(
+                    "perf-timer",
+                    f"warn: KVM: perf overflow timer unavailable ({e}); using a POSIX timer",
+                )
         if self.runTimer is None:
             self.runTimer = PosixKvmTimer(KICK_SIGNAL, host_freq_hz=self.hostFreqHz())
         self.runTimer.attach(self.vcpu)
@@ -441,8 +448,13 @@ class BaseKvmCPU(BaseCPU):
                 self.ctrInsts += insts
                 self.countInsts(insts)
             if debug.flags.KvmRun:
-                debug.dprintf(self, "KVM: Executed %d host cycles (%d ticks), exit %s",
-                              cycles, executed, type(self._last_exit).__name__)  # fmt: skip
+                debug.dprintf(
+                    self,
+                    "KVM: Executed %d host cycles (%d ticks), exit %s",
+                    cycles,
+                    executed,
+                    type(self._last_exit).__name__,
+                )
         self.numVMExits.add(1)
         if self.useCoalescedMMIO:
             executed += self.flushCoalescedMMIO()
@@ -476,8 +488,9 @@ class BaseKvmCPU(BaseCPU):
                 self._status = KvmStatus.RunningServiceCompletion
                 self.numMMIO += 1
                 if debug.flags.KvmIO:
-                    debug.dprintf(self, "KVM: Handling MMIO (w: %d, addr: %#x, len: %d)",
-                                  write, addr, length)  # fmt: skip
+                    debug.dprintf(
+                        self, "KVM: Handling MMIO (w: %d, addr: %#x, len: %d)", write, addr, length
+                    )
                 handler, args = self.doMMIOAccess, (addr, data, length, write)
             case kx.HltExit():
                 self.numHalt += 1

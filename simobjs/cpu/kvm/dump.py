@@ -65,15 +65,19 @@ def format_dump(state: X86State, read_phys: ReadPhys | None = None, header: str 
             f"type {s.type:#x} s {s.s} dpl {s.dpl} p {s.present} l {s.l} db {s.db} g {s.g} "
             f"unusable {s.unusable}"
         )
-    lines.append(f"   gdt: base {state.gdt.base:#018x} limit {state.gdt.limit:#06x}  "
-                 f"idt: base {state.idt.base:#018x} limit {state.idt.limit:#06x}")  # fmt: skip
+    lines.append(
+        f"   gdt: base {state.gdt.base:#018x} limit {state.gdt.limit:#06x}  "
+        f"idt: base {state.idt.base:#018x} limit {state.idt.limit:#06x}"
+    )
     lines.append(
         f"   cr0: {state.cr0:#x}  cr2: {state.cr2:#x}  cr3: {state.cr3:#x}  cr4: {state.cr4:#x}  "
         f"cr8: {state.cr8:#x}  efer: {state.efer:#x}  apic_base: {state.apic_base:#x}  "
         f"xcr0: {state.xcr0:#x}"
     )
-    lines.append(f"   cpl {state.cpl}, pending exception {state.exception}, "
-                 f"nmi pending {state.nmi_pending}, interrupt shadow {state.interrupt_shadow}")  # fmt: skip
+    lines.append(
+        f"   cpl {state.cpl}, pending exception {state.exception}, "
+        f"nmi pending {state.nmi_pending}, interrupt shadow {state.interrupt_shadow}"
+    )
     if read_phys is not None:
         rip = (state.seg["cs"].base + state.rip) & 0xFFFFFFFFFFFFFFFF
         try:

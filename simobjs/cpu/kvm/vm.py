@@ -34,9 +34,7 @@ class KvmVM(Model):
         ]
         if missing:
             self.kvm.close()
-            raise ConfigError(
-                Problem(self.name(), "this host's KVM lacks " + "; ".join(missing))
-            )  # fmt: skip
+            raise ConfigError(Problem(self.name(), "this host's KVM lacks " + "; ".join(missing)))
         self.vm = self.kvm.create_vm()
         self.maxMemorySlots = self.vm.max_memslots
         self._next_vcpu_id = 0
@@ -54,16 +52,20 @@ class KvmVM(Model):
         if not self.kvm.check_extension("coalesced_mmio"):
             raise ConfigError(
                 Problem(self.name(), "host KVM has no coalesced MMIO", "coalescedMMIO")
-            )  # fmt: skip
+            )
         for rng in self.coalescedMMIO:
             start, size = int(rng.start), int(rng.size())
             if start & IO_ADDRESS_SPACE:
                 port = start & 0xFFFF
                 if not self.kvm.check_extension("coalesced_pio"):
                     raise ConfigError(
-                        Problem(self.name(), "host KVM has no coalesced PIO", "coalescedMMIO",
-                                got=f"{start:#x}")
-                    )  # fmt: skip
+                        Problem(
+                            self.name(),
+                            "host KVM has no coalesced PIO",
+                            "coalescedMMIO",
+                            got=f"{start:#x}",
+                        )
+                    )
                 self.vm.register_coalesced_mmio(port, size, pio=True)
             else:
                 self.vm.register_coalesced_mmio(start, size)

@@ -61,8 +61,10 @@ class X86KvmCPU(BaseKvmCPU):
                 Problem(self.name(), f"KVM: Missing capability {', '.join(missing).upper()}")
             )
         if self.useXSave and not kvm.check_extension("xsave"):
-            print("warn: KVM: XSAVE not supported by host. Falling back to the FPU interface.",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                "warn: KVM: XSAVE not supported by host. Falling back to the FPU interface.",
+                file=sys.stderr,
+            )
             self.useXSave = False
         self._has_xcrs = bool(kvm.check_extension("xcrs"))
         self._has_events = bool(kvm.check_extension("vcpu_events"))
@@ -158,9 +160,12 @@ class X86KvmCPU(BaseKvmCPU):
             except KvmError as e:
                 # PVM refuses KVM_SET_VCPU_EVENTS whatever it is given: carry on without it
                 self._set_events = False
-                notice("events", "warn: KVM: this host refuses KVM_SET_VCPU_EVENTS (PVM hosts "
-                       f"do: {e}); the thread's interrupt shadow, pending exception or NMI "
-                       "was not written into KVM")  # fmt: skip
+                notice(
+                    "events",
+                    "warn: KVM: this host refuses KVM_SET_VCPU_EVENTS (PVM hosts "
+                    f"do: {e}); the thread's interrupt shadow, pending exception or NMI "
+                    "was not written into KVM",
+                )
 
     def _set_msrs(self, msrs: dict[int, int]) -> None:
         try:
@@ -290,8 +295,12 @@ class X86KvmCPU(BaseKvmCPU):
             return self._se_exit(port)
         write = e.data is not None  # an OUT carries its bytes, an IN has none yet
         if debug.flags.KvmIO:
-            debug.dprintf(self, "KVM-x86: Handling IO instruction (%s) (port: %#x)",
-                          "out" if write else "in", port)  # fmt: skip
+            debug.dprintf(
+                self,
+                "KVM-x86: Handling IO instruction (%s) (port: %#x)",
+                "out" if write else "in",
+                port,
+            )
         if port == IO_PCI_CONF_ADDR and size == 4:
             if write:
                 self.pciConfigAddress = int.from_bytes(e.data[:4], "little")
@@ -332,8 +341,13 @@ class X86KvmCPU(BaseKvmCPU):
         func = m5op_func(addr, self.system.m5ops_base)
         if func is not None:
             return self._m5op(func, size, write, pending)
-        pkt = Packet(MemCmd.WriteReq if write else MemCmd.ReadReq, addr, size,
-                     data if write else None, self.name())  # fmt: skip
+        pkt = Packet(
+            MemCmd.WriteReq if write else MemCmd.ReadReq,
+            addr,
+            size,
+            data if write else None,
+            self.name(),
+        )
         delay = self.dataPort.sendAtomic(pkt)
         if pending and not write:
             self.vcpu.complete_mmio_read(bytes(pkt.data))
@@ -430,8 +444,14 @@ def _xsave_from_fpu(f: Fpu):
 
     st = X86State()
     st.fcw, st.fsw, st.ftw, st.fop, st.fip, st.fdp, st.mxcsr = (
-        f.fcw, f.fsw, f.ftwx, f.last_opcode, f.last_ip, f.last_dp, f.mxcsr,
-    )  # fmt: skip
+        f.fcw,
+        f.fsw,
+        f.ftwx,
+        f.last_opcode,
+        f.last_ip,
+        f.last_dp,
+        f.mxcsr,
+    )
     st.st = [bytes(r[:10]) for r in f.fpr]
     st.xmm = [bytes(x) for x in f.xmm]
     raw = bytearray(Xsave.SIZE)
@@ -442,6 +462,12 @@ def _xsave_from_fpu(f: Fpu):
 def _fpu_from_state(st: X86State) -> Fpu:
     return Fpu(
         fpr=[bytes(r).ljust(16, b"\0") for r in st.st],
-        fcw=st.fcw, fsw=st.fsw, ftwx=st.ftw, last_opcode=st.fop, last_ip=st.fip,
-        last_dp=st.fdp, xmm=list(st.xmm), mxcsr=st.mxcsr,
-    )  # fmt: skip
+        fcw=st.fcw,
+        fsw=st.fsw,
+        ftwx=st.ftw,
+        last_opcode=st.fop,
+        last_ip=st.fip,
+        last_dp=st.fdp,
+        xmm=list(st.xmm),
+        mxcsr=st.mxcsr,
+    )

@@ -22,8 +22,20 @@ from simobjs.arch.x86.state import (
 )
 
 XSTATE_FP_SSE = 0x3  # XSAVE header bits: x87 and SSE state present
-_SEG_FIELDS = ("base", "limit", "selector", "type", "present", "dpl", "db", "s", "l", "g", "avl",
-               "unusable")  # fmt: skip
+_SEG_FIELDS = (
+    "base",
+    "limit",
+    "selector",
+    "type",
+    "present",
+    "dpl",
+    "db",
+    "s",
+    "l",
+    "g",
+    "avl",
+    "unusable",
+)
 
 # struct kvm_vcpu_events (linux/kvm.h, x86): exception {injected, nr, has_error_code,
 # pending, error_code}, interrupt {injected, nr, soft, shadow}, nmi {injected,
@@ -59,19 +71,33 @@ class VcpuEvents:
     def encode(self) -> bytes:
         out = bytearray(self.raw)
         VCPU_EVENTS.pack_into(
-            out, 0, self.exception_injected, self.exception_nr, self.exception_has_error_code,
-            self.exception_pending, self.exception_error_code, self.interrupt_injected,
-            self.interrupt_nr, self.interrupt_soft, self.interrupt_shadow, self.nmi_injected,
-            self.nmi_pending, self.nmi_masked, self.sipi_vector, self.flags,
-        )  # fmt: skip
+            out,
+            0,
+            self.exception_injected,
+            self.exception_nr,
+            self.exception_has_error_code,
+            self.exception_pending,
+            self.exception_error_code,
+            self.interrupt_injected,
+            self.interrupt_nr,
+            self.interrupt_soft,
+            self.interrupt_shadow,
+            self.nmi_injected,
+            self.nmi_pending,
+            self.nmi_masked,
+            self.sipi_vector,
+            self.flags,
+        )
         return bytes(out)
 
     def pending_anything(self) -> bool:
         """gem5's archIsDrained test: an injected event or a pending NMI."""
         return bool(
-            self.exception_injected or self.interrupt_injected or self.nmi_injected
+            self.exception_injected
+            or self.interrupt_injected
+            or self.nmi_injected
             or self.nmi_pending
-        )  # fmt: skip
+        )
 
 
 @dataclass
@@ -134,9 +160,14 @@ def from_x86_state(
         **{n: seg_to_kvm(st.seg[n]) for n in SEGMENT_NAMES},
         gdt=DTable(st.gdt.base, st.gdt.limit),
         idt=DTable(st.idt.base, st.idt.limit),
-        cr0=st.cr0, cr2=st.cr2, cr3=st.cr3, cr4=st.cr4, cr8=st.cr8,
-        efer=st.efer, apic_base=st.apic_base,
-    )  # fmt: skip
+        cr0=st.cr0,
+        cr2=st.cr2,
+        cr3=st.cr3,
+        cr4=st.cr4,
+        cr8=st.cr8,
+        efer=st.efer,
+        apic_base=st.apic_base,
+    )
     if template is not None:
         sregs.interrupt_bitmap = template.sregs.interrupt_bitmap
         raw = bytearray(template.xsave.raw)

@@ -98,10 +98,15 @@ class X86AtomicSimpleCPU(BaseCPU):
         if mem is None:
             inst_stalls, data_stalls = self._stalls() if not self.timing else (False, False)
             line = self.system.cache_line_size if self.system is not None else 64
-            mem = CpuMemory(period=self.clockPeriod(), timing=self.timing,
-                            inst_rq=self.instRequestorId, data_rq=self.dataRequestorId,
-                            line_size=line, inst_stalls=inst_stalls,
-                            data_stalls=data_stalls)  # fmt: skip
+            mem = CpuMemory(
+                period=self.clockPeriod(),
+                timing=self.timing,
+                inst_rq=self.instRequestorId,
+                data_rq=self.dataRequestorId,
+                line_size=line,
+                inst_stalls=inst_stalls,
+                data_stalls=data_stalls,
+            )
         mem.compile(self.icache_port, self.dcache_port, self._rams())
         wanted = mem if (self.timing or mem.has_cache) else None
         if wanted is not self.memory and self.engine is not None:
@@ -282,8 +287,11 @@ class X86AtomicSimpleCPU(BaseCPU):
             what, size = "instruction", None
         else:
             kind, addr, size = access
-            space = f"port I/O {kind} of {size} bytes at port {addr & 0xFFFF:#x}" if addr >> 63 \
-                else f"MMIO {kind} of {size} bytes at {addr:#x}"  # fmt: skip
+            space = (
+                f"port I/O {kind} of {size} bytes at port {addr & 0xFFFF:#x}"
+                if addr >> 63
+                else f"MMIO {kind} of {size} bytes at {addr:#x}"
+            )
             what = space
         try:
             dump = eng.dump()

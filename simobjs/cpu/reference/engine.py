@@ -171,9 +171,14 @@ class ReferenceEngine:
     def _add_c_hook(self, kind: int, fn: int, user_data: int) -> uc_hook_h:
         handle = uc_hook_h()
         status = uclib.uc_hook_add(
-            self.uc._uch, ctypes.byref(handle), kind, ctypes.c_void_p(fn),
-            ctypes.c_void_p(user_data), 1, 0,
-        )  # fmt: skip
+            self.uc._uch,
+            ctypes.byref(handle),
+            kind,
+            ctypes.c_void_p(fn),
+            ctypes.c_void_p(user_data),
+            1,
+            0,
+        )
         if status:
             raise UcError(status)
         return handle

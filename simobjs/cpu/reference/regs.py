@@ -24,11 +24,17 @@ GPR_IDS = [getattr(X, f"UC_X86_REG_{n.upper()}") for n in GPR_NAMES]
 FP_IDS = [getattr(X, f"UC_X86_REG_FP{i}") for i in range(8)]
 XMM_IDS = [getattr(X, f"UC_X86_REG_XMM{i}") for i in range(16)]
 _SCALARS = (
-    ("rip", X.UC_X86_REG_RIP), ("rflags", X.UC_X86_REG_EFLAGS), ("cr2", X.UC_X86_REG_CR2),
-    ("cr8", X.UC_X86_REG_CR8), ("fcw", X.UC_X86_REG_FPCW), ("fsw", X.UC_X86_REG_FPSW),
-    ("fop", X.UC_X86_REG_FOP), ("fip", X.UC_X86_REG_FIP), ("fdp", X.UC_X86_REG_FDP),
+    ("rip", X.UC_X86_REG_RIP),
+    ("rflags", X.UC_X86_REG_EFLAGS),
+    ("cr2", X.UC_X86_REG_CR2),
+    ("cr8", X.UC_X86_REG_CR8),
+    ("fcw", X.UC_X86_REG_FPCW),
+    ("fsw", X.UC_X86_REG_FPSW),
+    ("fop", X.UC_X86_REG_FOP),
+    ("fip", X.UC_X86_REG_FIP),
+    ("fdp", X.UC_X86_REG_FDP),
     ("mxcsr", X.UC_X86_REG_MXCSR),
-)  # fmt: skip
+)
 ALL_SEGS = SEG_ORDER + ("ldt", "tr")
 TSS64_AVAILABLE, TSS64_BUSY = 0x9, 0xB
 
@@ -107,10 +113,15 @@ def load(eng: ReferenceEngine, st: X86State) -> None:
     uc.reg_write(X.UC_X86_REG_CR3, st.cr3)  # flushes the softmmu TLB
     uc.ctl_flush_tb()  # RAM may have changed under translated code
     eng.carry = Carry(
-        st.apic_base, st.xcr0, st.tsc, st.nmi_pending, st.nmi_masked, st.interrupt_shadow,
+        st.apic_base,
+        st.xcr0,
+        st.tsc,
+        st.nmi_pending,
+        st.nmi_masked,
+        st.interrupt_shadow,
         {name: (caches[name], st.seg[name].unusable) for name in ALL_SEGS},
         {m: (uc.msr_read(m), st.msrs[m]) for m in st.msrs if m in CARRIED_MSRS},
-    )  # fmt: skip
+    )
 
 
 def save(eng: ReferenceEngine) -> X86State:

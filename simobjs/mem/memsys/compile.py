@@ -69,8 +69,12 @@ def path_to_memory(port: Port, addr: int) -> list[Any]:
         peer = port.peer
         if peer is None:
             where = path[-1].name() if path else port.full_name()
-            raise ConfigError(Problem(where, f"no path to the memory at {addr:#x}: "
-                                             f"{port.full_name()} is not connected"))  # fmt: skip
+            raise ConfigError(
+                Problem(
+                    where,
+                    f"no path to the memory at {addr:#x}: {port.full_name()} is not connected",
+                )
+            )
         owner = peer.owner
         path.append(owner)
         if isinstance(owner, MemCtrl | SimpleMemory):
@@ -106,8 +110,17 @@ class CpuMemory(Native):
     ctype = "ms_cpu"
     kind = lib.MS_NONE
 
-    def __init__(self, *, period: int, timing: bool, inst_rq: int, data_rq: int,
-                 line_size: int, inst_stalls: bool = False, data_stalls: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        period: int,
+        timing: bool,
+        inst_rq: int,
+        data_rq: int,
+        line_size: int,
+        inst_stalls: bool = False,
+        data_stalls: bool = False,
+    ) -> None:
         super().__init__()
         if line_size <= 0 or line_size & (line_size - 1):
             raise ValueError(f"the cache line size must be a power of two, got {line_size}")
@@ -151,8 +164,9 @@ class CpuMemory(Native):
         from simobjs.mem.cache import Cache
 
         if len(rams) > MAX_RAM_RANGES:
-            raise ConfigError(Problem(icache_port.owner.name(),
-                                      f"more than {MAX_RAM_RANGES} memory ranges"))  # fmt: skip
+            raise ConfigError(
+                Problem(icache_port.owner.name(), f"more than {MAX_RAM_RANGES} memory ranges")
+            )
         has_cache = False
         for port in (icache_port, dcache_port):
             for ram in rams:

@@ -28,9 +28,15 @@ lib = _memsys.lib
 
 # gem5's MemCmd names, in the order of the C enum
 COMMANDS = (
-    "ReadReq", "WriteReq", "ReadCleanReq", "ReadSharedReq", "ReadExReq",
-    "WritebackDirty", "WritebackClean", "CleanEvict",
-)  # fmt: skip
+    "ReadReq",
+    "WriteReq",
+    "ReadCleanReq",
+    "ReadSharedReq",
+    "ReadExReq",
+    "WritebackDirty",
+    "WritebackClean",
+    "CleanEvict",
+)
 CMD = {name: i for i, name in enumerate(COMMANDS)}
 # gem5's SUM_DEMAND (WriteLineReq is never produced here)
 DEMAND = ("ReadReq", "WriteReq", "ReadExReq", "ReadCleanReq", "ReadSharedReq")
@@ -115,10 +121,23 @@ class NativeCache(Native):
     kind = lib.MS_CACHE
 
     def __init__(
-        self, *, sets: int, assoc: int, line_size: int, policy: str, period: int,
-        tag_lat: int, data_lat: int, resp_lat: int, sequential: bool, writeback_clean: bool,
-        mostly_excl: bool, read_only: bool, nreq: int, wb_req: int,
-    ) -> None:  # fmt: skip
+        self,
+        *,
+        sets: int,
+        assoc: int,
+        line_size: int,
+        policy: str,
+        period: int,
+        tag_lat: int,
+        data_lat: int,
+        resp_lat: int,
+        sequential: bool,
+        writeback_clean: bool,
+        mostly_excl: bool,
+        read_only: bool,
+        nreq: int,
+        wb_req: int,
+    ) -> None:
         super().__init__()
         c = self.s
         c.sets, c.assoc = sets, assoc
@@ -197,8 +216,14 @@ class NativeDram(Native):
         d.wq_row = self.array("uint64_t", wq_cap)
         d.bank = self.array("struct ms_bank", ranks * banks)
         d.rank = self.array("struct ms_rank", ranks)
-        for field in ("rq_read_bytes", "rq_write_bytes", "rq_read_acc", "rq_write_acc",
-                      "rq_read_lat", "rq_write_lat"):  # fmt: skip
+        for field in (
+            "rq_read_bytes",
+            "rq_write_bytes",
+            "rq_read_acc",
+            "rq_write_acc",
+            "rq_read_lat",
+            "rq_write_lat",
+        ):
             setattr(d, field, self.array("uint64_t", nreq))
         d.per_bank_rd = self.array("uint64_t", ranks * banks)
         d.per_bank_wr = self.array("uint64_t", ranks * banks)

@@ -86,11 +86,13 @@ def proc_file(proc, name: str) -> bytes:
     if name == "cmdline":
         return b"".join(a + b"\0" for a in proc.argv)
     if name == "status":
-        return (f"Name:\t{proc.name.decode(errors='replace')}\nState:\tR (running)\n"
-                f"Tgid:\t{proc.pid}\nPid:\t{proc.pid}\nPPid:\t{proc.ppid}\n"
-                f"Uid:\t{proc.uid}\t{proc.euid}\t{proc.uid}\t{proc.uid}\n"
-                f"Gid:\t{proc.gid}\t{proc.egid}\t{proc.gid}\t{proc.gid}\n"
-                f"Threads:\t{len(proc.tasks)}\n").encode()  # fmt: skip
+        return (
+            f"Name:\t{proc.name.decode(errors='replace')}\nState:\tR (running)\n"
+            f"Tgid:\t{proc.pid}\nPid:\t{proc.pid}\nPPid:\t{proc.ppid}\n"
+            f"Uid:\t{proc.uid}\t{proc.euid}\t{proc.uid}\t{proc.uid}\n"
+            f"Gid:\t{proc.gid}\t{proc.egid}\t{proc.gid}\t{proc.gid}\n"
+            f"Threads:\t{len(proc.tasks)}\n"
+        ).encode()
     raise FsError(errno.ENOENT)
 
 
@@ -388,8 +390,7 @@ def sys_umask(k, task, mask, *_):
 @syscall("statfs", "fstatfs")
 def sys_statfs(k, task, target, buf, *_):
     raw = bytearray(120)  # struct statfs: type, bsize, blocks, bfree, bavail, files, ffree
-    struct.pack_into("<qqQQQQQ", raw, 0, 0xEF53, 4096, 1 << 20, 1 << 19, 1 << 19, 1 << 16,
-                     1 << 15)  # fmt: skip
+    struct.pack_into("<qqQQQQQ", raw, 0, 0xEF53, 4096, 1 << 20, 1 << 19, 1 << 19, 1 << 16, 1 << 15)
     struct.pack_into("<q", raw, 64, 255)  # f_namelen
     struct.pack_into("<q", raw, 72, 4096)  # f_frsize
     task.proc.mm.write(buf, bytes(raw))

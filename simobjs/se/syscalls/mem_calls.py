@@ -32,8 +32,11 @@ def sys_mmap(k, task, addr, length, prot, flags, fd, offset):
     if not f.readable or (flags & MAP_SHARED and prot & PROT_WRITE and not f.writable):
         raise FsError(errno.EACCES)
     if flags & MAP_SHARED and prot & PROT_WRITE:
-        k._warn_once("mmap-shared", "a writable MAP_SHARED file mapping is private in SE "
-                     "mode: its changes do not reach the file")  # fmt: skip
+        k._warn_once(
+            "mmap-shared",
+            "a writable MAP_SHARED file mapping is private in SE "
+            "mode: its changes do not reach the file",
+        )
     return mm.mmap(addr, length, prot, flags, lambda off, n: f.pread(n, off), offset, f.path)
 
 

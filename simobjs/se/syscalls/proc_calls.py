@@ -14,8 +14,13 @@ from simobjs.se.syscalls import syscall
 ARCH_SET_GS, ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS = 0x1001, 0x1002, 0x1003, 0x1004
 RLIM_INFINITY = (1 << 64) - 1
 RLIMIT_STACK, RLIMIT_CORE, RLIMIT_NOFILE = 3, 4, 7
-DEFAULT_RLIMITS = {RLIMIT_STACK: (8 << 20, RLIM_INFINITY), RLIMIT_CORE: (0, RLIM_INFINITY),
-                   RLIMIT_NOFILE: (1024, 1024), 6: (4096, 4096), 8: (8 << 20, 8 << 20)}  # fmt: skip
+DEFAULT_RLIMITS = {
+    RLIMIT_STACK: (8 << 20, RLIM_INFINITY),
+    RLIMIT_CORE: (0, RLIM_INFINITY),
+    RLIMIT_NOFILE: (1024, 1024),
+    6: (4096, 4096),
+    8: (8 << 20, 8 << 20),
+}
 SIGCHLD = 17
 
 
@@ -63,8 +68,17 @@ def sys_getres(k, task, a, b, c, *_):
     return 0
 
 
-@syscall("setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid",
-         "setfsgid", "setgroups")  # fmt: skip
+@syscall(
+    "setuid",
+    "setgid",
+    "setreuid",
+    "setregid",
+    "setresuid",
+    "setresgid",
+    "setfsuid",
+    "setfsgid",
+    "setgroups",
+)
 def sys_setids(k, task, *_):
     return 0  # the ids are the Process params'; changing them is accepted and ignored
 
@@ -281,8 +295,13 @@ def _wake_op(k, task, uaddr: int, n1: int, n2: int, uaddr2: int, encoded: int) -
     new = [oparg, old + oparg, old | oparg, old & ~oparg, old ^ oparg][op] if op < 5 else old
     mm.write(uaddr2, struct.pack("<I", new & 0xFFFFFFFF))
     woken = k.wake(futex_key(task, uaddr), n1, reason=True)
-    ok = [old == cmparg, old != cmparg, old < cmparg, old <= cmparg, old > cmparg,
-          old >= cmparg][cmp] if cmp < 6 else False  # fmt: skip
+    ok = (
+        [old == cmparg, old != cmparg, old < cmparg, old <= cmparg, old > cmparg, old >= cmparg][
+            cmp
+        ]
+        if cmp < 6
+        else False
+    )
     if ok:
         woken += k.wake(futex_key(task, uaddr2), n2, reason=True)
     return woken

@@ -149,8 +149,23 @@ def sys_uname(k, task, buf, *_):
 def sys_sysinfo(k, task, buf, *_):
     total = k.frames.alloc.count * 4096
     free = k.frames.alloc.free_pages * 4096
-    raw = struct.pack("<qQQQQQQQQQHxxxxxxQQI", k.now_ns() // 10**9, 0, 0, 0, total, free, 0, 0,
-                      0, 0, len(k.procs), 0, 0, 1)  # fmt: skip
+    raw = struct.pack(
+        "<qQQQQQQQQQHxxxxxxQQI",
+        k.now_ns() // 10**9,
+        0,
+        0,
+        0,
+        total,
+        free,
+        0,
+        0,
+        0,
+        0,
+        len(k.procs),
+        0,
+        0,
+        1,
+    )
     task.proc.mm.write(buf, raw.ljust(112, b"\0"))
     return 0
 

@@ -28,7 +28,9 @@ def device(sim):
 
 
 def test_port_io_and_mmio_go_out_as_packets_with_their_data(tmp_path):
-    sim, cpu = start(tmp_path, f"""
+    sim, cpu = start(
+        tmp_path,
+        f"""
         mov $0x3f8, %dx
         mov $0x48, %al
         out %al, (%dx)
@@ -37,7 +39,8 @@ def test_port_io_and_mmio_go_out_as_packets_with_their_data(tmp_path):
         mov ${MMIO_BASE + 0x44}, %rsi
         movl $0x11223344, (%rsi)
         movw 8(%rsi), %cx
-        {DONE}""")  # fmt: skip
+        {DONE}""",
+    )
     ev = sim.simulate()
     assert (ev.getCause(), ev.getCode()) == ("guest done", 7)
     log = device(sim).log

@@ -25,8 +25,9 @@ class Rig:
         write_tables(self.ram, STACK)
         self.ram.write(CODE_AT, assemble(source))
         self.mem = NativeSimpleMemory(latency=latency, ticks_per_byte=0.0, nreq=NREQ)
-        self.cpu = CpuMemory(period=PERIOD, timing=timing, inst_rq=INST, data_rq=DATA,
-                             line_size=64, **stalls)  # fmt: skip
+        self.cpu = CpuMemory(
+            period=PERIOD, timing=timing, inst_rq=INST, data_rq=DATA, line_size=64, **stalls
+        )
         self.cpu.attach(self.mem.node, self.mem.node, [self.ram])
         self.engine = ReferenceEngine([self.ram], io_read=io, instrument=self.cpu)
         st = long_mode_state(0, CODE_AT, STACK)
