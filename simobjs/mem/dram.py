@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from simobjs.errors import ConfigError, Problem, SimulationError
+from simobjs.errors import ConfigError, Problem
 from simobjs.mem.guest_ram import GuestRam
 from simobjs.mem.memsys import statdefs
 from simobjs.mem.memsys.native import ADDR_MAPS, PAGE_POLICIES, NativeDram, lib, requestor_names
@@ -100,18 +100,7 @@ class DRAMInterface(ClockedModel):
 
     def access(self, pkt: Packet) -> None:
         """Read or write guest RAM for a packet (the functional part of an access)."""
-        ram = self.ram
-        off = pkt.addr - ram.start
-        if off < 0 or off + pkt.size > ram.size:
-            raise SimulationError(
-                f"access of {pkt.size} bytes at {pkt.addr:#x} from {pkt.requestor} is outside "
-                f"[{ram.start:#x}, {ram.end:#x})",
-                self.name(),
-            )
-        if pkt.isRead():
-            pkt.data[:] = ram.view[off : off + pkt.size]  # in bounds: checked above
-        elif self.params.writeable:
-            ram.view[off : off + pkt.size] = pkt.data  # in bounds: checked above
+        self.ram.serve(pkt, self.params.writeable, self.name())
 
     def atomic_latency(self) -> int:
         p = self.params

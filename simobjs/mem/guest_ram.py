@@ -16,6 +16,7 @@ import ctypes
 import mmap
 import os
 
+from simobjs.errors import SimulationError
 from simobjs.mem import host_memory
 
 PAGE_SIZE = 4096
@@ -94,6 +95,21 @@ class GuestRam:
         if off < 0 or off + len(data) > self.size:
             raise IndexError(f"{self.name}: write of {len(data)} bytes at {addr:#x} is outside RAM")
         self.view[off : off + len(data)] = data  # in bounds: checked just above
+
+    def serve(self, pkt, writeable: bool, owner: str) -> None:
+        """The functional part of a memory packet: read into or (when `writeable`) write from
+        `pkt.data`. An access outside this RAM is a SimulationError naming `owner`."""
+        off = pkt.addr - self.start
+        if off < 0 or off + pkt.size > self.size:
+            raise SimulationError(
+                f"access of {pkt.size} bytes at {pkt.addr:#x} from {pkt.requestor} is outside "
+                f"[{self.start:#x}, {self.end:#x})",
+                owner,
+            )
+        if pkt.isRead():
+            pkt.data[:] = self.view[off : off + pkt.size]  # in bounds: checked above
+        elif writeable:
+            self.view[off : off + pkt.size] = pkt.data  # in bounds: checked above
 
     def close(self) -> None:
         """Unmap. Every exported view (KVM slot, Unicorn mapping) must be gone first."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simobjs.errors import ConfigError, Problem, SimulationError
+from simobjs.errors import ConfigError, Problem
 from simobjs.mem import image
 from simobjs.mem.guest_ram import GuestRam
 from simobjs.mem.memsys import statdefs
@@ -83,18 +83,7 @@ class SimpleMemory(ClockedModel):
         return super().getPort(name, index)
 
     def recvAtomic(self, pkt: Packet) -> int:
-        ram = self.ram
-        off = pkt.addr - ram.start
-        if off < 0 or off + pkt.size > ram.size:
-            raise SimulationError(
-                f"access of {pkt.size} bytes at {pkt.addr:#x} from {pkt.requestor} is outside "
-                f"[{ram.start:#x}, {ram.end:#x})",
-                self.name(),
-            )
-        if pkt.isRead():
-            pkt.data[:] = ram.view[off : off + pkt.size]  # in bounds: checked above
-        elif self.writeable:
-            ram.view[off : off + pkt.size] = pkt.data  # in bounds: checked above
+        self.ram.serve(pkt, self.writeable, self.name())
         return self.latency
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ vector first).
 
 from __future__ import annotations
 
+from simobjs.arch.x86.loader import flat_segment
 from simobjs.arch.x86.state import (
     MSR_FMASK,
     MSR_LSTAR,
@@ -99,30 +100,15 @@ def gdt_limit(contexts: int) -> int:
     return SEL_TSS0 + 16 * contexts - 1
 
 
-def _flat(selector: int, code: bool, dpl: int) -> Segment:
-    return Segment(
-        selector=selector,
-        base=0,
-        limit=0xFFFFFFFF,
-        type=0xB if code else 0x3,
-        present=1,
-        dpl=dpl,
-        db=0 if code else 1,
-        s=1,
-        l=1 if code else 0,
-        g=1,
-    )
-
-
 def user_state(entry: int, rsp: int, cr3: int, context: int, contexts: int) -> X86State:
     """A program's first CPU state: ring 3, long mode, flat segments, every GPR 0."""
     st = X86State()
-    data = _flat(SEL_DATA3, False, 3)
+    data = flat_segment(SEL_DATA3, False, 3)
     st.seg.update(
-        cs=_flat(SEL_CODE3, True, 3),
+        cs=flat_segment(SEL_CODE3, True, 3),
         ds=data,
-        es=_flat(SEL_DATA3, False, 3),
-        ss=_flat(SEL_DATA3, False, 3),
+        es=flat_segment(SEL_DATA3, False, 3),
+        ss=flat_segment(SEL_DATA3, False, 3),
     )
     for name in ("fs", "gs"):
         st.seg[name] = Segment(
@@ -144,8 +130,8 @@ def user_state(entry: int, rsp: int, cr3: int, context: int, contexts: int) -> X
 
 def set_user_segments(st: X86State) -> None:
     """CS and SS of ring 3 (what SYSRETQ and IRETQ to the program load)."""
-    st.seg["cs"] = _flat(SEL_CODE3, True, 3)
-    st.seg["ss"] = _flat(SEL_DATA3, False, 3)
+    st.seg["cs"] = flat_segment(SEL_CODE3, True, 3)
+    st.seg["ss"] = flat_segment(SEL_DATA3, False, 3)
 
 
 def to_user_mode(st: X86State) -> X86State:
