@@ -16,6 +16,8 @@ import json
 import sys
 from pathlib import Path
 
+import doc_section
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "gem5-mapping.md"
 API = Path(__file__).with_name("gem5_stdlib_api.json")
@@ -124,28 +126,8 @@ def generate() -> str:
     return "\n".join(lines)
 
 
-def render(page: str) -> str:
-    head, sep, rest = page.partition(BEGIN)
-    if not sep:
-        raise SystemExit(f"{PAGE}: no '{BEGIN}' marker")
-    _, sep, tail = rest.partition(END)
-    if not sep:
-        raise SystemExit(f"{PAGE}: no '{END}' marker")
-    return head + generate() + tail
-
-
 def main(argv: list[str]) -> int:
-    page = PAGE.read_text()
-    new = render(page)
-    if "--check" in argv:
-        if new != page:
-            print(
-                f"{PAGE} is out of date: run python tools/gem5_stdlib_mapping.py", file=sys.stderr
-            )
-            return 1
-        return 0
-    PAGE.write_text(new)
-    return 0
+    return doc_section.main(argv, PAGE, BEGIN, END, generate, "tools/gem5_stdlib_mapping.py")
 
 
 if __name__ == "__main__":
