@@ -1,9 +1,10 @@
 """Sweeps: 8 short simulations one after another vs on 2 local Dask workers, and what
 going through Dask costs per simulation.
 
-1. Speed-up. The same 8 jobs (the `uart_stress` example guest, 2000 lines
-   through the UART, ~3 s each on the KVM CPU; the sweep script's jobs as
-   `simobjs -m simobjs.multisim` builds them) run serially (each in a fresh process, `worker.run_job` in
+1. Speed-up. The same 8 jobs (by default SE simulations: the static `compute`
+   example program on the KVM CPU, each with its own iteration count, a few
+   seconds each; `--guest NAME` takes a bare-metal example guest instead; the
+   sweep script's jobs as `simobjs -m simobjs.multisim` builds them) run serially (each in a fresh process, `worker.run_job` in
    this process: no Dask) and then through the engine on a new local cluster
    of 2 worker processes, end to end (cluster start and stop included, as a
    user sees it). Target on a 2-core machine: >= 1.7x.
@@ -19,7 +20,8 @@ and so is the parallelism the host gives right now (two CPU-bound Python
 processes at once vs one after the other): the speed-up of a sweep on 2
 workers cannot exceed it.
 
-    python bench/multisim.py [--sims 8] [--guest uart_stress] [--cpu kvm] [--overhead-runs 10]
+    python bench/multisim.py [--sims 8] [--iterations N] [--guest NAME] [--cpu kvm]
+                             [--overhead-runs 10]
 """
 
 from __future__ import annotations
@@ -54,6 +56,40 @@ for n in range({sims}):
     multisim.add_simulation(f"sim{{n}}", build, guest=GUEST, n=n)
 """
 
+SWEEP_SE = """
+import simobjs.multisim as multisim
+from m5.objects import *
+
+
+def build(program, n, iterations, cpu):
+    process = Process(pid=100, executable=program, cmd=[program, str(iterations + n)])
+    CPU = X86KvmCPU if cpu == "kvm" else X86AtomicSimpleCPU
+    mode = "atomic_noncaching" if cpu == "kvm" else "atomic"
+    system = System(cpu=CPU(cpu_id=0), mem_mode=mode, mem_ranges=[AddrRange("512MiB")])
+    system.clk_domain = SrcClockDomain(clock="1GHz", voltage_domain=VoltageDomain())
+    if cpu == "kvm":
+        system.kvm_vm = KvmVM()
+        system.m5ops_base = 0xFFFF0000
+        process.useArchPT = True
+        process.kvmInSE = True
+    system.cpu.workload = process
+    system.cpu.createThreads()
+    system.membus = SystemXBar()
+    system.system_port = system.membus.cpu_side_ports
+    system.cpu.createInterruptController()
+    system.cpu.connectBus(system.membus)
+    system.mem_ctrl = SimpleMemory(range=system.mem_ranges[0])
+    system.mem_ctrl.port = system.membus.mem_side_ports
+    system.workload = SEWorkload.init_compatible(program)
+    return Root(full_system=False, system=system)
+
+
+PROGRAM = multisim.ship({program!r})
+for n in range({sims}):
+    multisim.add_simulation(f"sim{{n}}", build, program=PROGRAM, n=n,
+                            iterations={iterations}, cpu={cpu!r})
+"""
+
 TRIVIAL = """
 import m5
 from m5.objects import *
@@ -67,9 +103,19 @@ print("Exiting @ tick %i because %s" % (m5.curTick(), m5.simulate().getCause()))
 """
 
 
-def speedup(tmp: Path, sims: int, guest: str, cpu: str) -> None:
+def speedup(tmp: Path, sims: int, guest: str | None, cpu: str, iterations: int) -> None:
     script = tmp / "sweep.py"
-    script.write_text(SWEEP.format(guest=str(build.example_guest(guest)), sims=sims, cpu=cpu))
+    if guest:
+        what = f"the '{guest}' bare-metal guest"
+        script.write_text(SWEEP.format(guest=str(build.example_guest(guest)), sims=sims, cpu=cpu))
+    else:
+        from simobjs.guest.se_build import se_example
+
+        what = f"SE runs of 'compute {iterations}'"
+        program = str(se_example("compute", "musl"))
+        script.write_text(
+            SWEEP_SE.format(program=program, sims=sims, cpu=cpu, iterations=iterations)
+        )
     jobs = sweep.jobs_for(script, sweep.describe(script), [])
 
     began = time.monotonic()
@@ -92,7 +138,7 @@ def speedup(tmp: Path, sims: int, guest: str, cpu: str) -> None:
 
     each = sum(r.host_seconds for r in serial) / len(serial)
     print(
-        f"{sims} simulations of the '{guest}' guest on the {cpu} CPU "
+        f"{sims} simulations: {what} on the {cpu} CPU "
         f"(one takes {each:.2f} s in its own process, start to end)"
     )
     print(f"  serial, one after another (no Dask)      {t_serial:7.2f} s")
@@ -173,8 +219,9 @@ def host_parallelism() -> float:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sims", type=int, default=8)
+    ap.add_argument("--guest", default=None, help="a bare-metal example guest instead of SE runs")
     ap.add_argument(
-        "--guest", default="uart_stress", help="an example guest [default: uart_stress]"
+        "--iterations", type=int, default=2_000_000_000, help="compute loop length of a run"
     )
     ap.add_argument("--cpu", choices=("kvm", "reference"), default="kvm")
     ap.add_argument("--overhead-runs", type=int, default=10)
@@ -184,7 +231,7 @@ def main(argv: list[str] | None = None) -> None:
         f"parallelism of 2 CPU-bound processes now {host_parallelism():.2f}x"
     )
     with tempfile.TemporaryDirectory(prefix="simobjs-bench-multisim-") as tmp:
-        speedup(Path(tmp), args.sims, args.guest, args.cpu)
+        speedup(Path(tmp), args.sims, args.guest, args.cpu, args.iterations)
         print()
         overhead(Path(tmp), args.overhead_runs)
     print(
