@@ -21,6 +21,10 @@ from typing import Any
 from simobjs.multisim import engine
 from simobjs.multisim.job import Job, MultisimError
 
+# The client's environment each simulation sees where it runs: gem5's resource
+# sources (their files are shipped; see simobjs.multisim.front.locate).
+FORWARDED_ENV = ("GEM5_RESOURCE_JSON", "GEM5_RESOURCE_JSON_APPEND", "GEM5_CONFIG")
+
 
 def describe(script: Path) -> dict[str, Any]:
     """The script's sweep (ids, processes, stats, checkpoints, files), from a child process."""
@@ -64,11 +68,29 @@ def jobs_for(
             contents[path] = Path(path).read_bytes()
         return contents[path]
 
+    def pack(shipped: dict[str, str]) -> dict[str, bytes]:
+        """The bytes of the shipped files; a shipped directory: every file under it."""
+        out: dict[str, bytes] = {}
+        for path, rel in shipped.items():
+            if os.path.isdir(path):
+                for here, dirs, names in os.walk(path):
+                    dirs.sort()
+                    for n in sorted(names):
+                        full = os.path.join(here, n)
+                        if os.path.isfile(full):
+                            sub = Path(os.path.relpath(full, path)).as_posix()
+                            out[f"{rel}/{sub}"] = data(full)
+            else:
+                out[rel] = data(path)
+        return out
+
+    env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
+    unset = tuple(k for k in FORWARDED_ENV if k not in os.environ)
     jobs = []
     for id in desc["ids"]:
         needed = [*files["common"], *files["by_id"].get(id, [])]
         shipped = {p: layout(p, script_dir) for p in needed if p != script_path}
-        job_files = {rel: data(p) for p, rel in shipped.items()}
+        job_files = pack(shipped)
         job_files[name] = data(script_path)
         jobs.append(
             Job(
@@ -79,6 +101,8 @@ def jobs_for(
                 output_dir=f"m5out/{id}",
                 options=tuple(options),
                 checkpoints=checkpoints or bool(desc.get("checkpoints")),
+                env=env,
+                env_unset=unset,
                 shipped=shipped,
                 client_cwd=os.getcwd(),
                 client_script_dir=script_dir,
