@@ -12,9 +12,11 @@ as in gem5 v24's `gem5.utils.multisim`:
 - `simobjs SCRIPT`: an error that says the above.
 
 Front ends register a simulation with `add(id, run_one)`: `run_one(outdir)`
-runs it in that output directory. The plain-m5 form is `add_simulation`; a
-`Simulator`-based front end is `add(sim.get_id(), lambda d:
-(sim.override_outdir(d), sim.run()))`.
+runs it in that output directory. The plain-m5 form is `add_simulation`;
+gem5's standard library (`gem5.utils.multisim.add_simulator`) adds
+`lambda d: (sim.override_outdir(d), sim.run())` for each Simulator. Files a
+front end reads go through `locate(path)`: shipped with the simulations, and
+found again among the shipped copies where a simulation runs.
 """
 
 from __future__ import annotations
