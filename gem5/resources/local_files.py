@@ -26,6 +26,21 @@ deferring = False
 _deferred: dict[int, tuple[object, list[Exception]]] = {}
 
 
+# where resources are found and placed: each simulation sees the client's settings
+ENVIRONMENT = ("GEM5_RESOURCE_JSON", "GEM5_RESOURCE_JSON_APPEND", "GEM5_CONFIG")
+
+
+def pass_on_environment() -> None:
+    """Give every simulation of the sweep the client's resource settings, and the
+    client's resource directory (a copy placed there is found among the shipped
+    copies under the same name)."""
+    from gem5.resources.downloader import default_resource_dir
+
+    for name in ENVIRONMENT:
+        front.pass_on(name, os.environ.get(name))
+    front.pass_on("GEM5_RESOURCE_DIR", str(default_resource_dir().absolute()))
+
+
 def located(path: str | os.PathLike[str]) -> str:
     """The path to read for `path`, as the client names it (see the module's doc)."""
     return front.locate(path)

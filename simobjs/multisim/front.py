@@ -49,6 +49,7 @@ _num_processes: int | None = None
 _stats: list[str] = []
 _checkpoints = False
 _shipped: set[str] = set()  # the client's absolute path of every shipped file or directory
+_environment: dict[str, str | None] = {}  # what the simulations see (None: unset)
 _worker_files: WorkerFiles | None = None  # set in a worker's simulation process
 _ran: list[str] = []
 
@@ -107,6 +108,14 @@ def locate(name: str | os.PathLike[str]) -> str:
     if os.path.exists(name):
         _shipped.add(os.path.abspath(name))
     return name
+
+
+def pass_on(name: str, value: str | None) -> None:
+    """Where the simulations run, the environment variable `name` is `value` (None:
+    unset), whatever it is on the worker; front ends pass on the client's settings
+    that name files this way (their files go through `locate`)."""
+    if _worker_files is None:
+        _environment[name] = value
 
 
 def client_path(name: str | os.PathLike[str]) -> str:
@@ -290,6 +299,7 @@ def description() -> dict[str, Any]:
         "num_processes": _num_processes,
         "stats": list(_stats),
         "checkpoints": _checkpoints,
+        "environment": dict(_environment),
         "files": {
             "common": sorted(_shipped - claimed),
             "by_id": {e.id: sorted(e.needs) for e in _entries.values()},
@@ -319,4 +329,5 @@ def reset() -> None:
     _entries.clear()
     _stats.clear()
     _shipped.clear()
+    _environment.clear()
     _ran.clear()

@@ -21,10 +21,6 @@ from typing import Any
 from simobjs.multisim import engine
 from simobjs.multisim.job import Job, MultisimError
 
-# The client's environment each simulation sees where it runs: gem5's resource
-# sources (their files are shipped; see simobjs.multisim.front.locate).
-FORWARDED_ENV = ("GEM5_RESOURCE_JSON", "GEM5_RESOURCE_JSON_APPEND", "GEM5_CONFIG")
-
 
 def describe(script: Path) -> dict[str, Any]:
     """The script's sweep (ids, processes, stats, checkpoints, files), from a child process."""
@@ -84,8 +80,9 @@ def jobs_for(
                 out[rel] = data(path)
         return out
 
-    env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
-    unset = tuple(k for k in FORWARDED_ENV if k not in os.environ)
+    environment = desc.get("environment", {})  # what the front end asked (front.pass_on)
+    env = {k: v for k, v in environment.items() if v is not None}
+    unset = tuple(k for k, v in environment.items() if v is None)
     jobs = []
     for id in desc["ids"]:
         needed = [*files["common"], *files["by_id"].get(id, [])]

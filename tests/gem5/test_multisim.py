@@ -9,8 +9,10 @@ them and the outputs back in the client's outdir."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -175,6 +177,7 @@ def test_resources_resolve_to_copies_shipped_with_the_job(monkeypatch, tmp_path)
     (home / "bins" / "prog").write_bytes(b"program")
     (home / "cpt" / "cpt.100" / "m5.cpt").write_text("[root]\n")
     (home / "own").write_bytes(b"own")
+    (home / "packed.gz").write_bytes(gzip.compress(b"unpacked"))
     listing = [
         {"category": "binary", "id": "prog", "resource_version": "1", "url": "bins/prog"},
         {
@@ -183,11 +186,14 @@ def test_resources_resolve_to_copies_shipped_with_the_job(monkeypatch, tmp_path)
             "resource_version": "1",
             "url": f"file://{home}/cpt",
         },
+        {"category": "file", "id": "packed", "resource_version": "1", "url": "packed.gz"}
+        | {"is_zipped": True},
     ]
     (home / "resources.json").write_text(json.dumps(listing))
     (home / "script.py").write_text("")
     for key in ("GEM5_RESOURCE_JSON_APPEND", "GEM5_CONFIG"):
         monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("GEM5_RESOURCE_DIR", str(tmp_path / "placed"))
     monkeypatch.setenv("GEM5_RESOURCE_JSON", "resources.json")  # relative to the client's cwd
     monkeypatch.chdir(home)
     monkeypatch.setattr(client, "clientwrapper", None)
@@ -195,18 +201,24 @@ def test_resources_resolve_to_copies_shipped_with_the_job(monkeypatch, tmp_path)
     local_files.reset()
     try:
         front.module_run = True  # the client lists the script's simulations
+        local_files.pass_on_environment()
         assert obtain_resource("prog", gem5_version=None).get_local_path() == str(
             home / "bins/prog"
         )
         obtain_resource("cpt", gem5_version=None).get_local_path()
         BinaryResource(local_path=str(home / "own")).get_local_path()
+        placed = tmp_path / "placed" / "packed"  # unpacked into the resource directory
+        assert obtain_resource("packed", gem5_version=None).get_local_path() == str(placed)
         front.add("one", lambda outdir: None)
         desc = front.description()
         assert desc["files"]["common"] == sorted(
-            str(home / p) for p in ("bins/prog", "cpt", "own", "resources.json")
+            [str(placed), *(str(home / p) for p in ("bins/prog", "cpt", "own", "resources.json"))]
         )
         (job,) = sweep.jobs_for(home / "script.py", desc, [])
-        assert job.env == {"GEM5_RESOURCE_JSON": "resources.json"}
+        assert job.env == {
+            "GEM5_RESOURCE_JSON": "resources.json",
+            "GEM5_RESOURCE_DIR": os.environ["GEM5_RESOURCE_DIR"],
+        }
         assert set(job.env_unset) == {"GEM5_RESOURCE_JSON_APPEND", "GEM5_CONFIG"}
 
         # where the simulation runs: the job's files, and none of the client's
@@ -230,6 +242,9 @@ def test_resources_resolve_to_copies_shipped_with_the_job(monkeypatch, tmp_path)
         assert cpt.is_relative_to(work) and (cpt / "cpt.100" / "m5.cpt").read_text() == "[root]\n"
         own = BinaryResource(local_path=str(home / "own")).get_local_path()
         assert Path(own).is_relative_to(work) and Path(own).read_bytes() == b"own"
+        placed.unlink()  # the worker's resource directory does not have it either
+        packed = Path(obtain_resource("packed", gem5_version=None).get_local_path())
+        assert packed.is_relative_to(work) and packed.read_bytes() == b"unpacked"
     finally:
         front.reset()
         local_files.reset()

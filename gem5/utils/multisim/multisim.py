@@ -26,6 +26,7 @@ MODULE = "gem5.utils.multisim"
 
 # a resource that cannot be obtained fails only the simulations that use it
 local_files.deferring = True
+local_files.pass_on_environment()
 
 _added: dict[str, Simulator] = {}
 
