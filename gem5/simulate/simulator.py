@@ -124,7 +124,10 @@ class Simulator:
                 "`set_kernel_disk_workload`). If both are set the workload function set "
                 "takes precedence."
             )
-        self._checkpoint_path = checkpoint_path
+        # in a sweep, the checkpoint goes with each simulation (gem5.resources.local_files)
+        self._checkpoint_path = (
+            Path(local_files.located(checkpoint_path)) if checkpoint_path else None
+        )
 
     # -- identity (multisim names each simulation's output directory after it) -------
     def set_id(self, id: str) -> None:  # noqa: A002

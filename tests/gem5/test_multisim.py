@@ -58,18 +58,28 @@ def resources(tmp_path_factory) -> Path:
     file:// URL (the binary is in the build cache: outside the script's directory)."""
     from simobjs.guest import se_build
 
-    binary = se_build.build_se_program([PROGRAMS / "print_this.c"], "gem5lib-print-this")
-    entry = {
-        "category": "binary",
-        "id": "x86-print-this",
-        "resource_version": "1.0.0",
-        "gem5_versions": ["24.0"],
-        "architecture": "X86",
-        "url": f"file://{binary}",
-        "md5sum": hashlib.md5(Path(binary).read_bytes()).hexdigest(),
+    programs = {
+        "x86-print-this": se_build.build_se_program(
+            [PROGRAMS / "print_this.c"], "gem5lib-print-this"
+        ),
+        "x86-checkpoint-hello": se_build.build_se_program(
+            [PROGRAMS / "checkpoint_hello.c"], "gem5lib-checkpoint"
+        ),
     }
+    entries = [
+        {
+            "category": "binary",
+            "id": rid,
+            "resource_version": "1.0.0",
+            "gem5_versions": ["24.0"],
+            "architecture": "X86",
+            "url": f"file://{binary}",
+            "md5sum": hashlib.md5(Path(binary).read_bytes()).hexdigest(),
+        }
+        for rid, binary in programs.items()
+    ]
     listing = tmp_path_factory.mktemp("resources") / "resources.json"
-    listing.write_text(json.dumps([entry], indent=1))
+    listing.write_text(json.dumps(entries, indent=1))
     return listing
 
 
@@ -298,6 +308,63 @@ def test_all_on_a_local_cluster_one_failing_alone(resources, tmp_path):
     ini = (outdir / "atomic-1" / "config.ini").read_text()
     executable = next(ln for ln in ini.splitlines() if ln.startswith("executable="))
     assert "/_shipped/" in executable and "simobjs-multisim-atomic-1-" in executable
+
+
+RESTORE = """
+from pathlib import Path
+
+import gem5.utils.multisim as multisim
+from gem5.components.boards.simple_board import SimpleBoard
+from gem5.components.cachehierarchies.classic.no_cache import NoCache
+from gem5.components.memory import SingleChannelDDR3_1600
+from gem5.components.processors.cpu_types import get_cpu_type_from_str
+from gem5.components.processors.simple_processor import SimpleProcessor
+from gem5.isas import ISA
+from gem5.resources.resource import obtain_resource
+from gem5.simulate.simulator import Simulator
+
+for cpu in ("atomic", "timing"):
+    board = SimpleBoard(
+        clk_freq="3GHz",
+        processor=SimpleProcessor(cpu_type=get_cpu_type_from_str(cpu), isa=ISA.X86, num_cores=1),
+        memory=SingleChannelDDR3_1600(size="512MiB"),
+        cache_hierarchy=NoCache(),
+    )
+    board.set_se_binary_workload(
+        obtain_resource("x86-checkpoint-hello"), checkpoint=Path({checkpoint!r})
+    )
+    multisim.add_simulator(Simulator(board=board, id=f"restore-{{cpu}}"))
+"""
+
+
+@pytest.mark.kvm
+def test_a_sweep_restoring_one_checkpoint_ships_the_checkpoint(resources, tmp_path):
+    save = ROOT / "configs" / "gem5_library" / "checkpoints" / "x86-hello-save-checkpoint.py"
+    cpts, sweep_dir = tmp_path / "cpts", tmp_path / "sweep"
+    out = simobjs(
+        resources,
+        tmp_path,
+        "-d",
+        "save",
+        str(save),
+        "--checkpoint-dir",
+        str(cpts),
+        "--arguments",
+        "addr",
+    )
+    assert out.returncode == 0, out.stderr
+    (cpt,) = cpts.iterdir()
+    sweep_dir.mkdir()
+    (sweep_dir / "restore.py").write_text(RESTORE.format(checkpoint=str(cpt)))
+    out = simobjs(resources, sweep_dir, "-d", "out", "-m", "gem5.utils.multisim", "restore.py")
+    assert out.returncode == 0, out.stderr
+    table = rows(sweep_dir / "out")
+    assert list(table) == ["restore-atomic", "restore-timing"]
+    for id, row in table.items():
+        assert row["status"] == "done" and row["exit_cause"] == EXIT, row
+        simout = (sweep_dir / "out" / id / "simout.txt").read_text()
+        assert "after the checkpoint (counter 42)" in simout
+        assert "before the checkpoint" not in simout  # it resumed from the checkpoint
 
 
 @pytest.mark.kvm

@@ -80,8 +80,8 @@ class SEBinaryWorkload:
 
         self.exit_on_work_items = exit_on_work_items
         if checkpoint:
-            if isinstance(checkpoint, Path):
-                self._checkpoint = checkpoint
+            if isinstance(checkpoint, Path):  # in a sweep: shipped with each simulation
+                self._checkpoint = Path(local_files.located(checkpoint))
             elif isinstance(checkpoint, AbstractResource):
                 self._checkpoint = Path(checkpoint.get_local_path())
             else:
