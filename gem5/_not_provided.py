@@ -25,7 +25,6 @@ MISSING: list[tuple[str, str]] = [
     ("gem5.prebuilt", "prebuilt full-system boards are not modelled"),
     ("gem5.resources.client_api.atlasclient", "the web database is never contacted"),
     ("gem5.resources", "LoopPoint and ELFie are not supported"),
-    ("gem5.utils.multisim", "gem5's multisim front end is built on simobjs's multisim engine"),
     ("gem5.utils.multiprocessing", "gem5 processes spawning gem5 processes: use multisim"),
     ("gem5.utils.simpoint", "SimPoint probes are not modelled"),
     ("gem5.utils", "download helpers (progress bars, file locks, SOCKS): nothing is downloaded"),
@@ -41,8 +40,8 @@ class _Finder(importlib.abc.MetaPathFinder):
     """Last on sys.meta_path: a `gem5.*` module no other finder found."""
 
     def find_spec(self, fullname: str, path, target=None):  # noqa: ANN001
-        if not fullname.startswith("gem5.") or fullname.startswith("gem5.utils.multisim"):
-            return None  # multisim: another package may provide it later on the path
+        if not fullname.startswith("gem5."):
+            return None
         parent = fullname.rpartition(".")[0]
         if parent in sys.modules and getattr(sys.modules[parent], "__path__", None) is None:
             return None

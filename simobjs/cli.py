@@ -392,6 +392,10 @@ def run_script(
 
     path = Path(script)
     if module is not None:
+        missing = _module_missing(module)
+        if missing:
+            print(f"fatal: {missing}", file=sys.stderr)
+            return 1
         sys.argv = [module, *args]
     elif not path.is_file():
         print(f"fatal: Python script {script} not found", file=sys.stderr)
@@ -435,6 +439,20 @@ def run_script(
         finally:
             sys.stdout.flush()
     return core.finalize(code)
+
+
+def _module_missing(module: str) -> str | None:
+    """Why `-m module` cannot run (no such module), or None."""
+    import importlib.util
+
+    try:
+        if importlib.util.find_spec(module) is not None:
+            return None
+    except ModuleNotFoundError as e:
+        return str(e)
+    except (ImportError, ValueError):
+        return None  # a package that fails to import: its own traceback says why
+    return f"No module named '{module}'"
 
 
 def _multisim_check(code: int) -> int:

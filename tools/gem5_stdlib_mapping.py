@@ -73,6 +73,13 @@ NOTES: dict[tuple[str, str], str] = {
     ("gem5.resources.client", "get_multiple_resource_json_obj"): "local JSON sources only",
     ("gem5.resources.downloader", "get_resource"): "copies/unpacks local files only",
     ("gem5.resources.client_api.jsonclient", "JSONClient"): "a local file only",
+    ("gem5.utils.multisim.multisim", "run"): "runs on Dask (a local cluster or the one "
+    "Dask's configuration names); returns the exit status",
+    ("gem5.utils.multisim.multisim", "add_simulator"): "an id added twice is an error "
+    "when added, an id on the command line that no simulator has is an error; a resource "
+    "that cannot be obtained fails only the simulations that use it",
+    ("gem5.utils.multisim.__main__", "main"): "also -n N, --force, --stat NAME, "
+    "--checkpoints, --progress",
 }
 
 

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from gem5.resources import local_files
 from gem5.resources.client_api.client_query import GEM5_VERSION, ClientQuery
 from gem5.resources.client_api.jsonclient import JSONClient, sort_resources
 from m5.util import inform, warn
@@ -30,9 +31,10 @@ _made_for: tuple | None = None
 
 
 def getFileContent(file_path: Path) -> dict:  # noqa: N802 - gem5's name
-    if not file_path.exists():
+    readable = Path(local_files.located(file_path))
+    if not readable.exists():
         raise Exception(f"File not found at {file_path}")
-    with open(file_path) as f:
+    with open(readable) as f:
         return json.load(f)
 
 
@@ -52,7 +54,7 @@ def _get_clientwrapper() -> dict[str, JSONClient]:
             "Both GEM5_RESOURCE_JSON and GEM5_RESOURCE_JSON_APPEND are set. Please set "
             "only one of them."
         )
-    local_config = Path.cwd().resolve() / "gem5-config.json"
+    local_config = local_files.client_cwd().resolve() / "gem5-config.json"
     config: dict[str, Any]
     if "GEM5_RESOURCE_JSON" in env:
         config = {
@@ -77,7 +79,7 @@ def _get_clientwrapper() -> dict[str, JSONClient]:
         config = getFileContent(Path(env["GEM5_CONFIG"]))
         inform("Using config file specified by $GEM5_CONFIG")
         inform(f"Using config file at {env['GEM5_CONFIG']}")
-    elif local_config.exists():
+    elif Path(local_files.located(local_config)).exists():
         config = getFileContent(local_config)
         inform(f"Using config file at {local_config}")
     else:

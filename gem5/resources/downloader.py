@@ -15,6 +15,7 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+from gem5.resources import local_files
 from gem5.resources.client import NEVER_DOWNLOADS
 from gem5.resources.client_api.jsonclient import local_path_of
 from gem5.resources.md5_utils import md5
@@ -101,6 +102,7 @@ def get_resource(
     unpack = _flag(entry, "is_zipped") or _flag(entry, "is_tar_archive")
 
     if source is not None and placed is None and not unpack:
+        source = Path(local_files.located(source))
         if not source.exists():
             raise Exception(
                 f"Resource '{rid}' (version {version}): its url names '{source}', which "
@@ -114,6 +116,7 @@ def get_resource(
         return str(source)
 
     dest = placed if placed is not None else default_resource_dir() / rid
+    dest = Path(local_files.located(dest))  # a sweep's simulation: the shipped copy
     if dest.exists():
         if _md5_ok(dest, entry):
             return str(dest)
@@ -140,4 +143,4 @@ def get_resource(
             f"Resource '{rid}' (version {version}): the md5 of '{dest}' (copied from "
             f"'{source}') is {md5(dest)}, its entry says {entry['md5sum']}"
         )
-    return str(dest)
+    return local_files.located(str(dest))

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from gem5.isas import ISA, get_isa_from_str
+from gem5.resources import local_files
 from gem5.resources.client import get_multiple_resource_json_obj, get_resource_json_obj
 from gem5.resources.client_api.client_query import GEM5_VERSION, ClientQuery
 from gem5.resources.downloader import SOURCE_DIR_KEY, get_resource
@@ -50,11 +51,14 @@ class AbstractResource:
     def get_local_path(self) -> str | None:
         if self._downloader:
             self._downloader()
-        if self._local_path and not os.path.exists(self._local_path):
+        if not self._local_path:
+            return self._local_path
+        path = local_files.located(self._local_path)  # a sweep's simulation: the shipped copy
+        if not os.path.exists(path):
             raise Exception(
                 f"Local path specified for resource, '{self._local_path}', does not exist."
             )
-        return self._local_path
+        return path
 
     def get_description(self) -> str | None:
         return self._description
@@ -326,6 +330,22 @@ class WorkloadResource(AbstractResource):
         return "WorkloadResource"
 
 
+class UnresolvedResource(AbstractResource):
+    """What `obtain_resource` returns in a sweep (gem5.utils.multisim) for a
+    resource it could not obtain: the simulations whose boards use it fail with
+    `error` when they run, the others are not affected."""
+
+    def __init__(self, resource_id: str, error: Exception, **kwargs: Any) -> None:
+        super().__init__(id=resource_id, resource_version=kwargs.get("resource_version"))
+        self.error = error
+
+    def get_category_name(self) -> str:
+        return "UnresolvedResource"
+
+    def get_local_path(self) -> str | None:
+        raise self.error
+
+
 _NOT_SUPPORTED = {
     "simpoint-directory": "SimPoint directories",
     "looppoint-pinpoint-csv": "LoopPoint",
@@ -383,7 +403,37 @@ def obtain_resource(
     quiet: bool = False,
 ) -> AbstractResource:
     """The resource `resource_id` from the local resources JSON files: the given
-    version, else the newest one for this gem5 version. Never downloads."""
+    version, else the newest one for this gem5 version. Never downloads.
+
+    In a sweep (gem5.utils.multisim), a resource that cannot be obtained comes
+    back as an `UnresolvedResource`: only the simulations using it fail."""
+    try:
+        return _obtain(
+            resource_id,
+            resource_directory=resource_directory,
+            download_md5_mismatch=download_md5_mismatch,
+            resource_version=resource_version,
+            clients=clients,
+            gem5_version=gem5_version,
+            to_path=to_path,
+            quiet=quiet,
+        )
+    except Exception as e:
+        if not local_files.deferring:
+            raise
+        return UnresolvedResource(resource_id, e, resource_version=resource_version)
+
+
+def _obtain(
+    resource_id: str,
+    resource_directory: str | None,
+    download_md5_mismatch: bool,
+    resource_version: str | None,
+    clients: list[str] | None,
+    gem5_version: str | None,
+    to_path: str | None,
+    quiet: bool,
+) -> AbstractResource:
     entry = get_resource_json_obj(
         resource_id, resource_version=resource_version, clients=clients, gem5_version=gem5_version
     )

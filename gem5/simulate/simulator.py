@@ -20,6 +20,7 @@ import m5.stats
 import m5.ticks
 from gem5.components.boards.abstract_board import AbstractBoard
 from gem5.components.processors.switchable_processor import SwitchableProcessor
+from gem5.resources import local_files
 from gem5.simulate.exit_event import ExitEvent
 from gem5.simulate.exit_event_generators import (
     dump_stats_generator,
@@ -123,7 +124,10 @@ class Simulator:
                 "`set_kernel_disk_workload`). If both are set the workload function set "
                 "takes precedence."
             )
-        self._checkpoint_path = checkpoint_path
+        # in a sweep, the checkpoint goes with each simulation (gem5.resources.local_files)
+        self._checkpoint_path = (
+            Path(local_files.located(checkpoint_path)) if checkpoint_path else None
+        )
 
     # -- identity (multisim names each simulation's output directory after it) -------
     def set_id(self, id: str) -> None:  # noqa: A002
@@ -273,6 +277,9 @@ class Simulator:
                 "In these cases the max ticks set through the `run` function is used"
             )
             self.set_max_ticks(max_ticks)
+        deferred = local_files.errors_of(self._board)
+        if deferred:  # a resource of this board could not be obtained (a sweep)
+            raise deferred[0]
         for module, reason in self._banned_modules.items():
             if module in sys.modules:
                 raise Exception(

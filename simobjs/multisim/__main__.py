@@ -13,18 +13,16 @@ import sys
 from pathlib import Path
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "simobjs [options] -m simobjs.multisim") -> int:
     from simobjs.multisim import front, sweep
 
     front.module_run = True  # this process never runs a simulation itself
     parser = argparse.ArgumentParser(
-        prog="simobjs [options] -m simobjs.multisim",
+        prog=prog,
         description="Run the simulations a config script declares, in parallel, "
         "each in OUTDIR/<id>/; results in OUTDIR/multisim.json and multisim.csv.",
     )
-    parser.add_argument(
-        "config", help="the config script that declares the simulations (multisim.add_simulation)"
-    )
+    parser.add_argument("config", help="the config script that declares the simulations")
     parser.add_argument(
         "-n",
         "--num-processes",

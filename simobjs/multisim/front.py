@@ -12,9 +12,11 @@ as in gem5 v24's `gem5.utils.multisim`:
 - `simobjs SCRIPT`: an error that says the above.
 
 Front ends register a simulation with `add(id, run_one)`: `run_one(outdir)`
-runs it in that output directory. The plain-m5 form is `add_simulation`; a
-`Simulator`-based front end is `add(sim.get_id(), lambda d:
-(sim.override_outdir(d), sim.run()))`.
+runs it in that output directory. The plain-m5 form is `add_simulation`;
+gem5's standard library (`gem5.utils.multisim.add_simulator`) adds
+`lambda d: (sim.override_outdir(d), sim.run())` for each Simulator. Files a
+front end reads go through `locate(path)`: shipped with the simulations, and
+found again among the shipped copies where a simulation runs.
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ _entries: dict[str, Entry] = {}
 _num_processes: int | None = None
 _stats: list[str] = []
 _checkpoints = False
-_shipped: set[str] = set()  # the client's absolute path of every multisim.ship() file
+_shipped: set[str] = set()  # the client's absolute path of every shipped file or directory
+_environment: dict[str, str | None] = {}  # what the simulations see (None: unset)
 _worker_files: WorkerFiles | None = None  # set in a worker's simulation process
 _ran: list[str] = []
 
@@ -93,6 +96,37 @@ def ship(path: str | os.PathLike[str]) -> str:
     return full
 
 
+def locate(name: str | os.PathLike[str]) -> str:
+    """A local file or directory a simulation reads, named as the client names it
+    (front ends call this where a path is resolved, e.g. gem5's resources): on the
+    client, one that exists is recorded to be shipped with every simulation and
+    the name comes back unchanged; where a simulation runs, the path of its
+    shipped copy (the name as given if it was not shipped)."""
+    name = os.fspath(name)
+    if _worker_files is not None:
+        return _worker_files.resolve(name)
+    if os.path.exists(name):
+        _shipped.add(os.path.abspath(name))
+    return name
+
+
+def pass_on(name: str, value: str | None) -> None:
+    """Where the simulations run, the environment variable `name` is `value` (None:
+    unset), whatever it is on the worker; front ends pass on the client's settings
+    that name files this way (their files go through `locate`)."""
+    if _worker_files is None:
+        _environment[name] = value
+
+
+def client_path(name: str | os.PathLike[str]) -> str:
+    """`name` made absolute as the client would: where a simulation runs, a relative
+    name is relative to the directory the client ran in."""
+    name = os.fspath(name)
+    if _worker_files is not None and not os.path.isabs(name):
+        return os.path.normpath(os.path.join(_worker_files.client_cwd, name))
+    return os.path.abspath(name)
+
+
 def report_stats(*names: str) -> None:
     """Put these stats (full names, `name::sub` elements, or shell patterns such
     as `system.cpu*.numCycles`) in OUTDIR/multisim.json and .csv, from the last
@@ -130,9 +164,15 @@ def run(module_path: str | Path, processes: int | None = None) -> int:
 
 
 # -- the hook for front ends ---------------------------------------------------------------
-def add(id: str | None, run_one: Callable[[Path], Any], needs: Iterable[str] = ()) -> str:
+def add(
+    id: str | None,
+    run_one: Callable[[Path], Any],
+    needs: Iterable[str] = (),
+    module: str = "simobjs.multisim",
+) -> str:
     """Register simulation `id` (None: `sim_<n>`, gem5's default), run by
-    `run_one(outdir)`; then list it, run it, or refuse, as the command line says."""
+    `run_one(outdir)`; then list it, run it, or refuse, as the command line says
+    (`module`: the front end's module, named in the refusal)."""
     if id is None:
         id = f"sim_{len(_entries)}"
     check_id(id)
@@ -149,7 +189,7 @@ def add(id: str | None, run_one: Callable[[Path], Any], needs: Iterable[str] = (
         raise MultisimError(
             "this script declares several simulations: give the id of the one to run "
             "(`simobjs SCRIPT ID`; `simobjs SCRIPT -l` lists the ids), or run them all "
-            "with `simobjs -m simobjs.multisim SCRIPT`"
+            f"with `simobjs -m {module} SCRIPT`"
         )
     elif args.id == id:
         from simobjs.options import options
@@ -237,6 +277,11 @@ class WorkerFiles:
         for client_path in candidates:
             if client_path in self.shipped:
                 return os.path.join(self.work_dir, self.shipped[client_path])
+        for client_path in candidates:  # a file inside a shipped directory
+            for shipped, rel in self.shipped.items():
+                if client_path.startswith(shipped + os.sep):
+                    inner = os.path.relpath(client_path, shipped)
+                    return os.path.join(self.work_dir, rel, inner)
         return name  # not shipped with this simulation: the path as given
 
 
@@ -254,6 +299,7 @@ def description() -> dict[str, Any]:
         "num_processes": _num_processes,
         "stats": list(_stats),
         "checkpoints": _checkpoints,
+        "environment": dict(_environment),
         "files": {
             "common": sorted(_shipped - claimed),
             "by_id": {e.id: sorted(e.needs) for e in _entries.values()},
@@ -283,4 +329,5 @@ def reset() -> None:
     _entries.clear()
     _stats.clear()
     _shipped.clear()
+    _environment.clear()
     _ran.clear()

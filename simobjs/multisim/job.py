@@ -44,6 +44,7 @@ class Job:
     options: tuple[str, ...] = ()
     checkpoints: bool = False
     env: Mapping[str, str] = field(default_factory=dict)  # more environment for the process
+    env_unset: tuple[str, ...] = ()  # variables removed from the process's environment
     # multisim.ship(): the client's absolute path of each shipped file -> its relative
     # path in the job directory; and where the client ran, to map relative names.
     shipped: Mapping[str, str] = field(default_factory=dict)

@@ -64,11 +64,30 @@ def jobs_for(
             contents[path] = Path(path).read_bytes()
         return contents[path]
 
+    def pack(shipped: dict[str, str]) -> dict[str, bytes]:
+        """The bytes of the shipped files; a shipped directory: every file under it."""
+        out: dict[str, bytes] = {}
+        for path, rel in shipped.items():
+            if os.path.isdir(path):
+                for here, dirs, names in os.walk(path):
+                    dirs.sort()
+                    for n in sorted(names):
+                        full = os.path.join(here, n)
+                        if os.path.isfile(full):
+                            sub = Path(os.path.relpath(full, path)).as_posix()
+                            out[f"{rel}/{sub}"] = data(full)
+            else:
+                out[rel] = data(path)
+        return out
+
+    environment = desc.get("environment", {})  # what the front end asked (front.pass_on)
+    env = {k: v for k, v in environment.items() if v is not None}
+    unset = tuple(k for k, v in environment.items() if v is None)
     jobs = []
     for id in desc["ids"]:
         needed = [*files["common"], *files["by_id"].get(id, [])]
         shipped = {p: layout(p, script_dir) for p in needed if p != script_path}
-        job_files = {rel: data(p) for p, rel in shipped.items()}
+        job_files = pack(shipped)
         job_files[name] = data(script_path)
         jobs.append(
             Job(
@@ -79,6 +98,8 @@ def jobs_for(
                 output_dir=f"m5out/{id}",
                 options=tuple(options),
                 checkpoints=checkpoints or bool(desc.get("checkpoints")),
+                env=env,
+                env_unset=unset,
                 shipped=shipped,
                 client_cwd=os.getcwd(),
                 client_script_dir=script_dir,

@@ -79,7 +79,7 @@ def run_job(job: Job) -> Result:
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
-                env=_child_env(job.env),
+                env=_child_env(job.env, job.env_unset),
             )
         seconds = time.monotonic() - began
         exit_info = _read_json(work / EXIT_FILE)
@@ -113,9 +113,10 @@ def run_job(job: Job) -> Result:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _child_env(extra: Mapping[str, str]) -> dict[str, str]:
+def _child_env(extra: Mapping[str, str], unset: tuple[str, ...] = ()) -> dict[str, str]:
     env = dict(os.environ)
-    env.pop("SIMOBJS_PROGRESS", None)
+    for name in ("SIMOBJS_PROGRESS", *unset):
+        env.pop(name, None)
     env["PYTHONUNBUFFERED"] = "1"  # a killed simulation still leaves its last lines
     env.update(extra)
     return env

@@ -37,5 +37,9 @@ def test_the_module_runs_as_m5_main_with_the_rest_as_argv(tmp_path):
 
 def test_a_missing_module_is_an_error(tmp_path):
     out = run(tmp_path, "-m", "no_such_module_here")
-    assert out.returncode == 1 and "No module named no_such_module_here" in out.stderr
+    assert out.returncode == 1, out.stderr
+    assert out.stderr == "fatal: No module named 'no_such_module_here'\n"  # not a bug report
+    gem5 = run(tmp_path, "-m", "gem5.utils.simpoint")  # a module simobjs's gem5 does not have
+    assert gem5.returncode == 1 and "fatal: No module named 'gem5.utils.simpoint'" in gem5.stderr
+    assert "SimPoint probes are not modelled" in gem5.stderr
     assert run(tmp_path, "-m").returncode == 2  # no module name

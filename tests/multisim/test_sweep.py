@@ -6,18 +6,18 @@ with a failing simulation, a lost worker, and a resumed run."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from simobjs.guest import build
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).parent))
+from dask_cluster import environment, left_in, separate_cluster  # noqa: E402
+
 HELLO = "Hello from a simobjs guest!"
 EXIT = "m5_exit instruction encountered"
 
@@ -54,18 +54,11 @@ LOST = 'multisim.add_simulation("lost", lose_worker)'
 GOOD = ["kvm-1GHz", "kvm-2GHz", "reference-1GHz", "reference-2GHz"]
 
 
-def env(**extra: str) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("DASK_")}
-    e["PYTHONPATH"] = str(ROOT) + os.pathsep + e.get("PYTHONPATH", "")
-    e.update(extra)
-    return e
-
-
 def simobjs(*args: str, cwd: Path, timeout: float = 180, **extra: str):
     return subprocess.run(
         [sys.executable, "-m", "simobjs.cli", *(args if args[0] == "stats" else ("-q", *args))],
         cwd=cwd,
-        env=env(**extra),
+        env=environment(**extra),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -176,60 +169,13 @@ def test_sweep_on_a_local_cluster_with_failures_then_resume(tmp_path):
     assert stamps == {id: (outdir / id / "multisim.json").stat().st_mtime_ns for id in GOOD}
 
 
-def _start(args: list[str], cwd: Path, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", *args],
-        cwd=cwd,
-        env=env(TMPDIR=str(cwd)),
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-
-
 @pytest.mark.kvm
 def test_sweep_on_a_cluster_of_separate_workers(tmp_path):
     client_dir, far = tmp_path / "client", tmp_path / "far"
     client_dir.mkdir()
-    far.mkdir()
     # the guest lives outside the script's directory: it is shipped to a private place
     script = sweep_script(client_dir, guest=str(build.example_guest("hello")), clocks=("2GHz",))
-    sched_file = far / "scheduler.json"
-    procs = [
-        _start(
-            [
-                "distributed.cli.dask_scheduler",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--no-dashboard",
-                "--scheduler-file",
-                str(sched_file),
-            ],
-            far,
-            far / "sched.log",
-        ),
-    ]
-    try:
-        deadline = time.monotonic() + 60
-        while not sched_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        address = json.loads(sched_file.read_text())["address"]
-        for n in range(2):  # two worker processes
-            procs.append(
-                _start(
-                    [
-                        "distributed.cli.dask_worker",
-                        address,
-                        "--nthreads",
-                        "1",
-                        "--no-nanny",
-                        "--no-dashboard",
-                    ],
-                    far,
-                    far / f"worker{n}.log",
-                )
-            )
+    with separate_cluster(far, workers=2) as address:
         # the command's options before -m reach every simulation
         out = simobjs(
             "-d",
@@ -244,28 +190,15 @@ def test_sweep_on_a_cluster_of_separate_workers(tmp_path):
             DASK_SCHEDULER_ADDRESS=address,
         )
         assert out.returncode == 0, out.stderr + (far / "worker0.log").read_text()
-        outdir = client_dir / "sweep"
-        table = rows(outdir)
-        assert list(table) == ["kvm-2GHz", "reference-2GHz"]
-        for row in table.values():
-            check_done(outdir, row)
-            assert "system.uart: write THR" in (outdir / row["id"] / "uart.txt").read_text()
-        assert json.loads((outdir / "multisim.json").read_text())["cluster"] == address
-        # nothing was written where the workers run but their logs (job directories are removed)
-        assert sorted(p.name for p in far.iterdir() if not p.name.startswith("dask-scratch")) == [
-            "sched.log",
-            "scheduler.json",
-            "worker0.log",
-            "worker1.log",
-        ]
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in reversed(procs):
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+    outdir = client_dir / "sweep"
+    table = rows(outdir)
+    assert list(table) == ["kvm-2GHz", "reference-2GHz"]
+    for row in table.values():
+        check_done(outdir, row)
+        assert "system.uart: write THR" in (outdir / row["id"] / "uart.txt").read_text()
+    assert json.loads((outdir / "multisim.json").read_text())["cluster"] == address
+    # nothing was written where the workers run but their logs (job directories are removed)
+    assert left_in(far) == []
 
 
 @pytest.mark.kvm

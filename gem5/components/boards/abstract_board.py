@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from gem5.components.boards.mem_mode import MemMode, mem_mode_to_string
-from gem5.resources.resource import WorkloadResource
+from gem5.resources import local_files
+from gem5.resources.resource import UnresolvedResource, WorkloadResource
 from m5.objects import AddrRange, ClockDomain, IOXBar, SrcClockDomain, System, VoltageDomain
 
 if TYPE_CHECKING:
@@ -90,6 +91,9 @@ class AbstractBoard:
 
     def set_workload(self, workload: WorkloadResource) -> None:
         """Call the board function a workload resource names with its parameters."""
+        if isinstance(workload, UnresolvedResource):  # in a sweep: fails when it runs
+            local_files.defer(self, workload.error)
+            return
         name = workload.get_function_str()
         func = getattr(type(self), name, None)
         if func is None or not callable(func):

@@ -8,12 +8,14 @@ from pathlib import Path
 
 from gem5.components.boards.abstract_board import AbstractBoard
 from gem5.components.processors.switchable_processor import SwitchableProcessor
+from gem5.resources import local_files
 from gem5.resources.resource import (
     AbstractResource,
     BinaryResource,
     CheckpointResource,
     FileResource,
     SimpointResource,
+    UnresolvedResource,
 )
 from m5.objects import Process, SEWorkload
 
@@ -38,6 +40,13 @@ class SEBinaryWorkload:
         m5ops exit the simulation loop when `exit_on_work_items` (gem5's default)."""
         assert isinstance(self, AbstractBoard)
         self._set_fullsystem(False)
+        unresolved = [
+            r for r in (binary, stdin_file, checkpoint) if isinstance(r, UnresolvedResource)
+        ]
+        if unresolved:  # in a sweep: this board's simulation fails when it runs
+            for resource in unresolved:
+                local_files.defer(self, resource.error)
+            return
         binary_path = binary.get_local_path()
         self.workload = SEWorkload.init_compatible(binary_path)
 
@@ -71,8 +80,8 @@ class SEBinaryWorkload:
 
         self.exit_on_work_items = exit_on_work_items
         if checkpoint:
-            if isinstance(checkpoint, Path):
-                self._checkpoint = checkpoint
+            if isinstance(checkpoint, Path):  # in a sweep: shipped with each simulation
+                self._checkpoint = Path(local_files.located(checkpoint))
             elif isinstance(checkpoint, AbstractResource):
                 self._checkpoint = Path(checkpoint.get_local_path())
             else:

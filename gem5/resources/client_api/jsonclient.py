@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from gem5.resources import local_files
 from gem5.resources.client_api.client_query import ClientQuery
 
 
@@ -48,10 +49,11 @@ class JSONClient:
                 f"Resources location '{path}' is a web URL: simobjs never downloads; "
                 "name a local JSON file (a path or a file:// URL)"
             )
-        if not local.is_file():
+        readable = Path(local_files.located(local))  # a sweep's simulation: the shipped copy
+        if not readable.is_file():
             raise Exception(f"Resources location '{path}' is not a valid path or URL.")
-        self.file = local.resolve()
-        with open(local) as f:
+        self.file = local_files.client_absolute(local).resolve()
+        with open(readable) as f:
             resources = json.load(f)
         if isinstance(resources, dict):  # a single resource
             resources = [resources]
