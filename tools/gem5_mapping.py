@@ -135,7 +135,10 @@ def _objects_summary() -> str:
         f"object and enum names can be instantiated: {', '.join(both)}. Every other gem5 "
         "name imports as a stand-in that fails when used (instantiated, or an attribute "
         'read) with "X is a gem5 object not modelled by simobjs" and what to use '
-        "instead; `m5.objects.X` raises that error as an AttributeError. gem5's "
+        "instead (so is `m5.objects.X` in an expression, e.g. gem5's MemConfig.py "
+        "`issubclass(intf, m5.objects.NVMInterface)`); the probes "
+        '`hasattr(m5.objects, "X")` and `getattr(m5.objects, "X", None)` say it is not '
+        "there (the error is an AttributeError). gem5's "
         "per-file modules (`m5.objects.ReplacementPolicies`, ...) exist. |"
     )
 

@@ -85,7 +85,7 @@ def test_unmodelled_gem5_objects_say_so_wherever_they_are_named():
         r"simobjs \(gem5 v24.0.0.1: m5.objects.O3CPU\). Use instead: "
         r"X86AtomicSimpleCPU, X86KvmCPU",
     ):
-        _ = m5.objects.DerivO3CPU
+        m5.objects.DerivO3CPU()
     ns: dict = {}
     exec("from m5.objects import *\nfrom m5.objects import IdeDisk, Cache as C", ns)
     assert "Cache" in ns and ns["C"] is ns["Cache"]
