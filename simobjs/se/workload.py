@@ -137,14 +137,17 @@ class X86EmuLinux(Workload):
             self.kernel.se_threads.append(cpu.se)
 
     def initState(self) -> None:
-        """Start each running CPU's Process on its hardware context."""
+        """Start each Process on the first running hardware context that has it (the
+        others stay idle, as gem5's: se.py gives one Process to every CPU)."""
         k = self.kernel
         contexts = max(len(self.system.threads), 1)
         k.kpages = KernelPages.build(k.mem, k.pool, contexts)
         portable = self._starts_on_kvm()
+        started: set[int] = set()
         for cpu, tid, proc in self.processes:
-            if cpu.switchedOut():
-                continue
+            if cpu.switchedOut() or id(proc) in started:
+                continue  # a Process on several contexts starts once, on the first (gem5's)
+            started.add(id(proc))
             tc = cpu.threads[tid]
             ctx = tc.contextId()
             env = [os.fsencode(e) for e in proc.env]
