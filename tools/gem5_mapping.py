@@ -60,7 +60,10 @@ NOTES: dict[tuple[str, str], str] = {
     ("m5.stats", "flags"): "internal to gem5's dump",
     ("m5.stats", "lastDump"): "internal to gem5's dump",
     ("m5.stats", "all_factories"): "internal to gem5's dump",
-    ("m5.core", "setInterpDir"): "dynamic linking of SE programs is not modelled",
+    (
+        "m5.core",
+        "setInterpDir",
+    ): "refused with the reason: dynamically linked SE programs are not supported",
     ("m5.trace", "enable"): "instruction tracing is not modelled",
     ("m5.trace", "disable"): "instruction tracing is not modelled",
     ("m5.trace", "output"): "instruction tracing is not modelled",

@@ -1,6 +1,7 @@
 """`from m5.objects import *`: the catalog plus, as gem5's star import does,
-Param, VectorParam, AddrRange, NULL, Parent, Self, MaxAddr, the port classes
-and os.
+Param, VectorParam, AddrRange, NULL, Parent, Self, MaxAddr, the port classes,
+os and sys (gem5's BaseCPU.py imports sys, and configs/common/CacheConfig.py
+calls sys.exit having star-imported m5.objects only).
 
 gem5's other object names fail with a message that says they are not
 modelled by simobjs and what to use instead: `m5.objects.DerivO3CPU` and
@@ -15,6 +16,7 @@ import dis as _dis
 import importlib.abc as _abc
 import importlib.machinery as _machinery
 import os
+import sys
 import sys as _sys
 import types as _types
 from functools import lru_cache as _lru_cache

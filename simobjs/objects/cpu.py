@@ -269,6 +269,9 @@ class BaseCPU(ClockedObject):
     def connectBus(self, bus: Any) -> None:
         self.connectAllPorts(bus.cpu_side_ports, bus.cpu_side_ports, bus.mem_side_ports)
 
+    def addCheckerCpu(self) -> None:
+        """gem5's BaseCPU: no checker for this CPU (gem5 adds one for ARM and Minor only)."""
+
     def addPrivateSplitL1Caches(self, ic: Any, dc: Any, iwc: Any = None, dwc: Any = None) -> None:
         """gem5's: `ic`/`dc` become `icache`/`dcache` on the CPU's ports; their
         `mem_side` ports are what connectCachedPorts connects next. Walker caches

@@ -92,3 +92,21 @@ def test_gem5s_x86_hello(se_py, tmp_path):
             assert so.program_output(proc.stdout) == "Hello world!\n"
         else:
             so.check_run(proc, out, hello, [])
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--ruby"], "Ruby is not modelled by simobjs"),
+        (["--memchecker", "--caches"], "MemChecker is a gem5 object not modelled by simobjs"),
+        (["--standard-switch", "1000", "--caches"], "DerivO3CPU is a gem5 object not modelled"),
+        (["--external-memory-system", "tlm"], "ExternalSlave is a gem5 object not modelled"),
+        (["--interp-dir", "/"], "dynamically linked SE programs are not supported"),
+        (["--wait-gdb"], "remote GDB is not supported by simobjs"),
+    ],
+)
+def test_out_of_scope_options_say_so(se_py, tmp_path, options, message):
+    proc = so.simobjs(se_py, tmp_path / "m5out", *options, "-c", so.program())
+    assert proc.returncode == 1
+    assert "fatal: " in proc.stderr and message in proc.stderr, proc.stderr[-2000:]
+    assert "NameError" not in proc.stderr and "Traceback" not in proc.stderr

@@ -150,6 +150,7 @@ def test_m5_objects_namespace():
         "VectorResponsePort",
         "IntSourcePin",
         "os",
+        "sys",
         "X86KvmCPU",
     ]:
         assert name in ns, name
