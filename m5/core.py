@@ -24,3 +24,15 @@ def seedRandom(seed: int) -> None:
 
 def outputPath(name: str) -> str:
     return os.path.join(options.outdir, name)
+
+
+def setInterpDir(path: str) -> None:
+    """gem5's: where a dynamically linked SE program's interpreter is found. simobjs
+    runs static programs only (static or static-pie), so this is refused."""
+    from simobjs.errors import UnsupportedError
+
+    raise UnsupportedError(
+        f"m5.core.setInterpDir({path!r}): dynamically linked SE programs are not "
+        "supported by simobjs (no interpreter is loaded): link the program with -static "
+        "(or -static-pie), and drop --interp-dir"
+    )

@@ -62,7 +62,10 @@ NOTES: dict[tuple[str, str], str] = {
     ("m5.stats", "flags"): "internal to gem5's dump",
     ("m5.stats", "lastDump"): "internal to gem5's dump",
     ("m5.stats", "all_factories"): "internal to gem5's dump",
-    ("m5.core", "setInterpDir"): "dynamic linking of SE programs is not modelled",
+    (
+        "m5.core",
+        "setInterpDir",
+    ): "refused with the reason: dynamically linked SE programs are not supported",
     ("m5.trace", "enable"): "instruction tracing is not modelled",
     ("m5.trace", "disable"): "instruction tracing is not modelled",
     ("m5.trace", "output"): "instruction tracing is not modelled",
@@ -137,7 +140,10 @@ def _objects_summary() -> str:
         f"object and enum names can be instantiated: {', '.join(both)}. Every other gem5 "
         "name imports as a stand-in that fails when used (instantiated, or an attribute "
         'read) with "X is a gem5 object not modelled by simobjs" and what to use '
-        "instead; `m5.objects.X` raises that error as an AttributeError. gem5's "
+        "instead (so is `m5.objects.X` in an expression, e.g. gem5's MemConfig.py "
+        "`issubclass(intf, m5.objects.NVMInterface)`); the probes "
+        '`hasattr(m5.objects, "X")` and `getattr(m5.objects, "X", None)` say it is not '
+        "there (the error is an AttributeError). gem5's "
         "per-file modules (`m5.objects.ReplacementPolicies`, ...) exist. |"
     )
 

@@ -1,11 +1,13 @@
 """`from m5.objects import *`: the catalog plus, as gem5's star import does,
-Param, VectorParam, AddrRange, NULL, Parent, Self, MaxAddr, the port classes
-and os.
+Param, VectorParam, AddrRange, NULL, Parent, Self, MaxAddr, the port classes,
+os and sys (gem5's BaseCPU.py imports sys, and configs/common/CacheConfig.py
+calls sys.exit having star-imported m5.objects only).
 
 gem5's other object names fail with a message that says they are not
-modelled by simobjs and what to use instead: `m5.objects.DerivO3CPU` raises
-an AttributeError (so `hasattr()` is False, as ObjectList.py expects), `from
-m5.objects import DerivO3CPU` an ImportError with the same message, and gem5's
+modelled by simobjs and what to use instead: `m5.objects.DerivO3CPU` and
+`from m5.objects import DerivO3CPU` give a stand-in that raises it when used
+(created, or an attribute read), `hasattr(m5.objects, "DerivO3CPU")` is False
+(as ObjectList.py expects), a name gem5 lacks too is an ImportError, and gem5's
 per-file modules (`from m5.objects.ReplacementPolicies import LRURP`) exist
 with the classes simobjs models.
 """
@@ -14,6 +16,7 @@ import dis as _dis
 import importlib.abc as _abc
 import importlib.machinery as _machinery
 import os
+import sys
 import sys as _sys
 import types as _types
 from functools import lru_cache as _lru_cache
@@ -86,15 +89,18 @@ def _stand_in(name: str) -> type:
 
 def _missing(name: str, frame):
     """What `m5.objects.<name>` (or a gem5 module's `<name>`) gives when simobjs
-    lacks it: for a gem5 name, a stand-in to a star import or `from m5.objects
-    import name` (gem5's configs import more than a run uses: the error comes
-    when the stand-in is used); an ImportError for a name gem5 does not have
-    either; otherwise an AttributeError (so hasattr() is False)."""
+    lacks it: for a gem5 name, a stand-in where code names it (a star import,
+    `from m5.objects import name`, `m5.objects.name` in an expression: gem5's
+    configs name more than a run uses, e.g. `issubclass(intf,
+    m5.objects.NVMInterface)`; the error comes when the stand-in is used); the
+    probes `hasattr(m5.objects, name)` and `getattr(m5.objects, name, None)`
+    get an AttributeError (so the class is not there, as ObjectList.py
+    expects); an ImportError for a name gem5 does not have either."""
     op = _opname(frame) if frame is not None else ""
-    importing = op in ("IMPORT_STAR", "IMPORT_FROM") or (
+    naming = op in ("IMPORT_STAR", "IMPORT_FROM", "LOAD_ATTR", "LOAD_METHOD") or (
         frame is not None and frame.f_code.co_name == "_handle_fromlist"  # importlib's probe
     )
-    if importing and _gem5.is_gem5_name(name):
+    if naming and _gem5.is_gem5_name(name):
         return _stand_in(name)
     err = _gem5.not_modelled(name, _catalog())
     if op == "IMPORT_FROM":

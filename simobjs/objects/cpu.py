@@ -9,6 +9,7 @@ from typing import Any
 import simobjs.objects.system  # noqa: F401  (Param.System below)
 from simobjs.errors import ConfigError, ConfigRuntimeError, Problem
 from simobjs.objects.sim import CONFIG_ONLY, ClockedObject
+from simobjs.objects.xbar import L2XBar
 from simobjs.params import NULL, Param, Parent, RequestPort, SimObject, VectorParam
 
 
@@ -267,6 +268,40 @@ class BaseCPU(ClockedObject):
 
     def connectBus(self, bus: Any) -> None:
         self.connectAllPorts(bus.cpu_side_ports, bus.cpu_side_ports, bus.mem_side_ports)
+
+    def addCheckerCpu(self) -> None:
+        """gem5's BaseCPU: no checker for this CPU (gem5 adds one for ARM and Minor only)."""
+
+    def addPrivateSplitL1Caches(self, ic: Any, dc: Any, iwc: Any = None, dwc: Any = None) -> None:
+        """gem5's: `ic`/`dc` become `icache`/`dcache` on the CPU's ports; their
+        `mem_side` ports are what connectCachedPorts connects next. Walker caches
+        (`iwc`, `dwc`) are kept as `itb_walker_cache`/`dtb_walker_cache` with their
+        `mem_side` connected as gem5 does, but no page-table walker is modelled (the
+        CPUs walk page tables themselves), so nothing reaches them: their stats stay 0."""
+        self.icache = ic
+        self.dcache = dc
+        self.icache_port = ic.cpu_side
+        self.dcache_port = dc.cpu_side
+        self._cached_ports = ["icache.mem_side", "dcache.mem_side"]
+        arch_mmu = getattr(type(self), "ArchMMU", None)
+        if iwc and dwc:
+            self.itb_walker_cache = iwc
+            self.dtb_walker_cache = dwc
+            self.mmu.connectWalkerPorts(iwc.cpu_side, dwc.cpu_side)
+            self._cached_ports += ["itb_walker_cache.mem_side", "dtb_walker_cache.mem_side"]
+        elif arch_mmu is not None:
+            self._cached_ports += arch_mmu.walkerPorts()
+
+    def addTwoLevelCacheHierarchy(
+        self, ic: Any, dc: Any, l2c: Any, iwc: Any = None, dwc: Any = None, xbar: Any = None
+    ) -> None:
+        """gem5's: private L1s, then an L2XBar (`toL2Bus`) and the private `l2cache`."""
+        self.addPrivateSplitL1Caches(ic, dc, iwc, dwc)
+        self.toL2Bus = xbar if xbar else L2XBar()
+        self.connectCachedPorts(self.toL2Bus.cpu_side_ports)
+        self.l2cache = l2c
+        self.toL2Bus.mem_side_ports = self.l2cache.cpu_side
+        self._cached_ports = ["l2cache.mem_side"]
 
     def takeOverFrom(self, old_cpu: Any) -> None:
         self.getCCObject().takeOverFrom(old_cpu.getCCObject())

@@ -115,11 +115,15 @@ class SubSystem(SimObject):
 
 
 class RedirectPath(SimObject):
-    """Placeholder for gem5's SE-mode path redirection (not modelled)."""
+    """An SE-mode path redirection (gem5's RedirectPath, in `System.redirect_paths`):
+    a path under `app_path` is looked up under the first of `host_paths` where it
+    exists, else under the first one."""
 
     type = "RedirectPath"
     cxx_class = "gem5::RedirectPath"
-    abstract = True
+    _model = CONFIG_ONLY
+    app_path = Param.String("/", "filesystem path from an app's perspective")
+    host_paths = VectorParam.String(["/"], "file path on host filesystem")
 
 
 class ClockedObject(SimObject):

@@ -356,6 +356,12 @@ class SimObject(metaclass=MetaSimObject):
     def children_items(self) -> list[tuple[str, Any]]:
         return sorted(self._children.items())
 
+    def apply_config(self, params: list[str]) -> None:
+        """gem5's `apply_config` (se.py's `--param 'system.cpu[0].x = 1'`): run each
+        statement with this object's children as the only names in scope."""
+        for statement in params:
+            exec(statement, dict(self._children))
+
     def _get_port_ref(self, attr: str) -> PortRef | VectorPortRef:
         ref = self._port_refs.get(attr)
         if ref is None:

@@ -98,9 +98,10 @@ def _avx_hint(k, task, rip: int) -> None:
             "avx",
             f"SE: {task.proc.exe_guest} executed an AVX instruction at {rip:#x}, "
             "which the reference CPU lacks: glibc picked it on KVM, where this host "
-            "shows its own CPUID. Start the program with a reference CPU in the config "
-            "(simobjs then sets GLIBC_TUNABLES) or set GLIBC_TUNABLES yourself (see "
-            "the guide, SE mode)",
+            "shows its own CPUID, because the program started without the "
+            "GLIBC_TUNABLES hwcaps simobjs sets on KVM (a checkpoint of an older "
+            "simobjs, or a glibc.cpu.hwcaps of your own). Take the checkpoint again, "
+            "or restore onto X86KvmCPU (see the guide, SE mode)",
         )
 
 

@@ -5,10 +5,15 @@ followed inside it, absolute links included), with a few synthesised entries.
 - `/` is `root` (default: the directory simobjs was started in); it is read-only
   except under the output directory, where the program may create and change files.
 - `/tmp` is `<outdir>/fs/tmp` (writable), as gem5's se.py redirects it.
+- `System.redirect_paths` (gem5's RedirectPath: configs/common/FileSystemConfig.py
+  sets `/proc`, `/sys` and `/tmp` to directories it fills in the outdir) maps a
+  guest directory to host ones: the rest of the path is taken from the first host
+  directory where it exists, else from the first one (gem5's rule). A redirect of
+  `/tmp` replaces the default one.
 - `/dev/null`, `/dev/zero`, `/dev/urandom` (and `/dev/random`), `/dev/mem` (only
   the m5ops page may be mapped from it), `/proc/self/exe`, `/proc/self/maps`,
-  `/proc/<own pid>/...` are synthesised; the rest of `/proc`, `/sys` and `/dev` is
-  empty.
+  `/proc/<own pid>/...` are synthesised; the rest of `/proc` (unless redirected),
+  `/sys` and `/dev` is empty.
 """
 
 from __future__ import annotations
@@ -41,8 +46,16 @@ class Resolved:
 
 
 class Sandbox:
-    def __init__(self, root: str, outdir: str | None) -> None:
+    def __init__(
+        self, root: str, outdir: str | None, redirects: list[tuple[str, list[str]]] = ()
+    ) -> None:
         self.root = os.path.realpath(root)
+        # (guest path components, host directories), in the order given (first match wins)
+        self.redirects = [
+            (tuple(p for p in app.split("/") if p), [os.path.realpath(h) for h in hosts])
+            for app, hosts in redirects
+            if hosts
+        ]
         self.writable_dirs: list[str] = []
         self.tmp = None
         if outdir is not None:
@@ -64,6 +77,13 @@ class Sandbox:
         return host
 
     def _host_of(self, parts: list[str]) -> str:
+        for app, hosts in self.redirects:
+            if tuple(parts[: len(app)]) == app:
+                tail = parts[len(app) :]
+                for host in hosts:
+                    if os.path.lexists(os.path.join(host, *tail)):
+                        return os.path.join(host, *tail)
+                return os.path.join(hosts[0], *tail)
         if parts and parts[0] == "tmp" and self.tmp is not None:
             os.makedirs(self.tmp, exist_ok=True)
             return os.path.join(self.tmp, *parts[1:])
@@ -130,6 +150,8 @@ class Sandbox:
             if len(parts) == 1:
                 return Resolved("/proc", "virtual-dir")
             if parts[1] not in ("self", "thread-self", str(pid)):
+                if self._redirected(parts):
+                    return None  # /proc/cpuinfo etc. from the redirect's directory
                 raise FsError(errno.ENOENT)
             if len(parts) == 2:
                 return Resolved("/proc/self", "virtual-dir")
@@ -146,6 +168,9 @@ class Sandbox:
         if top == "dev" and len(parts) == 1 and not self._exists_on_host(parts):
             return Resolved("/dev", "virtual-dir")
         return None
+
+    def _redirected(self, parts: list[str]) -> bool:
+        return any(tuple(parts[: len(app)]) == app for app, _ in self.redirects)
 
     def _exists_on_host(self, parts: list[str]) -> bool:
         return os.path.lexists(self._host_of(parts))

@@ -88,7 +88,8 @@ class X86EmuLinux(Workload):
             vm.setPageTableRange(pool_start, ram.start + ram.size - pool_start)
         first = self.processes[0][2]
         root = first.sandbox_root or os.getcwd()
-        self.sandbox = Sandbox(root, self.sim.outdir)
+        redirects = [(r.params.app_path, r.params.host_paths) for r in system.params.redirect_paths]
+        self.sandbox = Sandbox(root, self.sim.outdir, redirects)
         self.kernel = self._new_kernel(rams, first)
         self._attach(cpus)
 
@@ -136,18 +137,21 @@ class X86EmuLinux(Workload):
             self.kernel.se_threads.append(cpu.se)
 
     def initState(self) -> None:
-        """Start each running CPU's Process on its hardware context."""
+        """Start each Process on the first running hardware context that has it (the
+        others stay idle, as gem5's: se.py gives one Process to every CPU)."""
         k = self.kernel
         contexts = max(len(self.system.threads), 1)
         k.kpages = KernelPages.build(k.mem, k.pool, contexts)
-        switchable = self._switch_possible()
+        portable = self._starts_on_kvm()
+        started: set[int] = set()
         for cpu, tid, proc in self.processes:
-            if cpu.switchedOut():
-                continue
+            if cpu.switchedOut() or id(proc) in started:
+                continue  # a Process on several contexts starts once, on the first (gem5's)
+            started.add(id(proc))
             tc = cpu.threads[tid]
             ctx = tc.contextId()
             env = [os.fsencode(e) for e in proc.env]
-            if switchable:
+            if portable:
                 env = self._tunables(env)
             files = proc.streams(self.sim.outdir)
             cwd = self.sandbox.guest_path_of(proc.cwd) if os.path.isdir(proc.cwd) else "/"
@@ -179,11 +183,11 @@ class X86EmuLinux(Workload):
             if debug.flags.SyscallVerbose:
                 debug.dprintf(self, "context %d: pid %d runs %s", ctx, task.tid, proc.executable)
 
-    def _switch_possible(self) -> bool:
-        """Does this system have both a KVM CPU and the reference CPU?"""
-        cpus = [c for c, _t, _p in self.processes]
-        kinds = {("kvm" if hasattr(c, "vcpu") else "ref") for c in cpus}
-        return len(kinds) > 1
+    def _starts_on_kvm(self) -> bool:
+        """Does a program start on a KVM CPU? Then it may later run on the reference
+        CPU (a switch, or a checkpoint restored there: gem5's se.py restores on
+        X86AtomicSimpleCPU by default), so glibc must not pick what that CPU lacks."""
+        return any(hasattr(c, "vcpu") and not c.switchedOut() for c, _t, _p in self.processes)
 
     def _tunables(self, env: list[bytes]) -> list[bytes]:
         """GLIBC_TUNABLES that keep glibc off instructions the reference CPU lacks
@@ -195,9 +199,9 @@ class X86EmuLinux(Workload):
                     env[i] = e + b":" + GLIBC_HWCAPS.encode()
                 return env
         print(
-            f"info: SE: GLIBC_TUNABLES={GLIBC_HWCAPS} added to the environment: the "
-            "program may move to the reference CPU, which lacks AVX and other extensions "
-            "a KVM host may show it",
+            f"info: SE: GLIBC_TUNABLES={GLIBC_HWCAPS} added to the environment: a "
+            "program started on KVM may move to the reference CPU (a switch, a checkpoint "
+            "restored there), which lacks AVX and other extensions a KVM host may show it",
             file=sys.stderr,
         )
         return [*env, key + GLIBC_HWCAPS.encode()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from simobjs.errors import ConfigError, Problem
 from simobjs.sim.model import Model, Params
 
 
@@ -13,6 +14,15 @@ class Workload(Model):
     def __init__(self, params: Params):
         super().__init__(params)
         self.system: Any = None
+        if getattr(params, "wait_for_remote_gdb", False):
+            raise ConfigError(
+                Problem(
+                    self.name(),
+                    "remote GDB is not supported by simobjs (it opens no listening "
+                    "sockets), so nothing would ever connect (se.py: drop --wait-gdb)",
+                    "wait_for_remote_gdb",
+                )
+            )
 
     def setSystem(self, system: Any) -> None:
         self.system = system

@@ -14,25 +14,12 @@ from pathlib import Path
 
 import pytest
 
-import m5.objects
-from simobjs.params.desc import is_simobject_class
-
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs" / "gem5_library"
 PROGRAMS = Path(__file__).parent / "programs"
 
 
-def _declared(*names):
-    return all(is_simobject_class(getattr(m5.objects, n, None)) for n in names)
-
-
-SE = _declared("SEWorkload", "Process")
-MEMSYS = _declared("MemCtrl", "Cache", "X86TimingSimpleCPU")
-needs_se = pytest.mark.skipif(not SE, reason="needs SE mode (SEWorkload, Process)")
-needs_memsys = pytest.mark.skipif(
-    not MEMSYS, reason="needs the memory system (MemCtrl, Cache, X86TimingSimpleCPU)"
-)
-pytestmark = [pytest.mark.kvm, needs_se, needs_memsys]
+pytestmark = pytest.mark.kvm
 
 
 @pytest.fixture(scope="module")

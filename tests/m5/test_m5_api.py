@@ -37,7 +37,12 @@ def test_build_env_is_an_x86_kvm_build_without_ruby():
     assert env["USE_X86_ISA"] and env["BUILD_ISA"] and env["USE_KVM"] and env["KVM_ISA"] == "x86"
     isas = ("ARM", "MIPS", "POWER", "RISCV", "SPARC")
     assert not any(env[f"USE_{isa}_ISA"] for isa in isas)
-    assert env["TARGET_ISA"] == "x86" and not env["RUBY"] and env["PROTOCOL"] == ""
+    assert env["TARGET_ISA"] == "x86" and not env["RUBY"] and "PROTOCOL" not in env
+    # configs/ruby/Ruby.py (se.py --ruby) reads it: the error says why it is not there
+    with pytest.raises(KeyError, match="Ruby is not modelled by simobjs"):
+        env["PROTOCOL"]
+    with pytest.raises(KeyError):
+        env["NO_SUCH_KEY"]
     enabled = [v for v in env if v.startswith("USE_") and v.endswith("_ISA") and env[v]]
     assert enabled == ["USE_X86_ISA"]  # what gem5's O3CPU.py/MinorCPU.py filter on
 
@@ -85,7 +90,7 @@ def test_unmodelled_gem5_objects_say_so_wherever_they_are_named():
         r"simobjs \(gem5 v24.0.0.1: m5.objects.O3CPU\). Use instead: "
         r"X86AtomicSimpleCPU, X86KvmCPU",
     ):
-        _ = m5.objects.DerivO3CPU
+        m5.objects.DerivO3CPU()
     ns: dict = {}
     exec("from m5.objects import *\nfrom m5.objects import IdeDisk, Cache as C", ns)
     assert "Cache" in ns and ns["C"] is ns["Cache"]
@@ -218,3 +223,17 @@ def test_script_star_import_exports_gem5s_extras():
     for name in ("PcCountPair", "ByteOrder", "os", "Param", "NULL", "CheckerCPU"):
         assert name in ns, name
     assert sys.modules["m5.objects"].__class__.__name__ == "_ObjectsModule"
+
+
+def test_what_se_py_options_need_and_simobjs_lacks_is_refused_with_the_reason():
+    """se.py --interp-dir (m5.core.setInterpDir) and --wait-gdb
+    (Workload.wait_for_remote_gdb): clear refusals, not a NameError or a silent no-op."""
+    from simobjs.config.params import build_model
+
+    with pytest.raises(UnsupportedError, match="dynamically linked SE programs are not"):
+        m5.core.setInterpDir("/lib")
+    with pytest.raises(ConfigError, match="wait_for_remote_gdb: remote GDB is not supported"):
+        build_model(m5.objects.X86EmuLinux, "system.workload", wait_for_remote_gdb=True)
+    ns: dict = {}
+    exec("from m5.objects import *", ns)
+    assert ns["sys"] is sys  # gem5's star import leaks it; CacheConfig.py relies on it

@@ -85,3 +85,36 @@ def test_programs_outside_the_root_keep_their_host_name(tree, tmp_path):
     name = sb.guest_path_of(str(prog))
     assert name == os.path.realpath(prog)
     assert sb.resolve("/", name).host == os.path.realpath(prog)
+
+
+def test_redirect_paths_as_gem5s_redirectpath(tmp_path):
+    """System.redirect_paths (configs/common/FileSystemConfig.py's /proc, /sys, /tmp):
+    the first host directory holding the rest of the path, else the first one; the
+    synthesised /proc/self entries stay."""
+    root, out = tmp_path / "root", tmp_path / "out"
+    root.mkdir()
+    (out / "fs" / "proc").mkdir(parents=True)
+    (out / "fs" / "proc" / "cpuinfo").write_text("processor : 0\n")
+    (out / "fs" / "sys").mkdir()
+    other = tmp_path / "other"
+    (other / "devices").mkdir(parents=True)
+    (other / "devices" / "online").write_text("0-1")
+    sb = Sandbox(
+        str(root),
+        str(out),
+        [
+            ("/proc", [str(out / "fs" / "proc")]),
+            ("/sys/", [str(out / "fs" / "sys"), str(other)]),
+            ("/tmp", [str(out / "fs" / "tmp")]),
+        ],
+    )
+    r = sb.resolve("/", "/proc/cpuinfo")
+    assert r.kind == "host" and r.host == str((out / "fs" / "proc" / "cpuinfo").resolve())
+    assert sb.resolve("/", "/proc/self/maps").kind == "proc"
+    online = sb.resolve("/", "/sys/devices/online")  # only the second directory has it
+    assert online.host == str((other / "devices" / "online").resolve())
+    missing = sb.resolve("/", "/sys/nothing")  # nowhere: under the first directory
+    assert missing.host == str((out / "fs" / "sys" / "nothing").resolve())
+    tmp = sb.resolve("/", "/tmp/x")
+    assert tmp.host == str((out / "fs" / "tmp" / "x").resolve()) and tmp.writable
+    assert not sb.resolve("/", "/sys/devices/online").writable  # outside the outdir
