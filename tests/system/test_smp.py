@@ -30,9 +30,11 @@ def check(r, n: int) -> None:
 def test_the_smp_example_runs_on_n_kvm_cpus(n):
     r = run("smp", cpu="kvm", num_cpus=n, at_end=online)
     check(r, n)
-    for i in range(n):
-        # the first CPU takes the APIC timer's interrupt and one IPI from each other CPU
-        assert r.stats[f"system.cpu{i}.numInterrupts"] == (n if i == 0 else 1)
+    # the first CPU takes the APIC timer's interrupt and the others' answers (IPIs sent
+    # while one is pending merge), each other CPU its one go IPI
+    assert 2 <= r.stats["system.cpu0.numInterrupts"] <= n
+    for i in range(1, n):
+        assert r.stats[f"system.cpu{i}.numInterrupts"] == 1
 
 
 def test_the_smp_example_runs_on_two_reference_cpus():

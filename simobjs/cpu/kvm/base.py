@@ -401,14 +401,17 @@ class BaseKvmCPU(BaseCPU):
     # -- several KVM CPUs on one event queue (SMP) ------------------------------------
     @property
     def _kvm_siblings(self) -> frozenset:
-        """The tick events of the other KVM CPUs running in this system."""
+        """The tick events of the other KVM CPUs running in this system (scheduled)."""
         threads = getattr(self.system, "threads", None) or ()
         if len(threads) < 2:
             return frozenset()
         return frozenset(
             tc.cpu.tickEvent
             for tc in threads
-            if tc is not None and tc.cpu is not self and isinstance(tc.cpu, BaseKvmCPU)
+            if tc is not None
+            and tc.cpu is not self
+            and isinstance(tc.cpu, BaseKvmCPU)
+            and tc.cpu.tickEvent.scheduled()
         )
 
     def _smp_slice(self, ticks: int) -> int:

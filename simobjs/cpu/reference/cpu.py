@@ -243,14 +243,19 @@ class X86AtomicSimpleCPU(BaseCPU):
 
     # -- several CPUs on one queue (SMP) ---------------------------------------------------------
     def _sibling_events(self) -> frozenset:
-        """The tick and commit events of the other reference CPUs running in this system."""
+        """The tick and commit events of the other reference CPUs running in this system
+        (none while they wait: then this CPU runs as the only one)."""
         threads = getattr(self.system, "threads", None) or ()
         if len(threads) < 2:
             return frozenset()
         out = []
         for tc in threads:
             cpu = tc.cpu if tc is not None else None
-            if cpu is not self and isinstance(cpu, X86AtomicSimpleCPU) and not cpu._switched_out:
+            if (
+                cpu is not self
+                and isinstance(cpu, X86AtomicSimpleCPU)
+                and (cpu.tickEvent.scheduled() or cpu.commitEvent.scheduled())
+            ):
                 out += (cpu.tickEvent, cpu.commitEvent)
         return frozenset(out)
 

@@ -55,6 +55,7 @@ int main(void)
         shares &= share_of[id] != 0;
     printf("smp: every cpu summed its share: %s\n", shares ? "yes" : "NO");
     printf("smp: total %lu is %s\n", (unsigned long)total, total == want ? "correct" : "WRONG");
-    printf("smp: answers by ipi: %s\n", sdk_ipi_count() >= n - 1 ? "all" : "MISSING");
+    /* (IPIs that arrive while one is pending merge into one, as on real hardware) */
+    printf("smp: answers by ipi: %s\n", done == n - 1 && (n == 1 || sdk_ipi_count() > 0) ? "all" : "MISSING");
     return total == want && shares ? 0 : 1;
 }
