@@ -31,6 +31,7 @@ class Cpu:
 
     def __init__(self, cid, system):
         self._cpu_id = cid
+        self.numThreads = 1
         self.threads = [Thread(cid)]
         self.system = system
         self.wakeups = 0

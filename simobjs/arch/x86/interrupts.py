@@ -160,7 +160,9 @@ class X86LocalApic(ClockedModel):
         if cpu is None or not cpu.threads:
             return 0
         cid = cpu.threads[0].contextId()
-        return max(cid, 0)
+        if cid < 0:  # before the CPU registered its thread: gem5's cpu_id * threads + tid
+            cid = cpu._cpu_id * max(cpu.numThreads, 1) if cpu._cpu_id >= 0 else 0
+        return cid
 
     def apic_id(self) -> int:
         return (self.regs[APIC_ID] >> 24) & 0xFF
