@@ -67,7 +67,6 @@ DELIVERY_NAMES = {
     SIPI: "Startup",
     EXTINT: "ExtInt",
 }
-DELIVERY_NMI, DELIVERY_EXTINT = NMI, EXTINT  # (names kept for older imports)
 
 # byte offset in the page -> register index (gem5's decodeAddr)
 _OFFSETS = {
