@@ -10,9 +10,11 @@ shipped `hello` example. `build()` returns the Root for other scripts.
 With --cpus N > 1 the CPUs are system.cpu0 ... and the guest starts on the
 first: the others wait until it sends them INIT and a startup IPI through the
 local APIC (the SDK's sdk_smp_start(); try --guest with the smp example).
+A guest's m5_checkpoint() writes m5out/cpt.<tick> and the run goes on.
 """
 
 import argparse
+import os
 
 import m5
 from m5.objects import *
@@ -75,4 +77,7 @@ if __name__ == "__m5_main__" or __name__ == "__main__":
     root = build(args.guest or default_guest(), args.clock, args.host_factor, cpus=args.cpus)
     m5.instantiate()
     event = m5.simulate()
+    while event.getCause() == "checkpoint":  # the guest's m5_checkpoint(): take it, go on
+        m5.checkpoint(os.path.join(m5.options.outdir, f"cpt.{m5.curTick()}"))
+        event = m5.simulate()
     print(f"Exiting @ tick {m5.curTick()} because {event.getCause()}")
