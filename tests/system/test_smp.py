@@ -105,3 +105,11 @@ def test_apic_timer_interrupts_arrive_at_the_programmed_rate(cpu):
     assert counted >= 25
     # the timer started early in the run and stopped just before the end
     assert now // period - 2 <= counted <= now // period
+
+
+@pytest.mark.kvm
+def test_draining_two_kvm_cpus_again_and_again_loses_nothing():
+    mean = max(run("smp", cpu="reference", num_cpus=2).ticks // 60, 1000)
+    r = run("smp", cpu="kvm", num_cpus=2, drain_every=mean, at_end=online)
+    check(r, 2)
+    assert r.drains >= 20
