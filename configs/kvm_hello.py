@@ -7,11 +7,14 @@ SystemXBar, the cascaded 8259 PICs and the 8254 PIT that the guest SDK
 programs at boot, and a COM1 8250 UART whose Terminal writes
 m5out/system.terminal and stdout. Without --guest it builds and runs the
 shipped `hello` example. `build()` returns the Root for other scripts.
-With --cpus N > 1 the CPUs are system.cpu0 ... and the guest runs on the
-first: the others wait for a startup IPI, which simobjs does not model yet.
+With --cpus N > 1 the CPUs are system.cpu0 ... and the guest starts on the
+first: the others wait until it sends them INIT and a startup IPI through the
+local APIC (the SDK's sdk_smp_start(); try --guest with the smp example).
+A guest's m5_checkpoint() writes m5out/cpt.<tick> and the run goes on.
 """
 
 import argparse
+import os
 
 import m5
 from m5.objects import *
@@ -68,10 +71,13 @@ if __name__ == "__m5_main__" or __name__ == "__main__":
     parser.add_argument("--host-factor", type=float, default=1.0)
     parser.add_argument("--clock", default="2GHz")
     parser.add_argument(
-        "--cpus", type=int, default=1, help="KVM CPUs (the guest runs on the first)"
+        "--cpus", type=int, default=1, help="KVM CPUs (the guest starts on the first)"
     )
     args = parser.parse_args()
     root = build(args.guest or default_guest(), args.clock, args.host_factor, cpus=args.cpus)
     m5.instantiate()
     event = m5.simulate()
+    while event.getCause() == "checkpoint":  # the guest's m5_checkpoint(): take it, go on
+        m5.checkpoint(os.path.join(m5.options.outdir, f"cpt.{m5.curTick()}"))
+        event = m5.simulate()
     print(f"Exiting @ tick {m5.curTick()} because {event.getCause()}")

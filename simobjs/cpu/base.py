@@ -397,6 +397,43 @@ class BaseCPU(ClockedModel):
         if self.threads[tid].status() == Status.Suspended:
             self.activateContext(tid)
 
+    def initSipiDue(self) -> bool:
+        """Must the thread act on INIT/startup IPIs (or keep waiting for one) first?"""
+        ic = self.interrupts
+        if ic is None or not hasattr(ic, "take_init_sipi"):
+            return False
+        return ic.wait_for_sipi or ic.has_init_sipi()
+
+    def serviceInitSipi(self) -> bool:
+        """Act on INIT and startup IPIs from the local APIC; True when the thread now waits
+        for a startup IPI (it is suspended, and runs nothing until one comes).
+
+        INIT leaves the thread waiting; a startup IPI starts it in the state the system's
+        workload gives (`startup_state(vector, apic_id)`)."""
+        ic = self.interrupts
+        if ic is None or not hasattr(ic, "take_init_sipi"):
+            return False
+        while True:
+            taken = ic.take_init_sipi()
+            if taken is None:
+                break
+            kind, vector = taken
+            if kind == "startup":
+                workload = getattr(self.system, "workload", None)
+                start = getattr(workload, "startup_state", None)
+                if start is None:
+                    raise SimulationError(
+                        f"a startup IPI (vector {vector:#x}) arrived but the system's "
+                        "workload does not say where application processors start",
+                        self.name(),
+                    )
+                self.set_state(start(vector, ic.apic_id()), 0)
+        if ic.wait_for_sipi:
+            if self.threads[0].status() == Status.Active:
+                self.threads[0].suspend()
+            return True
+        return False
+
     # -- switching -------------------------------------------------------------------
     def switchOut(self) -> None:
         if self._switched_out:

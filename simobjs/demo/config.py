@@ -16,6 +16,7 @@ def build_system(
     caches: bool = False,
     dram: bool = False,
     clock: str = "2GHz",
+    num_cpus: int = 1,
 ) -> Any:
     """The Root of a machine running `guest` on `cpu` ("kvm", "reference" or "timing").
 
@@ -23,7 +24,9 @@ def build_system(
     `system.switch_cpus` (gem5's configs/common/Simulation.py layout). `caches`
     puts learning_gem5's L1I/L1D/L2 (on an L2XBar) between the CPU and the
     memory bus; `dram` makes the memory a MemCtrl with DDR3_1600_8x8 instead of
-    a SimpleMemory.
+    a SimpleMemory. `num_cpus` > 1 makes system.cpu a list (system.cpu0, ...), all on
+    event queue 0, each with its local APIC; the 8259 feeds the first one's LINT0, and
+    the guest starts the others with INIT and startup IPIs (no caches then).
     """
     from m5.objects import (
         I8254,
@@ -62,8 +65,12 @@ def build_system(
     if "kvm" in kinds:
         system.kvm_vm = KvmVM()
 
-    system.cpu = _cpu(cpu, switched_out=False)
-    system.cpu.createInterruptController()
+    if num_cpus > 1 and caches:
+        raise ValueError("build_system: caches are for one CPU only")
+    cpus = [_cpu(cpu, switched_out=False, cpu_id=i) for i in range(num_cpus)]
+    system.cpu = cpus if num_cpus > 1 else cpus[0]
+    for c in cpus:
+        c.createInterruptController()
     if caches:
         l1i, l1d, l2 = _caches()
         system.cpu.icache, system.cpu.dcache = l1i, l1d
@@ -76,8 +83,9 @@ def build_system(
         l2.cpu_side = system.l2bus.mem_side_ports
         l2.mem_side = system.membus.cpu_side_ports
     else:
-        system.cpu.icache_port = system.membus.cpu_side_ports
-        system.cpu.dcache_port = system.membus.cpu_side_ports
+        for c in cpus:
+            c.icache_port = system.membus.cpu_side_ports
+            c.dcache_port = system.membus.cpu_side_ports
 
     # The SDK initialises both 8259s (as a PC BIOS would) and may start the PIT.
     system.pic2 = I8259(pio_addr=x86IOAddress(0xA0), mode="I8259Slave")
@@ -87,29 +95,33 @@ def build_system(
         dev.pio = system.membus.mem_side_ports
     system.pit.int_pin = system.pic.inputs[0]
     system.pic2.output = system.pic.inputs[2]
-    system.cpu.interrupts[0].lint0 = system.pic.output
+    cpus[0].interrupts[0].lint0 = system.pic.output
 
     system.terminal = Terminal(outfile="both")
     system.uart = Uart8250(pio_addr=x86IOAddress(0x3F8), pio=system.membus.mem_side_ports)
     system.workload = X86BareMetalWorkload(object_file=str(guest))
-    system.cpu.createThreads()
+    for c in cpus:
+        c.createThreads()
     root = Root(full_system=True, system=system)  # before the switch CPUs name `system`
 
     if switch_to:
-        other = _cpu(switch_to, switched_out=True)
-        other.system = system
-        other.clk_domain = system.cpu.clk_domain
-        other.isa = system.cpu.isa
-        other.createThreads()
-        system.switch_cpus = [other]
+        others = []
+        for c in cpus:
+            other = _cpu(switch_to, switched_out=True, cpu_id=int(c.cpu_id))
+            other.system = system
+            other.clk_domain = c.clk_domain
+            other.isa = c.isa
+            other.createThreads()
+            others.append(other)
+        system.switch_cpus = others
     return root
 
 
-def _cpu(kind: str, switched_out: bool) -> Any:
+def _cpu(kind: str, switched_out: bool, cpu_id: int = 0) -> Any:
     from m5.objects import X86AtomicSimpleCPU, X86KvmCPU, X86TimingSimpleCPU
 
     cls = {"kvm": X86KvmCPU, "reference": X86AtomicSimpleCPU, "timing": X86TimingSimpleCPU}
-    return cls[kind](cpu_id=0, switched_out=switched_out)
+    return cls[kind](cpu_id=cpu_id, switched_out=switched_out)
 
 
 def _caches() -> tuple[Any, Any, Any]:

@@ -45,7 +45,12 @@ SDK_CFLAGS = ("-mgeneral-regs-only",)  # the SDK runs in ring 0 too: no x87/SSE 
 LDFLAGS = ("-Wl,-z,max-page-size=4096", "-Wl,--build-id=none", "-Wl,-z,noexecstack")
 
 # Examples made of several files: the compute kernel lives apart so it can be built natively.
-EXAMPLE_EXTRA_SOURCES = {"compute": ("crc32.c",), "switch": ("crc32.c",), "timer": ("crc32.c",)}
+EXAMPLE_EXTRA_SOURCES = {
+    "compute": ("crc32.c",),
+    "switch": ("crc32.c",),
+    "timer": ("crc32.c",),
+    "apic_timer": ("crc32.c",),
+}
 
 
 class GuestBuildError(SimobjsError):

@@ -68,6 +68,14 @@ class SrcClockDomain(ClockDomain):
     init_perf_level = Param.UInt32(0, "Initial performance level")
 
 
+class DerivedClockDomain(ClockDomain):
+    type = "DerivedClockDomain"
+    cxx_class = "gem5::DerivedClockDomain"
+    _model = "simobjs.sim.clock_domain:DerivedClockDomain"
+    clk_domain = Param.ClockDomain("Parent clock domain")
+    clk_divider = Param.Unsigned(1, "Frequency divider")
+
+
 class PowerState(SimObject):
     type = "PowerState"
     cxx_class = "gem5::PowerState"
@@ -150,6 +158,7 @@ class DVFSHandler(SimObject):
 __all__ = [
     "NULL",
     "ClockDomain",
+    "DerivedClockDomain",
     "ClockedObject",
     "DVFSHandler",
     "MemoryMode",

@@ -13,7 +13,7 @@ from simobjs.objects.cpu import (
     InstDecoder,
 )
 from simobjs.objects.dev import BasicPioDevice
-from simobjs.objects.sim import CONFIG_ONLY
+from simobjs.objects.sim import CONFIG_ONLY, DerivedClockDomain
 from simobjs.params import (
     NULL,
     DeprecatedParam,
@@ -76,8 +76,9 @@ class X86Decoder(InstDecoder):
 
 
 class X86LocalApic(BaseInterrupts):
-    """The local APIC. gem5 gives it a private DerivedClockDomain (1/16 of the
-    CPU clock); here it uses its parent's clock domain."""
+    """The local APIC: its register page at 0xFEE00000 for its CPU, IPIs, the
+    timer on a private DerivedClockDomain (1/16 of the CPU clock, the "bus
+    clock")."""
 
     type = "X86LocalApic"
     cxx_class = "gem5::X86ISA::Interrupts"
@@ -92,7 +93,10 @@ class X86LocalApic(BaseInterrupts):
     pio = ResponsePort("Programmed I/O port")
     system = Param.System(Parent.any, "System this device is part of")
     pio_latency = Param.Latency("100ns", "Programmed IO latency")
-    clk_domain = Param.ClockDomain(Parent.clk_domain, "The clock for the local APIC.")
+    clk_domain = Param.DerivedClockDomain(
+        DerivedClockDomain(clk_domain=Parent.clk_domain, clk_divider=16),
+        "The clock for the local APIC. Should not be modified.",
+    )
 
 
 class X86CPU:

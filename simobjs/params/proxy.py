@@ -155,7 +155,10 @@ class AttrProxy(BaseProxy):
 
     def find(self, obj: Any, ctx: Any, base: Any, pdesc: Any) -> tuple[Any, bool]:
         found, val = obj._proxy_lookup(self._attr, ctx)
-        if not found:
+        if not found or val is base:
+            # gem5 marks the object being resolved as visited: a parent's attribute
+            # that is that very object (a child clock domain of the object whose
+            # clk_domain it is) is skipped, and the search goes on upwards
             return None, False
         for m in self._modifiers:
             if isinstance(m, str) and hasattr(val, "_proxy_lookup"):

@@ -1,4 +1,4 @@
-"""Clock and voltage domains (gem5's SrcClockDomain, VoltageDomain)."""
+"""Clock and voltage domains (gem5's SrcClockDomain, DerivedClockDomain, VoltageDomain)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,31 @@ class SrcClockDomain(Model):
     def voltage(self) -> float:
         vd = self.voltage_domain
         return vd.voltage() if vd is not None else 1.0
+
+
+class DerivedClockDomain(Model):
+    """A clock derived from another domain's: its period times `clk_divider`."""
+
+    def __init__(self, params: Params):
+        super().__init__(params)
+        if params.clk_divider < 1:
+            raise ConfigError(
+                Problem(
+                    self.name(),
+                    "the clock divider must be at least 1",
+                    param="clk_divider",
+                    expected="an integer >= 1",
+                    got=str(params.clk_divider),
+                )
+            )
+        self.parent_domain = params.clk_domain
+        self.clk_divider = params.clk_divider
+
+    def clockPeriod(self) -> int:
+        return self.parent_domain.clockPeriod() * self.clk_divider
+
+    def voltage(self) -> float:
+        return self.parent_domain.voltage()
 
 
 ClockDomain = SrcClockDomain

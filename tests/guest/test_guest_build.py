@@ -9,7 +9,18 @@ from simobjs.guest import build
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
 
-EXAMPLES = ["checkpoint", "compute", "fpu", "hello", "memwalk", "switch", "timer", "uart_stress"]
+EXAMPLES = [
+    "apic_timer",
+    "checkpoint",
+    "compute",
+    "fpu",
+    "hello",
+    "memwalk",
+    "smp",
+    "switch",
+    "timer",
+    "uart_stress",
+]
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +92,7 @@ def test_compile_errors_are_reported_with_the_file(fresh_cache, tmp_path):
 def test_missing_source_and_unknown_example(fresh_cache, tmp_path):
     with pytest.raises(build.GuestBuildError, match="not found"):
         build.build_guest([tmp_path / "nope.c"], "nope")
-    with pytest.raises(build.GuestBuildError, match="known: checkpoint"):
+    with pytest.raises(build.GuestBuildError, match="known: apic_timer, checkpoint"):
         build.example_guest("nope")
 
 

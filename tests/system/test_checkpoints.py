@@ -17,10 +17,15 @@ HERE = Path(__file__).resolve().parent
 MARK = "checkpoint: before (counter 41)\n"  # what the checkpoint guest prints before m5_checkpoint
 
 
-def restore_in_fresh_process(ckpt: str, cpu: str, outdir: Path) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+def restore_in_fresh_process(
+    ckpt: str, cpu: str, outdir: Path, guest: str = "checkpoint", n: int = 1
+) -> dict:
+    # this tree's simobjs, not an installed one
+    path = os.pathsep.join([str(HERE), str(HERE.parents[1]), os.environ.get("PYTHONPATH", "")])
+    env = dict(os.environ, PYTHONPATH=path)
+    spec = f"{cpu}:{n}" if n > 1 else cpu
     out = subprocess.run(
-        [sys.executable, str(HERE / "restore_main.py"), "checkpoint", ckpt, cpu, str(outdir)],
+        [sys.executable, str(HERE / "restore_main.py"), guest, ckpt, spec, str(outdir)],
         capture_output=True,
         text=True,
         env=env,

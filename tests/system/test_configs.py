@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import signal
 import subprocess
@@ -17,12 +18,15 @@ pytestmark = pytest.mark.kvm
 
 
 def simobjs(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    # this tree's simobjs, not an installed one
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     return subprocess.run(
         [sys.executable, "-m", "simobjs.cli", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=300,
+        env=dict(os.environ, PYTHONPATH=path),
     )
 
 
@@ -53,6 +57,20 @@ def test_a_second_kvm_cpu_waits_while_the_guest_runs_on_the_first(tmp_path):
     assert re.search(r"^system\.cpu1\.numVMExits +0 ", stats, re.M)  # never entered KVM
     ini = (tmp_path / "m5out" / "config.ini").read_text()
     assert "[system.cpu1]" in ini and "cpu_id=1" in ini
+
+
+def test_kvm_hello_with_four_cpus_runs_the_smp_example_on_all_of_them(tmp_path):
+    from simobjs.guest import build
+
+    elf = build.example_guest("smp")
+    out = simobjs(
+        str(ROOT / "configs" / "kvm_hello.py"), "--cpus", "4", "--guest", str(elf), cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr
+    assert build.expected_output("smp") in out.stdout
+    stats = (tmp_path / "m5out" / "stats.txt").read_text()
+    for i in range(1, 4):  # each other CPU took its go IPI
+        assert re.search(rf"^system\.cpu{i}\.numInterrupts +1 ", stats, re.M)
 
 
 def test_the_switch_config_hands_the_guest_over_and_back(tmp_path):

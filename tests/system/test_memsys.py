@@ -6,13 +6,11 @@ that tell a memory-bound guest from a compute-bound one."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from pcrun import DETERMINISTIC, EXAMPLES, expected, run, stat_values
+from test_checkpoints import restore_in_fresh_process
 from test_examples import reference_run
 
 from simobjs.errors import CheckpointError
@@ -172,17 +170,7 @@ def test_a_region_after_a_kvm_fast_forward_measures_as_on_the_timing_cpu_from_th
 
 
 def restore(ckpt: str, spec: str, outdir: Path) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    out = subprocess.run(
-        [sys.executable, str(HERE / "restore_main.py"), "checkpoint", ckpt, spec, str(outdir)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        cwd=HERE,
-    )
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return restore_in_fresh_process(ckpt, spec, outdir)
 
 
 @pytest.mark.kvm

@@ -2,7 +2,8 @@
 
 The boot state is the guest boot contract (see `simobjs.arch.x86.loader`).
 As gem5's x86 workloads do, context 0 is activated and the others stay
-suspended (a bare-metal program starts them itself, if it wants).
+suspended, waiting for INIT and a startup IPI from the program (see
+`startup_state` for where they start).
 """
 
 from __future__ import annotations
@@ -85,7 +86,27 @@ class X86BareMetalWorkload(Workload):
                 tc.cpu.set_state(image.state.copy(), tc.tid)
                 tc.activate()
             else:
+                # an application processor: it waits for INIT and a startup IPI
+                lapic = tc.cpu.interrupts
+                if lapic is not None and hasattr(lapic, "wait_for_sipi"):
+                    lapic.wait_for_sipi = True
                 tc.suspend()
+
+    def startup_state(self, vector: int, apic_id: int):
+        """Where a startup IPI starts an application processor: the boot contract's long
+        mode (the loader's page tables and GDT, CPL 0, IF = 0) at RIP = vector << 12, as
+        real hardware starts it at vector << 12 in real mode; RSP = 0 (the guest gives
+        each processor its stack), RDI = its APIC ID, RSI = the RAM size."""
+        if self.image is None:
+            self.init()
+        image = self.image
+        state = loader.boot_state(vector << 12, image.region_start, image.ram_size)
+        state.set_reg("rsp", 0)
+        state.set_reg("rdi", apic_id)
+        state.set_reg("rsi", image.ram_size)
+        if debug.flags.Loader:
+            debug.dprintf(self, "startup IPI: APIC %d starts at %#x", apic_id, vector << 12)
+        return state
 
     # -- what the loader did ----------------------------------------------------------
     @property

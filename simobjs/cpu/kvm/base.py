@@ -27,6 +27,7 @@ from simobjs.sim.model import Params
 
 NS = 1000  # ticks per nanosecond (1 tick = 1 ps)
 MIN_HOST_CYCLES = 1000  # gem5's floor on a timer-bounded run
+SMP_SLICE = 200 * 10**6  # 200 us: the least a CPU runs before the next CPU's turn (SMP)
 STEPS_PER_TICK = 64  # steps taken in one tick() at most: the event loop (Ctrl-C) runs between
 NOT_NOTED = "not available"
 MEM_MODE_FATAL = "The KVM-based CPUs requires the memory system to be in the 'noncaching' mode."
@@ -369,6 +370,8 @@ class BaseKvmCPU(BaseCPU):
                 self._status = KvmStatus.Idle
         elif status in (KvmStatus.Running, KvmStatus.RunningServiceCompletion):
             ticks_to_execute = next_tick - self.eventq.now
+            if self._kvm_siblings:
+                ticks_to_execute = self._smp_slice(ticks_to_execute)
             if self.threadContextDirty:
                 self.syncKvmState()
             if threading.get_native_id() != self._timer_tid:
@@ -395,6 +398,33 @@ class BaseKvmCPU(BaseCPU):
             )
         return delay
 
+    # -- several KVM CPUs on one event queue (SMP) ------------------------------------
+    @property
+    def _kvm_siblings(self) -> frozenset:
+        """The tick events of the other KVM CPUs running in this system (scheduled)."""
+        threads = getattr(self.system, "threads", None) or ()
+        if len(threads) < 2:
+            return frozenset()
+        return frozenset(
+            tc.cpu.tickEvent
+            for tc in threads
+            if tc is not None
+            and tc.cpu is not self
+            and isinstance(tc.cpu, BaseKvmCPU)
+            and tc.cpu.tickEvent.scheduled()
+        )
+
+    def _smp_slice(self, ticks: int) -> int:
+        """The run of one CPU among several: until the next event that is not another
+        CPU's tick, but at least SMP_SLICE when the next event is one (a run cut at
+        every other CPU's tick would, on a host with costly entries, make no progress)."""
+        skip = self._kvm_siblings
+        now = self.eventq.now
+        for event in self.eventq.events():
+            if event not in skip:
+                return max(ticks, min(SMP_SLICE, event.when() - now))
+        return max(ticks, SMP_SLICE)
+
     def kvmRunDrain(self) -> int:
         """Complete the pending I/O and exit at once."""
         return self.kvmRun(0)
@@ -414,6 +444,14 @@ class BaseKvmCPU(BaseCPU):
                 ticks = floor
             timer = self.runTimer
             counters = self.counters
+            vm = self.vm
+            if vm._last_runner is not self:
+                # SMP: another vCPU ran on this thread since; its armed timer must not
+                # cut this run short, and this one's (consumed by that run) is re-armed
+                if vm._last_runner is not None:
+                    vm._last_runner._disarm()
+                self._disarm()
+                vm._last_runner = self
             if counters is None and self._fast_run:
                 # arm, enter and read the thread's CPU time in C; the timer stays armed
                 # across the guest's own exits while this run's deadline stands

@@ -23,6 +23,7 @@ class KvmVM(Model):
         super().__init__(params)
         self.system = params.system
         self.coalescedMMIO = list(params.coalescedMMIO)
+        self._last_runner = None  # the vCPU whose run timer may be armed (one host thread)
         try:
             self.kvm = Kvm()
         except KvmUnavailable as e:

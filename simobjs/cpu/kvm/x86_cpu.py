@@ -8,6 +8,7 @@ import sys
 from kvm import CpuidEntry, Fpu, KvmError
 from kvm import exits as kx
 from simobjs.arch.x86 import IO_ADDRESS_SPACE, x86IOAddress
+from simobjs.arch.x86.interrupts import APIC_BASE, APIC_PAGE
 from simobjs.arch.x86.serialize import serialize_thread, unserialize_thread
 from simobjs.arch.x86.state import CARRIED_MSRS, GPR_NAMES, MSR_TSC, RFLAGS_IF, X86State
 from simobjs.cpu.kvm.base import BaseKvmCPU, KvmStatus
@@ -31,6 +32,7 @@ IO_PCI_CONF_DATA_BASE = 0xCFC
 PCI_CONFIG_SPACE = 0xC000000000000000
 TSS_ADDRESS = 0xFFFBD000  # gem5's choice: three pages below the m5ops page
 DRAIN_RUN_TICKS = 10**9  # kvmRunDrain runs at most 1 ms to open an IRQ window
+APIC_END = APIC_BASE + APIC_PAGE
 SE_PORTS = (0x5E, 0x5F)  # simobjs.se.layout: SYSCALL_PORT, FAULT_PORT
 
 
@@ -233,6 +235,11 @@ class X86KvmCPU(BaseKvmCPU):
         """Inject what the interrupt controller has, or ask KVM for an interrupt window."""
         lapic = self.interrupts
         vcpu = self.vcpu
+        if self.initSipiDue():
+            if self.serviceInitSipi():
+                return  # waiting for a startup IPI: suspended
+            if self.threadContextDirty:
+                self.syncKvmState()  # a startup IPI set the state
         if lapic is None or not lapic.checkInterrupts():
             if self._window_requested:
                 vcpu.request_interrupt_window = self._window_requested = False
@@ -338,6 +345,16 @@ class X86KvmCPU(BaseKvmCPU):
         return delay
 
     def _access(self, addr: int, data, size: int, write: bool, pending: bool) -> int:
+        if APIC_BASE <= addr < APIC_END and self.interrupts is not None:
+            # this CPU's local APIC (gem5's TLB sends the page to the context's APIC)
+            lapic = self.interrupts
+            if write:
+                lapic.access(addr - APIC_BASE, size, True, int.from_bytes(data[:size], "little"))
+            else:
+                value = lapic.access(addr - APIC_BASE, size, False)
+                if pending:
+                    self.vcpu.complete_mmio_read(value.to_bytes(size, "little"))
+            return lapic.pio_latency
         func = m5op_func(addr, self.system.m5ops_base)
         if func is not None:
             return self._m5op(func, size, write, pending)

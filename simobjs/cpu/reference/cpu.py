@@ -17,6 +17,7 @@ event) and the C model keeps the time of the instruction in progress.
 
 from __future__ import annotations
 
+from simobjs.arch.x86.interrupts import APIC_BASE, APIC_PAGE
 from simobjs.arch.x86.serialize import serialize_thread, unserialize_thread
 from simobjs.arch.x86.state import GPR_NAMES, X86State
 from simobjs.cpu.base import BaseCPU, Status, access_failure
@@ -27,13 +28,15 @@ from simobjs.mem.memsys.compile import CpuMemory
 from simobjs.mem.packet import MemCmd, Packet
 from simobjs.sim import debug
 from simobjs.sim.drain import DrainState
-from simobjs.sim.eventq import EventFunctionWrapper, Priority
+from simobjs.sim.eventq import EventFunctionWrapper, MaxTick, Priority
 from simobjs.sim.model import Params
 from simobjs.sim.pseudo_inst import m5op_func, pseudo_inst
 
 # simobjs.se.layout.SYSCALL_PORT and FAULT_PORT, as port I/O addresses
 SE_ADDRESSES = {0x8000000000000000 | 0x5E: "stub-syscall", 0x8000000000000000 | 0x5F: "fault"}
 MAX_SLICE = 20_000_000  # instructions per tick at most, so the host stays responsive
+SMP_QUANTUM = 2000  # instructions a CPU runs before the next CPU of the system takes its turn
+APIC_END = APIC_BASE + APIC_PAGE
 BLOCKED_IRQ_SLICE = 256  # while an interrupt waits for IF, look again this often
 
 
@@ -183,13 +186,23 @@ class X86AtomicSimpleCPU(BaseCPU):
             self.se.kernel.before_run(self.se)  # SE: a signal or another thread first
             if self.thread.status() != Status.Active:
                 return
+        if self.initSipiDue():
+            if self.serviceInitSipi():
+                return  # waiting for a startup IPI: suspended
         eng = self._engine()
         blocked = self._offer_interrupt(eng)
         period = self.clockPeriod()
-        nxt = self.eventq.nextTick()
         now = self.curTick()
+        siblings = self._sibling_events()
+        if siblings:
+            # several CPUs: each runs a quantum of instructions in turn
+            nxt = self._next_tick_but(siblings)
+            limit = SMP_QUANTUM
+        else:
+            nxt = self.eventq.nextTick()
+            limit = MAX_SLICE
         # an event due now (after this tick in the queue's order) runs before any instruction
-        budget = 0 if nxt <= now else min(MAX_SLICE, max(1, (nxt - now) // period))
+        budget = 0 if nxt <= now else min(limit, max(1, (nxt - now) // period))
         budget = min(budget, BLOCKED_IRQ_SLICE if blocked else MAX_SLICE)
         until_event = self.instsUntilNextEvent()
         if until_event is not None:
@@ -227,6 +240,31 @@ class X86AtomicSimpleCPU(BaseCPU):
         # in the same instruction is charged after the first one's latency), even to the
         # slice's end: scheduled after the tick, the commit runs first in a tie
         self.schedule(self.commitEvent, max(last, self.curTick()))
+
+    # -- several CPUs on one queue (SMP) ---------------------------------------------------------
+    def _sibling_events(self) -> frozenset:
+        """The tick and commit events of the other reference CPUs running in this system
+        (none while they wait: then this CPU runs as the only one)."""
+        threads = getattr(self.system, "threads", None) or ()
+        if len(threads) < 2:
+            return frozenset()
+        out = []
+        for tc in threads:
+            cpu = tc.cpu if tc is not None else None
+            if (
+                cpu is not self
+                and isinstance(cpu, X86AtomicSimpleCPU)
+                and (cpu.tickEvent.scheduled() or cpu.commitEvent.scheduled())
+            ):
+                out += (cpu.tickEvent, cpu.commitEvent)
+        return frozenset(out)
+
+    def _next_tick_but(self, skip: frozenset) -> int:
+        """When the next event that is none of `skip` is due (MaxTick if none)."""
+        for event in self.eventq.events():
+            if event not in skip:
+                return event.when()
+        return MaxTick
 
     def _run_commit(self) -> None:
         pending, self._pending = self._pending, None
@@ -318,6 +356,9 @@ class X86AtomicSimpleCPU(BaseCPU):
                 + (int(eng.counter.count) - 1) * self.clockPeriod()
                 + self._io_ticks
             )
+            # with several CPUs a quantum may run past another CPU's tick: the access then
+            # happens at that tick (the quantum's error, deterministic)
+            when = min(when, self.eventq.nextTick())
         if when > self.eventq.now:
             self.eventq.advance_to(when)
         eng.request_stop()
@@ -331,6 +372,9 @@ class X86AtomicSimpleCPU(BaseCPU):
 
     def _io_read(self, addr: int, size: int) -> int:
         self._at_access()
+        if APIC_BASE <= addr < APIC_END and self.interrupts is not None:
+            self._charge(self.interrupts.pio_latency)  # this CPU's local APIC
+            return self.interrupts.access(addr - APIC_BASE, size, False)
         if self._is_m5op(addr):
             return 0  # the result goes to RAX when the instruction commits
         pkt = Packet(MemCmd.ReadReq, addr, size, None, self.name())
@@ -343,6 +387,10 @@ class X86AtomicSimpleCPU(BaseCPU):
             # an SE stub (a thread moved here from KVM in the entry stub, or a fault):
             # the kernel takes it at commit
             self._se_call = SE_ADDRESSES[addr]
+            return
+        if APIC_BASE <= addr < APIC_END and self.interrupts is not None:
+            self._charge(self.interrupts.pio_latency)
+            self.interrupts.access(addr - APIC_BASE, size, True, value)
             return
         if self._is_m5op(addr):
             return

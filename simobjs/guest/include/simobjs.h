@@ -135,6 +135,91 @@ void sdk_wait_for_interrupt(void);
 /* Guest RAM size in bytes, as the loader passed it in RDI. */
 uint64_t sdk_ram_size(void);
 
+/* -- The local APIC (xAPIC registers at 0xFEE00000, each CPU sees its own) ----------
+ * Ring 3 may access it too: the loader's identity map has the user bit everywhere. */
+#define SDK_LAPIC_BASE 0xFEE00000UL
+#define LAPIC_ID 0x20
+#define LAPIC_VERSION 0x30
+#define LAPIC_TPR 0x80
+#define LAPIC_PPR 0xA0
+#define LAPIC_EOI 0xB0
+#define LAPIC_LDR 0xD0
+#define LAPIC_DFR 0xE0
+#define LAPIC_SVR 0xF0
+#define LAPIC_ISR 0x100
+#define LAPIC_TMR 0x180
+#define LAPIC_IRR 0x200
+#define LAPIC_ESR 0x280
+#define LAPIC_ICR_LOW 0x300
+#define LAPIC_ICR_HIGH 0x310
+#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_LVT_LINT0 0x350
+#define LAPIC_LVT_LINT1 0x360
+#define LAPIC_LVT_ERROR 0x370
+#define LAPIC_TIMER_INITIAL 0x380
+#define LAPIC_TIMER_CURRENT 0x390
+#define LAPIC_TIMER_DIVIDE 0x3E0
+#define LAPIC_LVT_MASKED (1u << 16)
+#define LAPIC_TIMER_PERIODIC (1u << 17)
+/* ICR: delivery modes, level, shorthands */
+#define ICR_FIXED (0u << 8)
+#define ICR_NMI (4u << 8)
+#define ICR_INIT (5u << 8)
+#define ICR_STARTUP (6u << 8)
+#define ICR_LOGICAL (1u << 11)
+#define ICR_ASSERT (1u << 14)
+#define ICR_SELF (1u << 18)
+#define ICR_ALL (2u << 18)
+#define ICR_ALL_BUT_SELF (3u << 18)
+
+static inline uint32_t lapic_read(uint32_t reg)
+{
+    return *(volatile uint32_t *)(SDK_LAPIC_BASE + reg);
+}
+static inline void lapic_write(uint32_t reg, uint32_t value)
+{
+    *(volatile uint32_t *)(SDK_LAPIC_BASE + reg) = value;
+}
+/* This CPU's APIC ID (0 for the processor that booted). */
+static inline unsigned sdk_cpu_id(void) { return lapic_read(LAPIC_ID) >> 24; }
+
+/* -- SMP --------------------------------------------------------------------------
+ * sdk_smp_start(fn) starts every other CPU (INIT, then startup IPIs to all but
+ * itself, as an OS does): each runs its ring-0 setup on its own stacks, GDT and TSS,
+ * then fn(its APIC ID) in ring 3 on its own stack, and waits for interrupts when fn
+ * returns. It returns the number of CPUs online (itself included) once no more came
+ * up within SDK_SMP_WAIT_COUNT APIC-timer counts (at divide 16). APIC IDs are 0..n-1. */
+#define SDK_MAX_CPUS 8
+#define SDK_AP_TRAMPOLINE 0x8000UL /* the startup IPI's page (vector 0x08) */
+#define SDK_SMP_WAIT_COUNT 150000u
+unsigned sdk_smp_start(void (*fn)(unsigned cpu));
+unsigned sdk_cpus_online(void);
+
+/* Spinlocks (a test-and-test-and-set on one word). */
+typedef struct {
+    volatile uint32_t locked;
+} sdk_spinlock_t;
+static inline void sdk_spin_lock(sdk_spinlock_t *l)
+{
+    while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+        while (l->locked)
+            __asm__ volatile("pause" ::: "memory");
+}
+static inline void sdk_spin_unlock(sdk_spinlock_t *l) { __atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE); }
+
+/* Inter-processor interrupts. SDK_IPI_VECTOR is counted per CPU by the ring-0 handler. */
+#define SDK_IPI_VECTOR 0xF0
+void sdk_send_ipi(unsigned apic_id, uint8_t vector);
+void sdk_send_ipi_all_but_self(uint8_t vector);
+uint64_t sdk_ipi_count(void); /* IPIs this CPU took */
+
+/* The APIC timer of this CPU on SDK_APIC_TIMER_VECTOR, counted per CPU by the ring-0 handler.
+ * divide_conf is the divide configuration register's value (0xB: 1, 0x0: 2, 0x3: 16, ...). */
+#define SDK_APIC_TIMER_VECTOR 0xEF
+void sdk_apic_timer_start(uint32_t initial_count, uint32_t divide_conf, int periodic);
+void sdk_apic_timer_stop(void);
+uint64_t sdk_apic_timer_ticks(void);
+
 int main(void);
 
 #endif /* SIMOBJS_H */

@@ -4,6 +4,8 @@
  */
 #define KERNEL_STACK_SIZE 16384
 #define IST_STACK_SIZE 8192
+#define SDK_MAX_CPUS 8 /* simobjs.h */
+#define AP_KSTACK_SHIFT 13 /* 8 KiB ring-0 stack per application processor */
 
     .section .text.entry, "ax"
     .globl _start
@@ -16,6 +18,23 @@ _start:
     call sdk_kernel_main
 1:  hlt
     jmp 1b
+
+/* An application processor, started by a startup IPI through the trampoline the SDK
+ * writes at SDK_AP_TRAMPOLINE: CPL 0, long mode, IF = 0, RDI = its APIC ID, no stack. */
+    .globl sdk_ap_entry
+sdk_ap_entry:
+    cli
+    cmpq $SDK_MAX_CPUS, %rdi
+    jae 2f
+    leaq 1(%rdi), %rax
+    shlq $AP_KSTACK_SHIFT, %rax
+    leaq sdk_ap_kstacks(%rip), %rsp
+    addq %rax, %rsp
+    xorl %ebp, %ebp
+    call sdk_ap_kernel_main
+2:  cli
+    hlt
+    jmp 2b
 
 /* void sdk_enter_user(void (*entry)(void), uint64_t user_rsp): iretq to ring 3 with IF=1, IOPL=3. */
     .text
@@ -41,6 +60,15 @@ sdk_user_start:
     call sdk_finish
 3:  pause
     jmp 3b
+
+/* Ring 3 on an application processor: x87/SSE reset, then sdk_ap_user_main(). */
+    .globl sdk_ap_user_start
+sdk_ap_user_start:
+    fninit
+    andq $-16, %rsp
+    call sdk_ap_user_main
+4:  pause
+    jmp 4b
 
 /* Interrupt stubs: each pushes a dummy error code when the CPU does not, then its vector. */
 .macro STUB_NOERR v
@@ -105,6 +133,9 @@ sdk_isr\v:
     STUB_NOERR 45
     STUB_NOERR 46
     STUB_NOERR 47
+    STUB_NOERR 239
+    STUB_NOERR 240
+    STUB_NOERR 255
 
 /* Saves the GPRs (the frame is struct sdk_trap_frame), calls sdk_trap(frame). The stack is
  * 16-byte aligned at the call: the CPU aligns before its 5-qword push, plus 2 + 15 qwords here. */
@@ -147,12 +178,14 @@ sdk_isr_common:
 
     .section .bss
     .balign 16
-    .globl sdk_kernel_stack_top, sdk_ist1_stack_top
+    .globl sdk_kernel_stack_top, sdk_ist1_stack_top, sdk_ap_kstacks
 sdk_kernel_stack:
     .skip KERNEL_STACK_SIZE
 sdk_kernel_stack_top:
 sdk_ist1_stack:
     .skip IST_STACK_SIZE
 sdk_ist1_stack_top:
+sdk_ap_kstacks:
+    .skip SDK_MAX_CPUS << AP_KSTACK_SHIFT
 
     .section .note.GNU-stack, "", @progbits
