@@ -141,9 +141,14 @@ class X86EmuLinux(Workload):
         contexts = max(len(self.system.threads), 1)
         k.kpages = KernelPages.build(k.mem, k.pool, contexts)
         switchable = self._switch_possible()
+        started: set[int] = set()
         for cpu, tid, proc in self.processes:
             if cpu.switchedOut():
                 continue
+            if id(proc) in started:
+                continue  # one Process on several CPUs starts on the first (gem5's
+                # Process::initState); the other contexts stay free for its clones
+            started.add(id(proc))
             tc = cpu.threads[tid]
             ctx = tc.contextId()
             env = [os.fsencode(e) for e in proc.env]

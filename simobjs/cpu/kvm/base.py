@@ -27,6 +27,7 @@ from simobjs.sim.model import Params
 
 NS = 1000  # ticks per nanosecond (1 tick = 1 ps)
 MIN_HOST_CYCLES = 1000  # gem5's floor on a timer-bounded run
+SINGLE_QUEUE_QUANTUM = 1_000_000_000  # ticks a KVM CPU runs ahead of its peers on one queue
 STEPS_PER_TICK = 64  # steps taken in one tick() at most: the event loop (Ctrl-C) runs between
 NOT_NOTED = "not available"
 MEM_MODE_FATAL = "The KVM-based CPUs requires the memory system to be in the 'noncaching' mode."
@@ -48,6 +49,9 @@ KVM_STATS = (
     ("numInterrupts", "numInterrupts", "number of interrupts delivered"),
     ("numHypercalls", "numHypercalls", "number of hypercalls"),
 )
+
+
+_NO_PEERS: frozenset = frozenset()
 
 
 class KvmStatus(IntEnum):
@@ -107,6 +111,7 @@ class BaseKvmCPU(BaseCPU):
         self._last_exit: kx.Exit | None = None
         self._in_service = False
         self._suspend_tick = 0
+        self._peers: list | None = None  # the other KVM CPUs (found at the first tick)
         self.runTimer = None
         self._timer_tid = -1
         self._run_floor = 0  # timerResolution() of the current run timer
@@ -344,7 +349,8 @@ class BaseKvmCPU(BaseCPU):
         moved to it first): the same steps at the same ticks, without a trip through the
         event queue per exit."""
         eventq = self.eventq
-        next_tick = eventq.nextTick()
+        peers = self._running_peers()
+        next_tick = self._run_limit(peers)
         period = self.clockPeriod()
         for _ in range(STEPS_PER_TICK):
             delay = self._step(next_tick)
@@ -352,11 +358,39 @@ class BaseKvmCPU(BaseCPU):
                 return
             # clockEdge(ticksToCycles(delay)): the edge `delay` rounded up to cycles away
             when = (-(-eventq.now // period) - (-delay // period)) * period
-            next_tick = eventq.nextTick()
-            if when >= next_tick or self._last_exit is kx.INTR:
+            if when >= eventq.nextTick() or self._last_exit is kx.INTR:
                 break  # something else is due, or a signal came (the timer, Ctrl-C)
             eventq.advance_to(when)  # nothing is due in between (not even now)
+            next_tick = self._run_limit(peers)
         self.schedule(self.tickEvent, when)
+
+    def _running_peers(self) -> frozenset:
+        """The tick events of the other KVM CPUs of this queue that run now.
+
+        Several KVM CPUs on one event queue take turns: each run goes on past the
+        peers' ticks due meanwhile (they do not bound it; any other event does) for
+        SINGLE_QUEUE_QUANTUM at most, so each vCPU runs for useful stretches rather
+        than for the timer's resolution between the others' turns."""
+        peers = self._peers
+        if peers is None:
+            peers = self._peers = [
+                m
+                for m in getattr(self.sim, "order", ())
+                if isinstance(m, BaseKvmCPU) and m is not self
+            ]
+        if not peers:
+            return _NO_PEERS
+        events = frozenset(
+            c.tickEvent for c in peers if c.eventq is self.eventq and c.tickEvent.scheduled()
+        )
+        return events or _NO_PEERS
+
+    def _run_limit(self, peers: frozenset) -> int:
+        """When the next run must end: the next event (other than the peers' ticks)."""
+        eventq = self.eventq
+        if not peers:
+            return eventq.nextTick()
+        return min(eventq.nextTickExcept(peers), eventq.now + SINGLE_QUEUE_QUANTUM)
 
     def _step(self, next_tick: int) -> int:
         """One step of the seed's tick(), `next_tick` being when the next event is due;

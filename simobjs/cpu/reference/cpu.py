@@ -34,6 +34,7 @@ from simobjs.sim.pseudo_inst import m5op_func, pseudo_inst
 # simobjs.se.layout.SYSCALL_PORT and FAULT_PORT, as port I/O addresses
 SE_ADDRESSES = {0x8000000000000000 | 0x5E: "stub-syscall", 0x8000000000000000 | 0x5F: "fault"}
 MAX_SLICE = 20_000_000  # instructions per tick at most, so the host stays responsive
+SMP_QUANTUM = 10_000  # instructions per slice while another reference CPU runs
 BLOCKED_IRQ_SLICE = 256  # while an interrupt waits for IF, look again this often
 
 
@@ -56,6 +57,7 @@ class X86AtomicSimpleCPU(BaseCPU):
         self._se_call: str | None = None  # SE mode: "syscall" or "fault", done at commit
         self._pending: tuple[int, int, bool] | None = None
         self._suspend_tick = 0
+        self._peers: list | None = None  # the other reference CPUs (found at the first tick)
         self.tickEvent = EventFunctionWrapper(
             self.tick, self.name() + ".tickEvent", Priority.CPU_Tick
         )
@@ -186,10 +188,13 @@ class X86AtomicSimpleCPU(BaseCPU):
         eng = self._engine()
         blocked = self._offer_interrupt(eng)
         period = self.clockPeriod()
-        nxt = self.eventq.nextTick()
+        peers = self._running_peers()
+        nxt = self.eventq.nextTickExcept(peers) if peers else self.eventq.nextTick()
         now = self.curTick()
         # an event due now (after this tick in the queue's order) runs before any instruction
         budget = 0 if nxt <= now else min(MAX_SLICE, max(1, (nxt - now) // period))
+        if peers:
+            budget = min(budget, SMP_QUANTUM)
         budget = min(budget, BLOCKED_IRQ_SLICE if blocked else MAX_SLICE)
         until_event = self.instsUntilNextEvent()
         if until_event is not None:
@@ -227,6 +232,31 @@ class X86AtomicSimpleCPU(BaseCPU):
         # in the same instruction is charged after the first one's latency), even to the
         # slice's end: scheduled after the tick, the commit runs first in a tie
         self.schedule(self.commitEvent, max(last, self.curTick()))
+
+    def _running_peers(self) -> frozenset:
+        """The slice events of the other reference CPUs of this queue that run now.
+
+        Several reference CPUs interleave by a fixed quantum of instructions: each
+        slice runs SMP_QUANTUM instructions at most, ahead of the peers' slices that
+        are due meanwhile (their events do not bound it; any other event does), so the
+        CPUs take turns in the queue's deterministic order and two runs are identical."""
+        peers = self._peers
+        if peers is None:
+            peers = self._peers = [
+                m
+                for m in getattr(self.sim, "order", ())
+                if isinstance(m, X86AtomicSimpleCPU) and m is not self
+            ]
+        if not peers:
+            return _NO_PEERS
+        events = set()
+        for cpu in peers:
+            if cpu.eventq is self.eventq:
+                if cpu.tickEvent.scheduled():
+                    events.add(cpu.tickEvent)
+                if cpu.commitEvent.scheduled():
+                    events.add(cpu.commitEvent)
+        return frozenset(events) if events else _NO_PEERS
 
     def _run_commit(self) -> None:
         pending, self._pending = self._pending, None
@@ -313,10 +343,11 @@ class X86AtomicSimpleCPU(BaseCPU):
             # then happens at the next event's tick at the latest, never past it
             when = min(mem.now, self.eventq.nextTick())
         else:
-            when = (
+            when = min(
                 self._slice_start
                 + (int(eng.counter.count) - 1) * self.clockPeriod()
-                + self._io_ticks
+                + self._io_ticks,
+                self.eventq.nextTick(),  # a peer's slice due earlier (SMP_QUANTUM)
             )
         if when > self.eventq.now:
             self.eventq.advance_to(when)
@@ -421,6 +452,9 @@ class X86AtomicSimpleCPU(BaseCPU):
         from simobjs.cpu.reference.regs import dump
 
         return dump(self.get_state())
+
+
+_NO_PEERS: frozenset = frozenset()
 
 
 def _vector_of(intr) -> int:
