@@ -6,12 +6,15 @@ milliseconds, and from a checkpoint of a 2- or 4-CPU run restored into either CP
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import serun
 from test_se_checkpoint import restore_in_fresh_process
 
-from simobjs.guest.se_build import se_example
+from simobjs.guest.se_build import build_se_program, se_example
+
+PROGRAMS = Path(__file__).resolve().parent / "programs"
 
 
 @pytest.fixture
@@ -101,3 +104,17 @@ def test_checkpoint_of_several_cpus_restores_into_either_cpu(workdir, taken_on, 
         )
         assert r["stdout"] == want[cut:], cpu
         assert r["code"] == 0 and r["causes"][-1] == "exiting with last active thread context"
+
+
+@pytest.mark.kvm
+@pytest.mark.parametrize(("cpu", "n"), [("kvm", 2), ("kvm", 4), ("ref", 2)])
+def test_signal_masks_and_exit_group_across_cpus(workdir, cpu, n):
+    """Per-thread masks pick the thread that takes a process signal; a thread-directed
+    signal reaches its thread; exit() in one thread ends the threads spinning on the
+    other CPUs."""
+    prog = str(build_se_program([PROGRAMS / "smp_signals.c"], "smp_signals"))
+    want = serun.native(prog, [])
+    assert want.code == 7
+    got = serun.run(prog, [], cpu, workdir.parent / "m5out", num_cpus=n)
+    assert got.stdout.decode() == want.stdout.decode()
+    assert got.code == want.code
