@@ -7,6 +7,15 @@ in its `Task` (user-mode X86State) otherwise, so a CPU switch or a checkpoint ca
 happen between any two system calls. A call that must wait raises `Block`: the
 thread is put back at its SYSCALL instruction and runs it again once woken, so a
 waiting thread is always in a plain user state (nothing half done to save).
+
+Several CPUs: a Process given to several CPUs starts on the first one's context; a
+new or woken thread goes to a free context (no thread on it, none waiting for it:
+gem5's System::Threads::findFree), and a context left with nothing to run takes a
+waiting thread from the busiest other one. With no free context gem5's clone fails
+with EAGAIN; here the thread waits for a context's time slice instead (each context
+multiplexes its threads with a quantum), so a program may have more threads than the
+configuration has CPUs, as on Linux. Every decision is made in event order, so runs
+on the reference CPUs stay deterministic.
 """
 
 from __future__ import annotations
@@ -292,12 +301,32 @@ class Kernel:
                     del self.waiters[one]
         task.wait_key = None
 
+    def se_contexts(self) -> list[int]:
+        """The hardware contexts SE threads run on: every context of a CPU with an SE thread."""
+        return [
+            c
+            for c, tc in enumerate(self.system.threads)
+            if tc is not None and getattr(tc.cpu, "se", None) is not None
+        ]
+
+    def idle_context(self) -> int | None:
+        """The first context with no thread on it and none waiting for it (gem5's
+        System::Threads::findFree: a halted thread context), or None."""
+        for c in self.se_contexts():
+            if self.current.get(c) is None and not self.runq.get(c):
+                return c
+        return None
+
     def make_runnable(self, task: Task) -> None:
         if task.status in (RUNNING, RUNNABLE, DEAD):
             return
         self.unwait(task)
         task.status = RUNNABLE
         ctx = task.context
+        if self.current.get(ctx) is not None:
+            idle = self.idle_context()  # a free CPU takes it (a new thread, or one woken)
+            if idle is not None:
+                task.context = ctx = idle
         self.runq.setdefault(ctx, deque()).append(task)
         if self.current.get(ctx) is None:
             self.run_next(ctx)
@@ -331,7 +360,7 @@ class Kernel:
             if task.status == RUNNABLE:
                 break
         else:
-            task = None
+            task = self._steal(ctx)
         if task is None:
             if th.is_active():
                 th.suspend()
@@ -339,9 +368,30 @@ class Kernel:
             return
         self._switch_in(ctx, th, task)
 
+    def _steal(self, ctx: int) -> Task | None:
+        """`ctx` has nothing to run: take the first runnable thread waiting for the
+        busiest other context (the lowest-numbered one of the busiest), if any."""
+        best, most = None, 0
+        for c, q in sorted(self.runq.items()):
+            if c != ctx and len(q) > most:
+                best, most = c, len(q)
+        if best is None:
+            return None
+        q = self.runq[best]
+        while q:
+            task = q.popleft()
+            if task.status == RUNNABLE:
+                task.context = ctx
+                return task
+        return None
+
     def _switch_in(self, ctx: int, th, task: Task) -> None:
+        from simobjs.se.layout import on_context
+
         if debug.flags.SyscallBase:
             debug.dprintf(self.model, "context %d runs thread %d", ctx, task.tid)
+        task.context = ctx
+        on_context(task.state, ctx)
         th.set_user_state(task.state)
         task.state = None
         task.status = RUNNING

@@ -114,9 +114,7 @@ def user_state(entry: int, rsp: int, cr3: int, context: int, contexts: int) -> X
         st.seg[name] = Segment(
             selector=0, limit=0xFFFFFFFF, type=3, present=1, s=1, dpl=3, g=1, db=1
         )
-    st.seg["tr"] = Segment(
-        selector=tss_selector(context), base=tss_va(context), limit=TSS_LIMIT, type=0xB, present=1
-    )
+    st.seg["tr"] = tss_segment(context)
     st.seg["ldt"] = Segment(selector=0, limit=0xFFFF, type=2, present=1, unusable=1)
     st.gdt = DescriptorTable(GDT_VA, gdt_limit(contexts))
     st.idt = DescriptorTable(IDT_VA, 16 * FAULT_VECTORS - 1)
@@ -125,6 +123,19 @@ def user_state(entry: int, rsp: int, cr3: int, context: int, contexts: int) -> X
     st.rflags = USER_RFLAGS
     st.rip = entry
     st.set_reg("rsp", rsp)
+    return st
+
+
+def tss_segment(context: int) -> Segment:
+    return Segment(
+        selector=tss_selector(context), base=tss_va(context), limit=TSS_LIMIT, type=0xB, present=1
+    )
+
+
+def on_context(st: X86State, context: int) -> X86State:
+    """A thread's state moved to hardware context `context`: that context's TSS (its
+    fault stack)."""
+    st.seg["tr"] = tss_segment(context)
     return st
 
 

@@ -4,8 +4,8 @@ thread is gone ("exiting with last active thread context", as gem5).
 
 Processes are emulated inside the one simulated machine: a fork copies the address
 space into new frames of guest RAM, with its own page tables, and the child is one
-more thread the kernel schedules on the same hardware context. (A host fork cannot
-share the parent's KVM VM.)
+more thread the kernel schedules (on a free hardware context if there is one, as
+threads). (A host fork cannot share the parent's KVM VM.)
 """
 
 from __future__ import annotations
@@ -247,11 +247,14 @@ def _clear_tid(k, task: Task) -> None:
     addr = task.clear_child_tid
     if not addr:
         return
+    from simobjs.se.syscalls.proc_calls import futex_key
+
     try:
         task.proc.mm.write(addr, bytes(4))
+        key = futex_key(task, addr)
     except Exception:  # noqa: BLE001 - a bad address is the thread's problem, as in Linux
         return
-    k.wake(("futex", id(task.proc.mm), addr), 1, reason=True)
+    k.wake(key, 1, reason=True)
 
 
 def exit_group(k, proc: Proc, status: int) -> object:

@@ -252,6 +252,18 @@ class EventQueue:
             return keys[0] >> 8
         return MaxTick if self._next_event() is None else keys[0] >> 8
 
+    def nextTickExcept(self, skip) -> int:
+        """When the next event not in `skip` is due (MaxTick if none): a model that may
+        run ahead of some events (the reference CPUs' instruction quantum runs ahead of
+        its peers' slices) asks this instead of nextTick()."""
+        buckets = self._buckets
+        for key in sorted(buckets):
+            bucket = buckets[key]
+            for event in reversed(bucket) if type(bucket) is list else (bucket,):
+                if event not in skip:
+                    return key >> 8
+        return MaxTick
+
     def events(self) -> list[Event]:
         """Scheduled events in the order they will run (for checkpoints and debugging)."""
         out = []

@@ -44,6 +44,7 @@ def options(
     input: str = "",
     work_items: bool = False,
     env: str = "",
+    num_cpus: int = 1,
 ) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     se_hello.add_options(parser)
@@ -67,6 +68,8 @@ def options(
         argv += ["--work-item-switch"]
     if env:
         argv += ["--env", env]
+    if num_cpus != 1:
+        argv += ["--num-cpus", str(num_cpus)]
     return parser.parse_args(argv)
 
 
@@ -84,13 +87,14 @@ def run(
     work_items: bool = False,
     between=None,
     env: str = "",
+    num_cpus: int = 1,
 ) -> Result:
     """Run `program args` on `cpu` (kvm or ref) in the current directory. switch_to: a
     switched-out CPU of that kind takes over at m5_switch_cpu() (and at work items with
     work_items); every: also switch at random simulated times at most that many ticks
     apart. checkpoint_dir: where m5_checkpoint() writes; restore: a checkpoint to start
     from."""
-    opts = options(program, args, cpu, switch_to, input, work_items, env)
+    opts = options(program, args, cpu, switch_to, input, work_items, env, num_cpus)
     root = se_hello.build(opts)
     root.system.cpu[0].workload[0].cmd = [str(program), *args]  # arguments with any quoting
     sim = instantiate(root, ckpt_dir=restore, outdir=str(outdir))

@@ -29,18 +29,29 @@ def workdir(tmp_path, monkeypatch):
     return work
 
 
-def restore_in_fresh_process(program: str, ckpt: str, cpu: str, outdir: Path, cwd: Path) -> dict:
+def restore_in_fresh_process(
+    program: str,
+    ckpt: str,
+    cpu: str,
+    outdir: Path,
+    cwd: Path,
+    args: tuple[str, ...] = ("input.txt", "0"),
+    num_cpus: int = 1,
+) -> dict:
     env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            [str(HERE), str(HERE.parents[1]), os.environ.get("PYTHONPATH", "")]
+        ),
     )
     code = (
         "import json, sys, serun\n"
-        "r = serun.run(sys.argv[1], ['input.txt', '0'], sys.argv[3], __import__('pathlib').Path(sys.argv[4]),"
-        " restore=sys.argv[2], switch_to=serun.OTHER[sys.argv[3]])\n"
+        "r = serun.run(sys.argv[1], sys.argv[6:], sys.argv[3], __import__('pathlib').Path(sys.argv[4]),"
+        " restore=sys.argv[2], switch_to=serun.OTHER[sys.argv[3]], num_cpus=int(sys.argv[5]))\n"
         "print(json.dumps({'stdout': r.stdout.decode(), 'code': r.code, 'causes': r.causes}))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, program, ckpt, cpu, str(outdir)],
+        [sys.executable, "-c", code, program, ckpt, cpu, str(outdir), str(num_cpus), *args],
         capture_output=True,
         text=True,
         env=env,

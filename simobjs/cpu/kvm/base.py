@@ -418,12 +418,8 @@ class BaseKvmCPU(BaseCPU):
         """The run of one CPU among several: until the next event that is not another
         CPU's tick, but at least SMP_SLICE when the next event is one (a run cut at
         every other CPU's tick would, on a host with costly entries, make no progress)."""
-        skip = self._kvm_siblings
-        now = self.eventq.now
-        for event in self.eventq.events():
-            if event not in skip:
-                return max(ticks, min(SMP_SLICE, event.when() - now))
-        return max(ticks, SMP_SLICE)
+        after = self.eventq.nextTickExcept(self._kvm_siblings) - self.eventq.now
+        return max(ticks, min(SMP_SLICE, after))
 
     def kvmRunDrain(self) -> int:
         """Complete the pending I/O and exit at once."""

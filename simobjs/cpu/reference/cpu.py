@@ -28,7 +28,7 @@ from simobjs.mem.memsys.compile import CpuMemory
 from simobjs.mem.packet import MemCmd, Packet
 from simobjs.sim import debug
 from simobjs.sim.drain import DrainState
-from simobjs.sim.eventq import EventFunctionWrapper, MaxTick, Priority
+from simobjs.sim.eventq import EventFunctionWrapper, Priority
 from simobjs.sim.model import Params
 from simobjs.sim.pseudo_inst import m5op_func, pseudo_inst
 
@@ -261,10 +261,7 @@ class X86AtomicSimpleCPU(BaseCPU):
 
     def _next_tick_but(self, skip: frozenset) -> int:
         """When the next event that is none of `skip` is due (MaxTick if none)."""
-        for event in self.eventq.events():
-            if event not in skip:
-                return event.when()
-        return MaxTick
+        return self.eventq.nextTickExcept(skip)
 
     def _run_commit(self) -> None:
         pending, self._pending = self._pending, None

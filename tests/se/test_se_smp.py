@@ -1,0 +1,120 @@
+"""SE threads on several CPUs: a 4-thread program (mutex, condition variable,
+barrier) gives the native output on 2 and 4 KVM CPUs, on 2 reference CPUs (two runs
+give identical stats), switching all CPUs between KVM and the reference CPU every few
+milliseconds, and from a checkpoint of a 2- or 4-CPU run restored into either CPU."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import serun
+from test_se_checkpoint import restore_in_fresh_process
+
+from simobjs.guest.se_build import build_se_program, se_example
+
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+def contexts_used(outdir) -> set[str]:
+    """The CPUs that ran guest code (from stats.txt: a KVM CPU's exits, a reference
+    CPU's committed instructions)."""
+    text = (outdir / "stats.txt").read_text()
+    used = set()
+    for name, stat, value in re.findall(r"^(system\.cpu\d+)\.([\w.]+)\s+(\S+)", text, re.M):
+        if stat in ("numVMExits", "commitStats0.numInsts") and float(value) > 0:
+            used.add(name)
+    return used
+
+
+@pytest.mark.kvm
+@pytest.mark.parametrize(("cpu", "n"), [("kvm", 2), ("kvm", 4), ("ref", 2)])
+def test_threads_on_several_cpus_match_native(workdir, cpu, n):
+    prog = str(se_example("smp"))
+    want = serun.native(prog, [])
+    got = serun.run(prog, [], cpu, workdir.parent / "m5out", num_cpus=n)
+    assert got.stdout.decode() == want.stdout.decode()
+    assert got.code == want.code == 0
+    assert contexts_used(workdir.parent / "m5out") == {f"system.cpu{i}" for i in range(n)}
+
+
+def _stats(outdir) -> str:
+    text = (outdir / "stats.txt").read_text()
+    return "\n".join(line for line in text.splitlines() if not line.startswith("host"))
+
+
+@pytest.mark.kvm
+def test_reference_cpus_interleave_deterministically(workdir):
+    prog = str(se_example("smp"))
+    a = serun.run(prog, [], "ref", workdir.parent / "a", num_cpus=2)
+    b = serun.run(prog, [], "ref", workdir.parent / "b", num_cpus=2)
+    assert a.stdout == b.stdout and a.ticks == b.ticks
+    assert _stats(workdir.parent / "a") == _stats(workdir.parent / "b")
+
+
+@pytest.mark.kvm
+@pytest.mark.parametrize("n", [2, 4])
+def test_switching_all_cpus_matches_native(workdir, n):
+    prog = str(se_example("smp"))
+    want = serun.native(prog, [])
+    got = serun.run(
+        prog,
+        [],
+        "kvm",
+        workdir.parent / "m5out",
+        num_cpus=n,
+        switch_to="ref",
+        every=1_000_000_000,
+        seed=n,
+    )
+    assert got.switches >= 2
+    assert got.stdout.decode() == want.stdout.decode()
+    assert got.code == 0
+
+
+@pytest.mark.kvm
+@pytest.mark.parametrize(("taken_on", "n"), [("kvm", 2), ("ref", 2), ("kvm", 4)])
+def test_checkpoint_of_several_cpus_restores_into_either_cpu(workdir, taken_on, n):
+    prog = str(se_example("smp"))
+    want = serun.native(prog, []).stdout.decode()
+    full = serun.run(
+        prog,
+        ["20000", "2"],
+        taken_on,
+        workdir.parent / "orig",
+        num_cpus=n,
+        switch_to=serun.OTHER[taken_on],
+        checkpoint_dir=str(workdir.parent / "cpts"),
+    )
+    assert full.stdout.decode() == want and full.code == 0
+    (ckpt,) = full.checkpoints
+    cut = want.index("phase 3")  # printed (and flushed) before the checkpoint: phases 0-2
+    for cpu in ("kvm", "ref"):
+        r = restore_in_fresh_process(
+            prog, ckpt, cpu, workdir.parent / f"restored-{cpu}", workdir, ("20000", "-1"), n
+        )
+        assert r["stdout"] == want[cut:], cpu
+        assert r["code"] == 0 and r["causes"][-1] == "exiting with last active thread context"
+
+
+@pytest.mark.kvm
+@pytest.mark.parametrize(("cpu", "n"), [("kvm", 2), ("kvm", 4), ("ref", 2)])
+def test_signal_masks_and_exit_group_across_cpus(workdir, cpu, n):
+    """Per-thread masks pick the thread that takes a process signal; a thread-directed
+    signal reaches its thread; exit() in one thread ends the threads spinning on the
+    other CPUs."""
+    prog = str(build_se_program([PROGRAMS / "smp_signals.c"], "smp_signals"))
+    want = serun.native(prog, [])
+    assert want.code == 7
+    got = serun.run(prog, [], cpu, workdir.parent / "m5out", num_cpus=n)
+    assert got.stdout.decode() == want.stdout.decode()
+    assert got.code == want.code
