@@ -399,9 +399,12 @@ static uint64_t dram_burst(struct ms_dram *d, uint64_t offset, int is_read, uint
         b->wr_allowed = max64(b->wr_allowed, act + d->tRCD_WR);
         b->pre_allowed = max64(b->pre_allowed, act + d->tRAS);
     }
-    uint64_t cmd = max64(is_read ? b->rd_allowed : b->wr_allowed, t);
+    uint64_t cmd = max64(is_read ? max64(b->rd_allowed, rk->bus_rd)
+                                 : max64(b->wr_allowed, rk->bus_wr), t);
     uint64_t ready = cmd + (is_read ? d->tCL : d->tCWL) + d->tBURST;
-    /* the data bus: bursts back to back, turnarounds, rank switches */
+    /* the data bus: bursts back to back, turnarounds, rank switches. The bus holds
+       back every bank of a rank alike, so it is one floor per rank, not a write to
+       each bank */
     for (uint32_t rr = 0; rr < d->ranks; rr++) {
         uint64_t to_rd, to_wr;
         if (rr == r) {
@@ -410,11 +413,9 @@ static uint64_t dram_burst(struct ms_dram *d, uint64_t offset, int is_read, uint
         } else {
             to_rd = to_wr = d->tBURST + d->tCS;
         }
-        struct ms_bank *banks = &d->bank[(uint64_t)rr * d->banks];
-        for (uint32_t i = 0; i < d->banks; i++) {
-            banks[i].rd_allowed = max64(banks[i].rd_allowed, cmd + to_rd);
-            banks[i].wr_allowed = max64(banks[i].wr_allowed, cmd + to_wr);
-        }
+        struct ms_rank *k = &d->rank[rr];
+        k->bus_rd = max64(k->bus_rd, cmd + to_rd);
+        k->bus_wr = max64(k->bus_wr, cmd + to_wr);
     }
     b->pre_allowed = max64(b->pre_allowed, is_read ? cmd + d->tRTP : ready + d->tWR);
     b->row_accesses++;
@@ -473,12 +474,13 @@ static void dram_issue_writes(struct ms_dram *d, uint64_t t, uint32_t keep)
     }
 }
 
+/* The smallest l with 2**l >= size, at most 15 (a packet-size histogram bucket). */
 static inline uint32_t log2_size(uint32_t size)
 {
-    uint32_t l = 0;
-    while ((1u << l) < size && l < 15)
-        l++;
-    return l;
+    if (size <= 1)
+        return 0;
+    uint32_t l = 32 - (uint32_t)__builtin_clz(size - 1);
+    return l < 15 ? l : 15;
 }
 
 static uint64_t dram_access(struct ms_dram *d, uint32_t cmd, uint64_t addr, uint32_t size,
