@@ -447,6 +447,22 @@ static uint64_t dram_burst(struct ms_dram *d, uint64_t offset, int is_read, uint
     return ready;
 }
 
+static inline uint32_t wq_hash(uint64_t offset)
+{
+    return (uint32_t)(((offset >> 3) * 0x9E3779B97F4A7C15ull) >> 56);
+}
+
+/* Whether the burst at `offset` is in the write queue. */
+static inline int wq_holds(struct ms_dram *d, uint64_t offset)
+{
+    if (!d->wq_filter[wq_hash(offset)])
+        return 0;
+    for (uint32_t i = 0; i < d->wq_len; i++)
+        if (d->wq[i] == offset)
+            return 1;
+    return 0;
+}
+
 /* Issue queued writes from time t until `keep` remain (gem5 turns the bus to
    writes when the queue passes write_low_thresh_perc and reads are not waiting,
    which is always the case behind a blocking CPU). With frfcfs a write to an
@@ -470,6 +486,7 @@ static void dram_issue_writes(struct ms_dram *d, uint64_t t, uint32_t keep)
         memmove(&d->wq_bank[pick], &d->wq_bank[pick + 1], tail * sizeof(uint32_t));
         memmove(&d->wq_row[pick], &d->wq_row[pick + 1], tail * sizeof(uint64_t));
         d->wq_len--;
+        d->wq_filter[wq_hash(offset)]--;
         dram_burst(d, offset, 0, t, 1); /* the bank and bus state order the writes */
     }
 }
@@ -509,11 +526,8 @@ static uint64_t dram_access(struct ms_dram *d, uint32_t cmd, uint64_t addr, uint
         d->rq_read_bytes[req] += size;
         for (uint64_t b = first; b <= last; b += d->burst_size) {
             uint64_t resp;
-            int queued = 0;
             d->readBursts++;
-            for (uint32_t i = 0; i < d->wq_len; i++)
-                queued |= d->wq[i] == b;
-            if (queued) {
+            if (wq_holds(d, b)) {
                 d->servicedByWrQ++;
                 d->bytesReadWrQ += d->burst_size;
                 resp = t + d->frontend;
@@ -531,11 +545,8 @@ static uint64_t dram_access(struct ms_dram *d, uint32_t cmd, uint64_t addr, uint
     d->rq_write_acc[req]++;
     d->rq_write_bytes[req] += size;
     for (uint64_t b = first; b <= last; b += d->burst_size) {
-        int merged = 0;
         d->writeBursts++;
-        for (uint32_t i = 0; i < d->wq_len && !merged; i++)
-            merged = d->wq[i] == b;
-        if (merged) {
+        if (wq_holds(d, b)) {
             d->mergedWrBursts++;
             continue;
         }
@@ -549,6 +560,7 @@ static uint64_t dram_access(struct ms_dram *d, uint32_t cmd, uint64_t addr, uint
         d->wq_bank[d->wq_len] = r * d->banks + bk;
         d->wq_row[d->wq_len] = row;
         d->wq_len++;
+        d->wq_filter[wq_hash(b)]++;
     }
     if (d->wq_len > d->wq_low) {
         uint32_t keep = d->wq_low > d->min_writes ? d->wq_low - d->min_writes - 1 : 0;
@@ -569,6 +581,7 @@ void ms_dram_reset(struct ms_dram *d, uint64_t now)
         d->rank[r].next_ref = now + (d->tREFI > d->tRP ? d->tREFI - d->tRP : d->tREFI);
     }
     d->wq_len = 0;
+    memset(d->wq_filter, 0, sizeof(d->wq_filter));
     d->last_arrival = 0;
 }
 
