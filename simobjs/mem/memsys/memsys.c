@@ -655,8 +655,10 @@ static inline int last_line_hit(struct ms_node *node, uint32_t cmd, uint64_t add
     return 1;
 }
 
-static inline void cpu_access(struct ms_cpu *c, struct ms_node *node, uint32_t cmd, uint64_t pa,
-                              uint32_t size, uint32_t rq, int stalls)
+static inline __attribute__((always_inline)) void cpu_access(struct ms_cpu *c,
+                                                              struct ms_node *node, uint32_t cmd,
+                                                              uint64_t pa, uint32_t size,
+                                                              uint32_t rq, int stalls)
 {
     uint64_t done;
     if (!last_line_hit(node, cmd, pa, rq, c->now, (int)c->timing, &done))
@@ -682,19 +684,33 @@ static inline void finish_inst(struct ms_cpu *c)
     c->in_inst = 0;
 }
 
-static int translate(struct ms_cpu *c, void *uc, uint64_t va, uint64_t *pa)
+/* Whether the whole 4 KiB page at `ppage` is in one RAM range. */
+static inline int page_in_ram(struct ms_cpu *c, uint64_t ppage)
+{
+    for (uint32_t i = 0; i < c->nram; i++)
+        if (ppage >= c->ram_start[i] && ppage + 0xfff < c->ram_end[i])
+            return 1;
+    return 0;
+}
+
+/* The physical address of instruction bytes at `va` when they are in RAM (what the
+   instruction port fetches). A translation is remembered with bit 0 set when its
+   page lies in RAM, which spares the range search. */
+static int fetch_address(struct ms_cpu *c, void *uc, uint64_t va, uint64_t *pa)
 {
     uint64_t vpage = va >> 12, idx = vpage & 63, p;
     if (c->tlb_vpage[idx] == vpage + 1) {
-        *pa = c->tlb_ppage[idx] | (va & 0xfff);
-        return 1;
+        uint64_t e = c->tlb_ppage[idx];
+        *pa = (e & ~(uint64_t)0xfff) | (va & 0xfff);
+        return (e & 1) || in_ram(c, *pa);
     }
     if (!c->vmem_translate || c->vmem_translate(uc, va, UC_PROT_EXEC_BITS, &p) != 0)
         return 0;
+    uint64_t ppage = p & ~(uint64_t)0xfff;
     c->tlb_vpage[idx] = vpage + 1;
-    c->tlb_ppage[idx] = p & ~(uint64_t)0xfff;
+    c->tlb_ppage[idx] = ppage | (uint64_t)page_in_ram(c, ppage);
     *pa = p;
-    return 1;
+    return in_ram(c, p);
 }
 
 void ms_cpu_begin(struct ms_cpu *c, uint64_t now, uint64_t tick_limit)
@@ -748,7 +764,7 @@ void ms_code_hook(void *uc, uint64_t address, uint32_t size, void *user_data)
     int stalls = c->inst_stalls;
     for (; chunk < end; chunk += fb) {
         uint64_t pa;
-        if (!translate(c, uc, chunk, &pa) || !in_ram(c, pa))
+        if (!fetch_address(c, uc, chunk, &pa))
             continue;
         cpu_access(c, &c->ifetch, MS_ReadReq, pa, fb, c->inst_rq | MS_INST_FETCH, stalls);
     }
