@@ -105,22 +105,26 @@ static void evict(struct ms_cache *c, uint64_t i, uint64_t t, int mode)
 /* Allocate `line` in its set: an invalid way first, else the policy's victim. */
 static uint64_t fill(struct ms_cache *c, uint64_t base, uint64_t line, uint64_t t, int mode)
 {
-    uint64_t victim = base;
-    int found = 0;
-    for (uint32_t w = 0; w < c->assoc; w++) {
-        if (!c->line[base + w]) {
-            victim = base + w;
-            found = 1;
-            break;
+    /* one pass: the first invalid way if there is one, else the policy's victim (the
+       first of equals) */
+    const uint64_t *ln = c->line + base, *st = c->stamp + base;
+    uint32_t v = 0, w = 0, n = c->assoc;
+    if (ln[0]) {
+        if (c->policy == MS_MRU) {
+            for (w = 1; w < n && ln[w]; w++)
+                if (st[w] > st[v])
+                    v = w;
+        } else {
+            for (w = 1; w < n && ln[w]; w++)
+                if (st[w] < st[v])
+                    v = w;
         }
     }
-    if (!found) {
-        for (uint32_t w = 1; w < c->assoc; w++) {
-            uint64_t i = base + w;
-            if (c->policy == MS_MRU ? c->stamp[i] > c->stamp[victim]
-                                    : c->stamp[i] < c->stamp[victim])
-                victim = i;
-        }
+    uint64_t victim;
+    if (w < n) {
+        victim = base + w; /* invalid */
+    } else {
+        victim = base + v;
         evict(c, victim, t, mode);
     }
     c->line[victim] = line + 1;
