@@ -361,7 +361,7 @@ static int queued_hit_or_conflict(struct ms_dram *d, uint32_t bank_id, uint64_t 
                                   int *conflict)
 {
     *conflict = 0;
-    for (uint32_t i = 0; i < d->wq_len; i++) {
+    for (uint32_t i = d->wq_head; i < d->wq_head + d->wq_len; i++) {
         if (d->wq_bank[i] == bank_id) {
             if (d->wq_row[i] == row)
                 return 1;
@@ -461,7 +461,7 @@ static inline int wq_holds(struct ms_dram *d, uint64_t offset)
 {
     if (!d->wq_filter[wq_hash(offset)])
         return 0;
-    for (uint32_t i = 0; i < d->wq_len; i++)
+    for (uint32_t i = d->wq_head; i < d->wq_head + d->wq_len; i++)
         if (d->wq[i] == offset)
             return 1;
     return 0;
@@ -474,9 +474,9 @@ static inline int wq_holds(struct ms_dram *d, uint64_t offset)
 static void dram_issue_writes(struct ms_dram *d, uint64_t t, uint32_t keep)
 {
     while (d->wq_len > keep) {
-        uint32_t pick = 0;
+        uint32_t head = d->wq_head, end = head + d->wq_len, pick = head;
         if (d->frfcfs) {
-            for (uint32_t i = 0; i < d->wq_len; i++) {
+            for (uint32_t i = head; i < end; i++) {
                 if (d->bank[d->wq_bank[i]].open_row == d->wq_row[i]) {
                     pick = i;
                     break;
@@ -484,12 +484,18 @@ static void dram_issue_writes(struct ms_dram *d, uint64_t t, uint32_t keep)
             }
         }
         uint64_t offset = d->wq[pick];
-        uint32_t tail = d->wq_len - pick - 1;
-        memmove(&d->wq[pick], &d->wq[pick + 1], tail * sizeof(uint64_t));
-        memmove(&d->wq_req[pick], &d->wq_req[pick + 1], tail * sizeof(uint32_t));
-        memmove(&d->wq_bank[pick], &d->wq_bank[pick + 1], tail * sizeof(uint32_t));
-        memmove(&d->wq_row[pick], &d->wq_row[pick + 1], tail * sizeof(uint64_t));
+        if (pick == head) {
+            d->wq_head++; /* the oldest goes: nothing moves */
+        } else {
+            uint32_t tail = end - pick - 1;
+            memmove(&d->wq[pick], &d->wq[pick + 1], tail * sizeof(uint64_t));
+            memmove(&d->wq_req[pick], &d->wq_req[pick + 1], tail * sizeof(uint32_t));
+            memmove(&d->wq_bank[pick], &d->wq_bank[pick + 1], tail * sizeof(uint32_t));
+            memmove(&d->wq_row[pick], &d->wq_row[pick + 1], tail * sizeof(uint64_t));
+        }
         d->wq_len--;
+        if (!d->wq_len)
+            d->wq_head = 0;
         d->wq_filter[wq_hash(offset)]--;
         dram_burst(d, offset, 0, t, 1); /* the bank and bus state order the writes */
     }
@@ -559,10 +565,20 @@ static uint64_t dram_access(struct ms_dram *d, uint32_t cmd, uint64_t addr, uint
         uint32_t r, bk;
         uint64_t row;
         dram_decode(d, b / d->burst_size, &r, &bk, &row);
-        d->wq[d->wq_len] = b;
-        d->wq_req[d->wq_len] = req;
-        d->wq_bank[d->wq_len] = r * d->banks + bk;
-        d->wq_row[d->wq_len] = row;
+        if (d->wq_head + d->wq_len == d->wq_cap) {
+            /* no room after the queue: move it to the front */
+            uint32_t h = d->wq_head, n = d->wq_len;
+            memmove(d->wq, &d->wq[h], n * sizeof(uint64_t));
+            memmove(d->wq_req, &d->wq_req[h], n * sizeof(uint32_t));
+            memmove(d->wq_bank, &d->wq_bank[h], n * sizeof(uint32_t));
+            memmove(d->wq_row, &d->wq_row[h], n * sizeof(uint64_t));
+            d->wq_head = 0;
+        }
+        uint32_t at = d->wq_head + d->wq_len;
+        d->wq[at] = b;
+        d->wq_req[at] = req;
+        d->wq_bank[at] = r * d->banks + bk;
+        d->wq_row[at] = row;
         d->wq_len++;
         d->wq_filter[wq_hash(b)]++;
     }
@@ -585,6 +601,7 @@ void ms_dram_reset(struct ms_dram *d, uint64_t now)
         d->rank[r].next_ref = now + (d->tREFI > d->tRP ? d->tREFI - d->tRP : d->tREFI);
     }
     d->wq_len = 0;
+    d->wq_head = 0;
     memset(d->wq_filter, 0, sizeof(d->wq_filter));
     d->last_arrival = 0;
 }

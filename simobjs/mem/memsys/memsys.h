@@ -177,6 +177,8 @@ struct ms_dram {
     uint64_t totQLat, totBusLat, totMemAccLat, readRowHits, writeRowHits;
     uint64_t dramBytesRead, dramBytesWritten;
     struct ms_memstats mem;
+    uint32_t wq_head;         /* the queue is wq[wq_head .. wq_head + wq_len) */
+    uint32_t wq_pad;
     uint32_t wq_filter[256];  /* queued write bursts per hash of their offset: a zero
                                  says a burst is not queued without a search */
 };
