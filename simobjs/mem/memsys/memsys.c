@@ -33,11 +33,9 @@ static inline uint64_t edge(uint64_t t, uint64_t period, uint64_t inv)
     uint64_t x = t + period - 1;
     uint64_t q = (uint64_t)(((unsigned __int128)x * inv) >> 64);
     uint64_t r = x - q * period;
-    while (r >= period) {
-        q++;
+    while (r >= period)
         r -= period;
-    }
-    return q * period;
+    return x - r; /* the multiple of period at or below x */
 }
 
 static inline int is_read_cmd(uint32_t cmd)
