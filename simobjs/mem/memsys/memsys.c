@@ -33,11 +33,9 @@ static inline uint64_t edge(uint64_t t, uint64_t period, uint64_t inv)
     uint64_t x = t + period - 1;
     uint64_t q = (uint64_t)(((unsigned __int128)x * inv) >> 64);
     uint64_t r = x - q * period;
-    while (r >= period) {
-        q++;
+    while (r >= period)
         r -= period;
-    }
-    return q * period;
+    return x - r; /* the multiple of period at or below x */
 }
 
 static inline int is_read_cmd(uint32_t cmd)
@@ -105,22 +103,26 @@ static void evict(struct ms_cache *c, uint64_t i, uint64_t t, int mode)
 /* Allocate `line` in its set: an invalid way first, else the policy's victim. */
 static uint64_t fill(struct ms_cache *c, uint64_t base, uint64_t line, uint64_t t, int mode)
 {
-    uint64_t victim = base;
-    int found = 0;
-    for (uint32_t w = 0; w < c->assoc; w++) {
-        if (!c->line[base + w]) {
-            victim = base + w;
-            found = 1;
-            break;
+    /* one pass: the first invalid way if there is one, else the policy's victim (the
+       first of equals) */
+    const uint64_t *ln = c->line + base, *st = c->stamp + base;
+    uint32_t v = 0, w = 0, n = c->assoc;
+    if (ln[0]) {
+        if (c->policy == MS_MRU) {
+            for (w = 1; w < n && ln[w]; w++)
+                if (st[w] > st[v])
+                    v = w;
+        } else {
+            for (w = 1; w < n && ln[w]; w++)
+                if (st[w] < st[v])
+                    v = w;
         }
     }
-    if (!found) {
-        for (uint32_t w = 1; w < c->assoc; w++) {
-            uint64_t i = base + w;
-            if (c->policy == MS_MRU ? c->stamp[i] > c->stamp[victim]
-                                    : c->stamp[i] < c->stamp[victim])
-                victim = i;
-        }
+    uint64_t victim;
+    if (w < n) {
+        victim = base + w; /* invalid */
+    } else {
+        victim = base + v;
         evict(c, victim, t, mode);
     }
     c->line[victim] = line + 1;
@@ -357,7 +359,7 @@ static int queued_hit_or_conflict(struct ms_dram *d, uint32_t bank_id, uint64_t 
                                   int *conflict)
 {
     *conflict = 0;
-    for (uint32_t i = 0; i < d->wq_len; i++) {
+    for (uint32_t i = d->wq_head; i < d->wq_head + d->wq_len; i++) {
         if (d->wq_bank[i] == bank_id) {
             if (d->wq_row[i] == row)
                 return 1;
@@ -399,9 +401,12 @@ static uint64_t dram_burst(struct ms_dram *d, uint64_t offset, int is_read, uint
         b->wr_allowed = max64(b->wr_allowed, act + d->tRCD_WR);
         b->pre_allowed = max64(b->pre_allowed, act + d->tRAS);
     }
-    uint64_t cmd = max64(is_read ? b->rd_allowed : b->wr_allowed, t);
+    uint64_t cmd = max64(is_read ? max64(b->rd_allowed, rk->bus_rd)
+                                 : max64(b->wr_allowed, rk->bus_wr), t);
     uint64_t ready = cmd + (is_read ? d->tCL : d->tCWL) + d->tBURST;
-    /* the data bus: bursts back to back, turnarounds, rank switches */
+    /* the data bus: bursts back to back, turnarounds, rank switches. The bus holds
+       back every bank of a rank alike, so it is one floor per rank, not a write to
+       each bank */
     for (uint32_t rr = 0; rr < d->ranks; rr++) {
         uint64_t to_rd, to_wr;
         if (rr == r) {
@@ -410,11 +415,9 @@ static uint64_t dram_burst(struct ms_dram *d, uint64_t offset, int is_read, uint
         } else {
             to_rd = to_wr = d->tBURST + d->tCS;
         }
-        struct ms_bank *banks = &d->bank[(uint64_t)rr * d->banks];
-        for (uint32_t i = 0; i < d->banks; i++) {
-            banks[i].rd_allowed = max64(banks[i].rd_allowed, cmd + to_rd);
-            banks[i].wr_allowed = max64(banks[i].wr_allowed, cmd + to_wr);
-        }
+        struct ms_rank *k = &d->rank[rr];
+        k->bus_rd = max64(k->bus_rd, cmd + to_rd);
+        k->bus_wr = max64(k->bus_wr, cmd + to_wr);
     }
     b->pre_allowed = max64(b->pre_allowed, is_read ? cmd + d->tRTP : ready + d->tWR);
     b->row_accesses++;
@@ -446,6 +449,22 @@ static uint64_t dram_burst(struct ms_dram *d, uint64_t offset, int is_read, uint
     return ready;
 }
 
+static inline uint32_t wq_hash(uint64_t offset)
+{
+    return (uint32_t)(((offset >> 3) * 0x9E3779B97F4A7C15ull) >> 56);
+}
+
+/* Whether the burst at `offset` is in the write queue. */
+static inline int wq_holds(struct ms_dram *d, uint64_t offset)
+{
+    if (!d->wq_filter[wq_hash(offset)])
+        return 0;
+    for (uint32_t i = d->wq_head; i < d->wq_head + d->wq_len; i++)
+        if (d->wq[i] == offset)
+            return 1;
+    return 0;
+}
+
 /* Issue queued writes from time t until `keep` remain (gem5 turns the bus to
    writes when the queue passes write_low_thresh_perc and reads are not waiting,
    which is always the case behind a blocking CPU). With frfcfs a write to an
@@ -453,9 +472,9 @@ static uint64_t dram_burst(struct ms_dram *d, uint64_t offset, int is_read, uint
 static void dram_issue_writes(struct ms_dram *d, uint64_t t, uint32_t keep)
 {
     while (d->wq_len > keep) {
-        uint32_t pick = 0;
+        uint32_t head = d->wq_head, end = head + d->wq_len, pick = head;
         if (d->frfcfs) {
-            for (uint32_t i = 0; i < d->wq_len; i++) {
+            for (uint32_t i = head; i < end; i++) {
                 if (d->bank[d->wq_bank[i]].open_row == d->wq_row[i]) {
                     pick = i;
                     break;
@@ -463,22 +482,30 @@ static void dram_issue_writes(struct ms_dram *d, uint64_t t, uint32_t keep)
             }
         }
         uint64_t offset = d->wq[pick];
-        uint32_t tail = d->wq_len - pick - 1;
-        memmove(&d->wq[pick], &d->wq[pick + 1], tail * sizeof(uint64_t));
-        memmove(&d->wq_req[pick], &d->wq_req[pick + 1], tail * sizeof(uint32_t));
-        memmove(&d->wq_bank[pick], &d->wq_bank[pick + 1], tail * sizeof(uint32_t));
-        memmove(&d->wq_row[pick], &d->wq_row[pick + 1], tail * sizeof(uint64_t));
+        if (pick == head) {
+            d->wq_head++; /* the oldest goes: nothing moves */
+        } else {
+            uint32_t tail = end - pick - 1;
+            memmove(&d->wq[pick], &d->wq[pick + 1], tail * sizeof(uint64_t));
+            memmove(&d->wq_req[pick], &d->wq_req[pick + 1], tail * sizeof(uint32_t));
+            memmove(&d->wq_bank[pick], &d->wq_bank[pick + 1], tail * sizeof(uint32_t));
+            memmove(&d->wq_row[pick], &d->wq_row[pick + 1], tail * sizeof(uint64_t));
+        }
         d->wq_len--;
+        if (!d->wq_len)
+            d->wq_head = 0;
+        d->wq_filter[wq_hash(offset)]--;
         dram_burst(d, offset, 0, t, 1); /* the bank and bus state order the writes */
     }
 }
 
+/* The smallest l with 2**l >= size, at most 15 (a packet-size histogram bucket). */
 static inline uint32_t log2_size(uint32_t size)
 {
-    uint32_t l = 0;
-    while ((1u << l) < size && l < 15)
-        l++;
-    return l;
+    if (size <= 1)
+        return 0;
+    uint32_t l = 32 - (uint32_t)__builtin_clz(size - 1);
+    return l < 15 ? l : 15;
 }
 
 static uint64_t dram_access(struct ms_dram *d, uint32_t cmd, uint64_t addr, uint32_t size,
@@ -507,11 +534,8 @@ static uint64_t dram_access(struct ms_dram *d, uint32_t cmd, uint64_t addr, uint
         d->rq_read_bytes[req] += size;
         for (uint64_t b = first; b <= last; b += d->burst_size) {
             uint64_t resp;
-            int queued = 0;
             d->readBursts++;
-            for (uint32_t i = 0; i < d->wq_len; i++)
-                queued |= d->wq[i] == b;
-            if (queued) {
+            if (wq_holds(d, b)) {
                 d->servicedByWrQ++;
                 d->bytesReadWrQ += d->burst_size;
                 resp = t + d->frontend;
@@ -529,11 +553,8 @@ static uint64_t dram_access(struct ms_dram *d, uint32_t cmd, uint64_t addr, uint
     d->rq_write_acc[req]++;
     d->rq_write_bytes[req] += size;
     for (uint64_t b = first; b <= last; b += d->burst_size) {
-        int merged = 0;
         d->writeBursts++;
-        for (uint32_t i = 0; i < d->wq_len && !merged; i++)
-            merged = d->wq[i] == b;
-        if (merged) {
+        if (wq_holds(d, b)) {
             d->mergedWrBursts++;
             continue;
         }
@@ -542,11 +563,22 @@ static uint64_t dram_access(struct ms_dram *d, uint32_t cmd, uint64_t addr, uint
         uint32_t r, bk;
         uint64_t row;
         dram_decode(d, b / d->burst_size, &r, &bk, &row);
-        d->wq[d->wq_len] = b;
-        d->wq_req[d->wq_len] = req;
-        d->wq_bank[d->wq_len] = r * d->banks + bk;
-        d->wq_row[d->wq_len] = row;
+        if (d->wq_head + d->wq_len == d->wq_cap) {
+            /* no room after the queue: move it to the front */
+            uint32_t h = d->wq_head, n = d->wq_len;
+            memmove(d->wq, &d->wq[h], n * sizeof(uint64_t));
+            memmove(d->wq_req, &d->wq_req[h], n * sizeof(uint32_t));
+            memmove(d->wq_bank, &d->wq_bank[h], n * sizeof(uint32_t));
+            memmove(d->wq_row, &d->wq_row[h], n * sizeof(uint64_t));
+            d->wq_head = 0;
+        }
+        uint32_t at = d->wq_head + d->wq_len;
+        d->wq[at] = b;
+        d->wq_req[at] = req;
+        d->wq_bank[at] = r * d->banks + bk;
+        d->wq_row[at] = row;
         d->wq_len++;
+        d->wq_filter[wq_hash(b)]++;
     }
     if (d->wq_len > d->wq_low) {
         uint32_t keep = d->wq_low > d->min_writes ? d->wq_low - d->min_writes - 1 : 0;
@@ -567,6 +599,8 @@ void ms_dram_reset(struct ms_dram *d, uint64_t now)
         d->rank[r].next_ref = now + (d->tREFI > d->tRP ? d->tREFI - d->tRP : d->tREFI);
     }
     d->wq_len = 0;
+    d->wq_head = 0;
+    memset(d->wq_filter, 0, sizeof(d->wq_filter));
     d->last_arrival = 0;
 }
 
@@ -611,10 +645,43 @@ static inline int in_ram(struct ms_cpu *c, uint64_t pa)
     return 0;
 }
 
-static inline void cpu_access(struct ms_cpu *c, struct ms_node *node, uint32_t cmd, uint64_t pa,
-                              uint32_t size, uint32_t rq, int stalls)
+/* A CPU request (ReadReq or WriteReq) to the line its first cache found last: the
+   hit path of cache_access without the walk down to it, with the same state changes
+   and counters. Returns 0, having changed nothing, when it is not that case. */
+static inline int last_line_hit(struct ms_node *node, uint32_t cmd, uint64_t addr, uint32_t rq,
+                                uint64_t t, int mode, uint64_t *done)
 {
-    uint64_t done = ms_access(node, cmd, pa, size, rq, c->now, (int)c->timing);
+    if (node->kind != MS_CACHE)
+        return 0;
+    struct ms_cache *c = (struct ms_cache *)node->obj;
+    uint64_t i = c->last;
+    if (c->line[i] != (addr >> c->line_shift) + 1)
+        return 0;
+    uint32_t req = rq & 0xffff;
+    uint64_t t0 = mode == MS_TIMING ? edge(t, c->period, c->period_inv) : t;
+    uint64_t lat;
+    touch(c, i);
+    if (cmd == MS_WriteReq) {
+        lat = c->tag_lat;
+        c->dirty[i] = 1;
+    } else {
+        lat = c->sequential ? c->tag_lat + c->data_lat : max64(c->tag_lat, c->data_lat);
+    }
+    *done = t0 + lat;
+    (*cstat(c, cmd, MS_HITS, req))++;
+    if (mode == MS_TIMING)
+        *cstat(c, cmd, MS_HIT_LATENCY, req) += *done - t;
+    return 1;
+}
+
+static inline __attribute__((always_inline)) void cpu_access(struct ms_cpu *c,
+                                                              struct ms_node *node, uint32_t cmd,
+                                                              uint64_t pa, uint32_t size,
+                                                              uint32_t rq, int stalls)
+{
+    uint64_t done;
+    if (!last_line_hit(node, cmd, pa, rq, c->now, (int)c->timing, &done))
+        done = ms_access(node, cmd, pa, size, rq, c->now, (int)c->timing);
     if (c->timing)
         c->now = edge(done, c->period, c->period_inv);
     else if (stalls)
@@ -636,19 +703,33 @@ static inline void finish_inst(struct ms_cpu *c)
     c->in_inst = 0;
 }
 
-static int translate(struct ms_cpu *c, void *uc, uint64_t va, uint64_t *pa)
+/* Whether the whole 4 KiB page at `ppage` is in one RAM range. */
+static inline int page_in_ram(struct ms_cpu *c, uint64_t ppage)
+{
+    for (uint32_t i = 0; i < c->nram; i++)
+        if (ppage >= c->ram_start[i] && ppage + 0xfff < c->ram_end[i])
+            return 1;
+    return 0;
+}
+
+/* The physical address of instruction bytes at `va` when they are in RAM (what the
+   instruction port fetches). A translation is remembered with bit 0 set when its
+   page lies in RAM, which spares the range search. */
+static int fetch_address(struct ms_cpu *c, void *uc, uint64_t va, uint64_t *pa)
 {
     uint64_t vpage = va >> 12, idx = vpage & 63, p;
     if (c->tlb_vpage[idx] == vpage + 1) {
-        *pa = c->tlb_ppage[idx] | (va & 0xfff);
-        return 1;
+        uint64_t e = c->tlb_ppage[idx];
+        *pa = (e & ~(uint64_t)0xfff) | (va & 0xfff);
+        return (e & 1) || in_ram(c, *pa);
     }
     if (!c->vmem_translate || c->vmem_translate(uc, va, UC_PROT_EXEC_BITS, &p) != 0)
         return 0;
+    uint64_t ppage = p & ~(uint64_t)0xfff;
     c->tlb_vpage[idx] = vpage + 1;
-    c->tlb_ppage[idx] = p & ~(uint64_t)0xfff;
+    c->tlb_ppage[idx] = ppage | (uint64_t)page_in_ram(c, ppage);
     *pa = p;
-    return 1;
+    return in_ram(c, p);
 }
 
 void ms_cpu_begin(struct ms_cpu *c, uint64_t now, uint64_t tick_limit)
@@ -702,7 +783,7 @@ void ms_code_hook(void *uc, uint64_t address, uint32_t size, void *user_data)
     int stalls = c->inst_stalls;
     for (; chunk < end; chunk += fb) {
         uint64_t pa;
-        if (!translate(c, uc, chunk, &pa) || !in_ram(c, pa))
+        if (!fetch_address(c, uc, chunk, &pa))
             continue;
         cpu_access(c, &c->ifetch, MS_ReadReq, pa, fb, c->inst_rq | MS_INST_FETCH, stalls);
     }

@@ -122,6 +122,8 @@ struct ms_bank {
 struct ms_rank {
     uint64_t next_ref;        /* when the next refresh is due */
     uint64_t last_act;
+    uint64_t bus_rd;          /* the data bus's floor on every bank's rd_allowed */
+    uint64_t bus_wr;          /* and on wr_allowed: a bank's own value or this, the later */
     uint64_t act_hist[16];    /* the last activation_limit activates (tXAW) */
     uint32_t act_pos;
     uint32_t pad;
@@ -175,6 +177,10 @@ struct ms_dram {
     uint64_t totQLat, totBusLat, totMemAccLat, readRowHits, writeRowHits;
     uint64_t dramBytesRead, dramBytesWritten;
     struct ms_memstats mem;
+    uint32_t wq_head;         /* the queue is wq[wq_head .. wq_head + wq_len) */
+    uint32_t wq_pad;
+    uint32_t wq_filter[256];  /* queued write bursts per hash of their offset: a zero
+                                 says a burst is not queued without a search */
 };
 
 /* Mirrors the reference engine's `struct ref_counter` (same layout, first member
