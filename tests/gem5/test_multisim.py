@@ -10,7 +10,6 @@ them and the outputs back in the client's outdir."""
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import subprocess
@@ -18,9 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-import m5.objects
-from simobjs.params.desc import is_simobject_class
+from resources_json import write_binaries
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "configs" / "gem5_library" / "multisim" / "multisim-print-this.py"
@@ -30,14 +27,6 @@ EXIT = "exiting with last active thread context"
 
 sys.path.insert(0, str(ROOT / "tests" / "multisim"))
 from dask_cluster import environment, left_in, separate_cluster  # noqa: E402
-
-pytestmark = pytest.mark.skipif(
-    not all(
-        is_simobject_class(getattr(m5.objects, n, None))
-        for n in ("SEWorkload", "Process", "MemCtrl", "X86TimingSimpleCPU")
-    ),
-    reason="needs SE mode and the memory system",
-)
 
 # the example with one more simulator, first: its binary is not in the resources JSON
 MISSING = """
@@ -66,21 +55,7 @@ def resources(tmp_path_factory) -> Path:
             [PROGRAMS / "checkpoint_hello.c"], "gem5lib-checkpoint"
         ),
     }
-    entries = [
-        {
-            "category": "binary",
-            "id": rid,
-            "resource_version": "1.0.0",
-            "gem5_versions": ["24.0"],
-            "architecture": "X86",
-            "url": f"file://{binary}",
-            "md5sum": hashlib.md5(Path(binary).read_bytes()).hexdigest(),
-        }
-        for rid, binary in programs.items()
-    ]
-    listing = tmp_path_factory.mktemp("resources") / "resources.json"
-    listing.write_text(json.dumps(entries, indent=1))
-    return listing
+    return write_binaries(tmp_path_factory.mktemp("resources") / "resources.json", programs)
 
 
 def simobjs(resources: Path, cwd: Path, *args: str, **env: str):

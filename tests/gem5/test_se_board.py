@@ -3,11 +3,10 @@ KVM and the atomic CPU, its arguments, environment and stdio files, a
 KVM -> atomic switch at its first work-begin exit, a checkpoint saved by the
 exit generator and restored through set_se_binary_workload(checkpoint=...)."""
 
-import hashlib
-import json
 from pathlib import Path
 
 import pytest
+from resources_json import write_binaries
 
 import m5
 import m5.objects
@@ -48,22 +47,7 @@ def listing(tmp_path_factory):
         "x86-m5-work": se_build.se_example("m5_work"),
     }
     path = tmp_path_factory.mktemp("resources") / "resources.json"
-    path.write_text(
-        json.dumps(
-            [
-                {
-                    "category": "binary",
-                    "id": rid,
-                    "resource_version": "1.0.0",
-                    "gem5_versions": ["24.0"],
-                    "url": str(p),
-                    "md5sum": hashlib.md5(Path(p).read_bytes()).hexdigest(),
-                }
-                for rid, p in programs.items()
-            ]
-        )
-    )
-    return path
+    return write_binaries(path, programs, versions=("24.0",), url=False)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ resources JSON (GEM5_RESOURCE_JSON); a KVM -> timing switch at the first
 work-begin exit; a checkpoint saved by the exit generator and restored
 through set_se_binary_workload(checkpoint=...)."""
 
-import hashlib
 import json
 import os
 import subprocess
@@ -13,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from resources_json import write_binaries
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs" / "gem5_library"
@@ -34,21 +34,7 @@ def resources(tmp_path_factory):
         ),
         "x86-m5-work": se_build.se_example("m5_work"),
     }
-    entries = [
-        {
-            "category": "binary",
-            "id": rid,
-            "resource_version": "1.0.0",
-            "gem5_versions": ["23.1", "24.0"],
-            "architecture": "X86",
-            "url": f"file://{path}",
-            "md5sum": hashlib.md5(Path(path).read_bytes()).hexdigest(),
-        }
-        for rid, path in programs.items()
-    ]
-    listing = tmp_path_factory.mktemp("resources") / "resources.json"
-    listing.write_text(json.dumps(entries, indent=1))
-    return listing
+    return write_binaries(tmp_path_factory.mktemp("resources") / "resources.json", programs)
 
 
 def run(resources, outdir, script, *args):
