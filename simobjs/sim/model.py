@@ -50,7 +50,10 @@ class Model:
         self._name: str = params.name
         sim = params.sim
         self.sim = sim
-        self.eventq: EventQueue | None = sim.eventq if sim is not None else None
+        self.eventq: EventQueue | None = None
+        if sim is not None:
+            index = getattr(params, "eventq_index", 0) or 0
+            self.eventq = sim.queue(index) if index else sim.eventq
         self._drain_state = DrainState.Running
         if self.eventq is not None:
             cls = type(self)
