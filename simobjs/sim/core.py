@@ -392,7 +392,7 @@ class Simulation:
         try:
             while True:
                 try:
-                    exits = parallel.run_quantum()
+                    exits = parallel.run()
                 except SimulationError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - wrapped with the object that failed

@@ -35,9 +35,11 @@ class ParallelQueues:
         self.queues = queues
         self.quantum = quantum
         self.lock = threading.Lock()
-        self.start = threading.Barrier(len(queues))
-        self.end = threading.Barrier(len(queues))
+        n = len(queues)
+        self.go = threading.Barrier(n)  # a simulate() starts (or the threads end)
+        self.barrier = threading.Barrier(n, action=self._at_barrier)  # a quantum's end
         self.target = 0
+        self.running = False
         self.terminate = False
         self.threads: list[threading.Thread] = []
         self.failures: dict[int, BaseException] = {}
@@ -57,24 +59,37 @@ class ParallelQueues:
     def _worker(self, index: int, queue: EventQueue) -> None:
         self.sim.set_thread_queue(queue)
         while True:
-            self.start.wait()
+            self.go.wait()
             if self.terminate:
                 return
-            self._quantum(index, queue)
-            self.end.wait()
+            self._quanta(index, queue)
 
-    def _quantum(self, index: int, queue: EventQueue) -> None:
-        try:
-            with self.lock:
-                self._run_until(queue, self.target)
-        except BaseException as e:  # noqa: BLE001 - reported by the main thread
-            self.failures.setdefault(index, e)
+    def _quanta(self, index: int, queue: EventQueue) -> None:
+        """Quantum after quantum until the barrier's action says stop."""
+        while True:
+            try:
+                with self.lock:
+                    self._run_until(queue, self.target)
+            except BaseException as e:  # noqa: BLE001 - reported by the main thread
+                self.failures.setdefault(index, e)
+            self.barrier.wait()
+            if not self.running:
+                return
+
+    def _at_barrier(self) -> None:
+        """Every queue is at the barrier (run by the last thread to arrive): go on with
+        the next quantum, or stop for an exit, a failure or a signal."""
+        self.barriers += 1
+        if self.failures or self.exits or self.sim._interrupts:
+            self.running = False
+        else:
+            self.target += self.quantum
 
     def _run_until(self, queue: EventQueue, target: int) -> None:
-        """Run `queue`'s events before the barrier; its time is then `target`."""
+        """Run `queue`'s events up to the barrier; its time is then `target`."""
         marks: list = []
         barrier = EventFunctionWrapper(
-            lambda: marks.append(True), f"{queue.name}.quantumBarrier", Priority.Progress
+            lambda: marks.append(True), f"{queue.name}.quantumBarrier", Priority.Maximum
         )
         queue.schedule(barrier, target)
         try:
@@ -88,19 +103,19 @@ class ParallelQueues:
             if barrier.scheduled():
                 queue.deschedule(barrier)
 
-    def run_quantum(self) -> list:
-        """Every queue runs to the next barrier (a multiple of the quantum); returns the
-        exit events that fired meanwhile. Raises what an event raised."""
+    def run(self) -> list:
+        """Every queue runs quantum after quantum (barriers at multiples of the quantum)
+        until an exit fires or a signal comes; returns the exit events that fired.
+        Raises what an event raised."""
         self._ensure_threads()
         q0 = self.queues[0]
         self.target = (q0.now // self.quantum + 1) * self.quantum
         self.sim.set_thread_queue(q0)
-        self.start.wait()
-        try:
-            self._quantum(0, q0)
-        finally:
-            self.end.wait()
-        self.barriers += 1
+        self.go.wait()
+        # set only once every thread is past `go`: a thread just released from the last
+        # barrier of the previous run may not have read "stop" yet
+        self.running = True
+        self._quanta(0, q0)
         if self.failures:
             first = min(self.failures)
             exc = self.failures[first]
@@ -111,14 +126,13 @@ class ParallelQueues:
         return exits
 
     def shutdown(self) -> None:
-        """Stop the host threads (they wait at the start barrier)."""
-        if not self.threads:
-            return
-        self.terminate = True
-        self.start.wait()
-        for t in self.threads:
-            t.join()
-        self.threads = []
-        self.terminate = False
+        """Stop the host threads (they wait for the next simulate())."""
+        if self.threads:
+            self.terminate = True
+            self.go.wait()
+            for t in self.threads:
+                t.join()
+            self.threads = []
+            self.terminate = False
         for q in self.queues:
             q.parallel_lock = None

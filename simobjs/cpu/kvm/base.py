@@ -508,6 +508,9 @@ class BaseKvmCPU(BaseCPU):
     def _outside_lock(self, lock, run, *args) -> None:
         """KVM_RUN without the simulator's lock (several event queues): `in_run` tells
         KvmVM.holdVCPUs that this vCPU must be kicked out before the page tables change."""
+        if not lock.locked():  # between quanta (a drain's last entry): nobody else runs
+            self._last_exit = run(*args)
+            return
         self.run_thread = threading.get_ident()
         self.in_run = True
         lock.release()
