@@ -271,7 +271,16 @@ class Simulation:
         """
         ev = GlobalSimLoopExitEvent(cause, code, repeat, home=self.eventq)
         when = self.curTick() + delay if when is None else when
-        # from another queue's thread, queue 0 may be ahead (within one quantum)
+        par = self._parallel
+        if (
+            par is not None
+            and par.running
+            and not repeat
+            and self.current_eventq() is not self.eventq
+            and when <= par.target
+        ):
+            par.exits.append(ev)  # from another queue's thread: at this quantum's barrier
+            return
         self.eventq.schedule(ev, max(when, self.eventq.now))
 
     def scheduleTickExitAbsolute(self, tick: int, cause: str = CAUSE_TICK_EXIT) -> None:

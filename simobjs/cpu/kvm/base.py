@@ -287,7 +287,13 @@ class BaseKvmCPU(BaseCPU):
         now = self.curTick()
         if now > self._suspend_tick:
             self.numCycles += self.ticksToCycles(now - self._suspend_tick)
-        self.schedule(self.tickEvent, self.clockEdge(0))
+        when = self.clockEdge(0)
+        if self.eventq.parallel_lock is not None and self.sim is not None:
+            # woken from another queue's thread (an SE futex wake on another CPU): not
+            # before the waker's tick, if this queue is behind it
+            caller, period = self.sim.curTick(), self.clockPeriod()
+            when = max(when, -(-caller // period) * period)
+        self.schedule(self.tickEvent, when)
         self._status = KvmStatus.Running
 
     def suspendContext(self, tid: int = 0) -> None:
