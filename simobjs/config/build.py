@@ -65,7 +65,7 @@ def _elaborate(sim: Simulation, root: Any, ckpt_dir: str | None) -> None:
         write_config_files(root, sim.outdir)
     if options.config_only:
         raise ConfigOnlyStop()
-    debug.set_tick_source(sim.eventq.curTick)
+    debug.set_tick_source(sim.curTick)
     decls = list(root.descendants())
     ModelBuilder(sim, root).create_all(decls)
     connect_ports(decls)

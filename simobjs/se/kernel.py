@@ -82,6 +82,7 @@ class Kernel:
         self.last_status = 0
         self.finished = False
         self._timers: dict[tuple, EventFunctionWrapper] = {}
+        self._timer_queues: dict[tuple, object] = {}  # the queue each timer is on
         self.expired: dict[int, bool] = {}  # the running thread's quantum is over
         self.dirty_pipes: set = set()
         self.syscall_count = 0
@@ -445,16 +446,20 @@ class Kernel:
 
         def fire() -> None:
             self._timers.pop(key, None)
+            self._timer_queues.pop(key, None)
             fn()
 
         ev = EventFunctionWrapper(fire, f"{self.model.name()}.timer{key}", Priority.Default)
+        queue = self.sim.current_eventq()  # the queue of the CPU that made the call
         self._timers[key] = ev
-        self.sim.eventq.schedule(ev, max(when, self.now()))
+        self._timer_queues[key] = queue
+        queue.schedule(ev, max(when, queue.now))
 
     def _cancel_timer(self, key: tuple) -> None:
         ev = self._timers.pop(key, None)
+        queue = self._timer_queues.pop(key, None)
         if ev is not None and ev.scheduled():
-            self.sim.eventq.deschedule(ev)
+            queue.deschedule(ev)
 
     def clear_deadline(self, task: Task) -> None:
         task.deadline = 0

@@ -222,7 +222,8 @@ def restore(sim: Simulation, directory: str) -> None:
             f"{cpt_upgrade.CPT_VERSION}: {'; '.join(applied)}"
         )
     cp.forget_reads(keep=(GLOBALS,))  # what the upgraders read is not what the models read
-    sim.eventq.setCurTick(tick)
+    for queue in getattr(sim, "eventqs", [sim.eventq]):
+        queue.setCurTick(tick)
     if cp.has_section(KERNEL_EVENTS):
         _restore_kernel_events(sim, cp.section(KERNEL_EVENTS), tick)
     if debug.flags.Checkpoint:

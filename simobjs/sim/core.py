@@ -103,6 +103,9 @@ class Simulation:
     def __init__(self, outdir: str | None = "m5out", stats_file: str = "stats.txt"):
         self.outdir = outdir
         self.eventq = EventQueue()
+        self.eventqs: list[EventQueue] = [self.eventq]  # by eventq_index
+        self._thread = threading.local()  # the queue this host thread runs (several queues)
+        self._parallel: Any = None  # simobjs.sim.parallel.ParallelQueues, with several queues
         self.models: dict[str, Any] = {}  # by path, in creation order
         self.order: list[Any] = []  # descendants (pre-order) order, for the phases
         self.phase = Phase.CREATED
@@ -131,7 +134,21 @@ class Simulation:
             debug.dprintf("drain", fmt, *args)
 
     def curTick(self) -> int:
-        return self.eventq.now
+        """The current tick of the queue this thread runs (queue 0 outside simulate())."""
+        return getattr(self._thread, "eventq", self.eventq).now
+
+    def current_eventq(self) -> EventQueue:
+        """The queue this host thread runs (gem5's curEventQueue())."""
+        return getattr(self._thread, "eventq", self.eventq)
+
+    def set_thread_queue(self, queue: EventQueue) -> None:
+        self._thread.eventq = queue
+
+    def queue(self, index: int) -> EventQueue:
+        """The event queue of `eventq_index` `index` (made on first use)."""
+        while len(self.eventqs) <= index:
+            self.eventqs.append(EventQueue(f"MainEventQueue-{len(self.eventqs)}"))
+        return self.eventqs[index]
 
     def cpus(self) -> list[Any]:
         return [m for m in self.order if getattr(m, "is_cpu", False)]
@@ -155,8 +172,25 @@ class Simulation:
         """The models in descendants (pre-order) order: the order of every phase."""
         self.order = order
 
+    def merge_lone_queues(self) -> None:
+        """Several queues are worth their threads only if CPUs that run together are on
+        two or more of them (one host thread runs one vCPU at a time anyway):
+        otherwise every model runs on queue 0, as if all had eventq_index 0 (gem5's
+        standard library gives a lone KVM core queue 1, its switch core queue 0)."""
+        if len(self.eventqs) == 1:
+            return
+        cpus = [m for m in self.order if getattr(m, "is_cpu", False)]
+        for out in (False, True):  # the CPUs running at the start, and the switched-out ones
+            if len({id(m.eventq) for m in cpus if bool(m.switchedOut()) == out}) >= 2:
+                return
+        for m in self.order:
+            if getattr(m, "eventq", None) is not None and m.eventq is not self.eventq:
+                m.use_queue(self.eventq)
+        del self.eventqs[1:]
+
     def init_models(self) -> None:
         """gem5's init() on every model, then regStats() and stats.enable()."""
+        self.merge_lone_queues()
         self._each("init")
         self._each("regStats")
         self.stats.enable()
@@ -236,7 +270,18 @@ class Simulation:
         third positional argument is a delay (what m5ops and models compute).
         """
         ev = GlobalSimLoopExitEvent(cause, code, repeat, home=self.eventq)
-        self.eventq.schedule(ev, self.curTick() + delay if when is None else when)
+        when = self.curTick() + delay if when is None else when
+        par = self._parallel
+        if (
+            par is not None
+            and par.running
+            and not repeat
+            and self.current_eventq() is not self.eventq
+            and when <= par.target
+        ):
+            par.exits.append(ev)  # from another queue's thread: at this quantum's barrier
+            return
+        self.eventq.schedule(ev, max(when, self.eventq.now))
 
     def scheduleTickExitAbsolute(self, tick: int, cause: str = CAUSE_TICK_EXIT) -> None:
         self._check_tick("m5.scheduleTickExitAbsolute()", tick)
@@ -286,11 +331,14 @@ class Simulation:
 
     def _run(self, ticks_: int = -1) -> Any:
         now = self.curTick()
+        parallel = self._parallel_queues()
         print(f"info: Entering event queue @ {now}.  Starting simulation...", file=sys.stderr)
         if self._limit_event is None or not self._limit_event.scheduled():
             self.setMaxTick(MaxTick)  # no limit: gem5's "simulate() limit reached" at MaxTick
         if ticks_ is not None and ticks_ != -1:
             self.setMaxTick(now + ticks_ if ticks_ < MaxTick - now else MaxTick)
+        if parallel is not None:
+            return self._run_parallel(parallel)
         interrupts = self._interrupts
         asked = set(interrupts)  # stats signals that came between simulate() calls
         interrupts.clear()
@@ -327,6 +375,74 @@ class Simulation:
                 signal.signal(signal.SIGINT, old_sigint)
                 signal.signal(signal.SIGTERM, old_sigterm)
             interrupts[:] = [s for s in interrupts if s not in (signal.SIGINT, signal.SIGTERM)]
+
+    def _parallel_queues(self) -> Any:
+        """Several queues: their threads and barriers (gem5's fatal without a quantum)."""
+        if len(self.eventqs) == 1:
+            return None
+        if self._parallel is None:
+            from simobjs.errors import ConfigError, Problem
+            from simobjs.sim.parallel import QUANTUM_FATAL, ParallelQueues
+
+            root = self.models.get("root")
+            quantum = getattr(root, "sim_quantum", 0) or 0
+            if quantum <= 0:
+                users = [
+                    m.name() for m in self.order if getattr(m, "eventq", None) is not self.eventq
+                ]
+                raise ConfigError(
+                    Problem(
+                        "root",
+                        f"fatal: {QUANTUM_FATAL} ({len(self.eventqs)} event queues: "
+                        f"{', '.join(users[:4])} use eventq_index > 0); set "
+                        "root.sim_quantum, e.g. 1 ms",
+                        "sim_quantum",
+                    )
+                )
+            self._parallel = ParallelQueues(self, self.eventqs, quantum)
+        return self._parallel
+
+    def _run_parallel(self, parallel: Any) -> Any:
+        """The loop with several queues: quanta until an exit fired or a signal came;
+        every queue is then stopped at the same barrier tick."""
+        interrupts = self._interrupts
+        asked = set(interrupts)
+        interrupts.clear()
+        self._signalled_stats(asked)
+        old_sigint = old_sigterm = None
+        main = threading.current_thread() is threading.main_thread()
+        if main:
+            old_sigint = signal.signal(signal.SIGINT, self._on_signal)
+            old_sigterm = signal.signal(signal.SIGTERM, self._on_signal)
+            _keep_stats_signals()
+        try:
+            while True:
+                try:
+                    exits = parallel.run()
+                except SimulationError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - wrapped with the object that failed
+                    raise self._wrap(exc) from exc
+                if interrupts:
+                    asked = set(interrupts)
+                    interrupts.clear()
+                    self._signalled_stats(asked)
+                    if signal.SIGTERM in asked:
+                        raise Terminated(signal.SIGTERM, self.curTick())
+                    if signal.SIGINT in asked and not exits:
+                        return GlobalSimLoopExitEvent(CAUSE_INTERRUPT, 0)
+                if exits:
+                    first, rest = exits[0], exits[1:]
+                    for ev in rest:  # the next simulate() returns them at once
+                        if not ev.scheduled():
+                            self.eventq.schedule(ev, self.eventq.now)
+                    if first in self.tick_exits:
+                        self.tick_exits.remove(first)
+                    return first
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, old_sigint)
+                signal.signal(signal.SIGTERM, old_sigterm)
 
     def _on_signal(self, signo: int, frame: Any) -> None:
         """Ctrl-C (SIGINT) during simulate(), SIGUSR1 (dump the stats) and SIGUSR2
@@ -428,6 +544,9 @@ class Simulation:
         if self.phase is Phase.CLOSED:
             return
         self.finalize()
+        if self._parallel is not None:
+            self._parallel.shutdown()
+            self._parallel = None
         try:
             atexit.unregister(self.finalize)
         except Exception:  # noqa: BLE001

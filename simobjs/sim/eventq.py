@@ -153,13 +153,17 @@ class PeriodicEvent(Event):
 class EventQueue:
     """One queue of events and the current tick."""
 
-    __slots__ = ("name", "_keys", "_buckets", "_cur_tick")
+    __slots__ = ("name", "_keys", "_buckets", "_cur_tick", "parallel_lock")
 
     def __init__(self, name: str = "MainEventQueue-0"):
         self.name = name
         self._keys: list[int] = []  # heap of bucket keys
         self._buckets: dict[int, list[Event] | Event] = {}
         self._cur_tick = 0
+        # several queues on host threads (simobjs.sim.parallel): the lock a thread holds
+        # while it runs events, released around work that needs no simulator state
+        # (KVM_RUN), so the vCPUs run in parallel
+        self.parallel_lock = None
 
     # -- time --------------------------------------------------------------
     now = property(attrgetter("_cur_tick"), doc="The current tick (read-only).")

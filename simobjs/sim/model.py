@@ -50,17 +50,23 @@ class Model:
         self._name: str = params.name
         sim = params.sim
         self.sim = sim
-        self.eventq: EventQueue | None = sim.eventq if sim is not None else None
+        self.eventq: EventQueue | None = None
         self._drain_state = DrainState.Running
-        if self.eventq is not None:
-            cls = type(self)
-            # the queue's own methods, one frame less per call, unless a subclass wraps them
-            if cls.schedule is Model.schedule:
-                self.schedule = self.eventq.schedule
-            if cls.deschedule is Model.deschedule:
-                self.deschedule = self.eventq.deschedule
-            if cls.reschedule is Model.reschedule:
-                self.reschedule = self.eventq.reschedule
+        if sim is not None:
+            index = getattr(params, "eventq_index", 0) or 0
+            self.use_queue(sim.queue(index) if index else sim.eventq)
+
+    def use_queue(self, queue: EventQueue) -> None:
+        """Run on `queue` (before any event is scheduled)."""
+        self.eventq = queue
+        cls = type(self)
+        # the queue's own methods, one frame less per call, unless a subclass wraps them
+        if cls.schedule is Model.schedule:
+            self.schedule = queue.schedule
+        if cls.deschedule is Model.deschedule:
+            self.deschedule = queue.deschedule
+        if cls.reschedule is Model.reschedule:
+            self.reschedule = queue.reschedule
 
     # -- identity ------------------------------------------------------------
     def name(self) -> str:

@@ -93,10 +93,10 @@ def _stat_event(sim, dump: bool, reset: bool, delay: int, period: int) -> None:
         if reset:
             sim.stats.reset()
         if period:
-            sim.eventq.schedule(event, sim.curTick() + period)
+            sim.current_eventq().schedule(event, sim.curTick() + period)
 
     event = EventFunctionWrapper(fire, "m5op stats", Priority.Stat_Event)
-    sim.eventq.schedule(event, sim.curTick() + delay)
+    sim.current_eventq().schedule(event, sim.curTick() + delay)
 
 
 def m5op_func(addr: int, base: int) -> int | None:

@@ -88,15 +88,18 @@ def run(
     between=None,
     env: str = "",
     num_cpus: int = 1,
+    configure=None,
 ) -> Result:
     """Run `program args` on `cpu` (kvm or ref) in the current directory. switch_to: a
     switched-out CPU of that kind takes over at m5_switch_cpu() (and at work items with
     work_items); every: also switch at random simulated times at most that many ticks
     apart. checkpoint_dir: where m5_checkpoint() writes; restore: a checkpoint to start
-    from."""
+    from. num_cpus: --num-cpus; configure(root): changes made before instantiation."""
     opts = options(program, args, cpu, switch_to, input, work_items, env, num_cpus)
     root = se_hello.build(opts)
     root.system.cpu[0].workload[0].cmd = [str(program), *args]  # arguments with any quoting
+    if configure is not None:
+        configure(root)  # e.g. event queues: cpu.eventq_index, root.sim_quantum
     sim = instantiate(root, ckpt_dir=restore, outdir=str(outdir))
     system = root.system
     running = list(system.cpu)

@@ -108,6 +108,8 @@ class BaseKvmCPU(BaseCPU):
         self._last_exit: kx.Exit | None = None
         self._in_service = False
         self._suspend_tick = 0
+        self.in_run = False  # inside KVM_RUN without the simulator's lock (several queues)
+        self.run_thread = 0
         self.runTimer = None
         self._timer_tid = -1
         self._run_floor = 0  # timerResolution() of the current run timer
@@ -150,6 +152,7 @@ class BaseKvmCPU(BaseCPU):
                 Problem(self.name(), "no KvmVM in this system: add one (system.kvm_vm = KvmVM())")
             )
         self.vcpuID = self.vm.allocVCPUID()
+        self.vm.registerCPU(self)
         super().init()
 
     def verifyMemoryMode(self) -> None:
@@ -280,7 +283,13 @@ class BaseKvmCPU(BaseCPU):
         now = self.curTick()
         if now > self._suspend_tick:
             self.numCycles += self.ticksToCycles(now - self._suspend_tick)
-        self.schedule(self.tickEvent, self.clockEdge(0))
+        when = self.clockEdge(0)
+        if self.eventq.parallel_lock is not None and self.sim is not None:
+            # woken from another queue's thread (an SE futex wake on another CPU): not
+            # before the waker's tick, if this queue is behind it
+            caller, period = self.sim.curTick(), self.clockPeriod()
+            when = max(when, -(-caller // period) * period)
+        self.schedule(self.tickEvent, when)
         self._status = KvmStatus.Running
 
     def suspendContext(self, tid: int = 0) -> None:
@@ -453,7 +462,11 @@ class BaseKvmCPU(BaseCPU):
                 # across the guest's own exits while this run's deadline stands
                 target = self.eventq.now + ticks
                 ns = 0 if target == self._armed_target else self.hostNs(ticks)
-                self._last_exit = timer.run_armed(vcpu, ns)
+                lock = self.eventq.parallel_lock
+                if lock is None:
+                    self._last_exit = timer.run_armed(vcpu, ns)
+                else:  # the other queues' threads run while this vCPU does
+                    self._outside_lock(lock, timer.run_armed, vcpu, ns)
                 self._armed_target = None if self._last_exit is kx.INTR else target
                 cycles = int(vcpu.run_cpu_ns * self._cycles_per_ns)
             else:
@@ -463,7 +476,11 @@ class BaseKvmCPU(BaseCPU):
                 else:
                     base_cycles = self.getHostCycles()
                 timer.arm(self.hostNs(ticks))
-                self._last_exit = vcpu.run()
+                lock = self.eventq.parallel_lock
+                if lock is None:
+                    self._last_exit = vcpu.run()
+                else:
+                    self._outside_lock(lock, vcpu.run)
                 timer.disarm()
                 if counters is not None:
                     counters.stop()
@@ -493,6 +510,28 @@ class BaseKvmCPU(BaseCPU):
         if self.useCoalescedMMIO:
             executed += self.flushCoalescedMMIO()
         return executed
+
+    def _outside_lock(self, lock, run, *args) -> None:
+        """KVM_RUN without the simulator's lock (several event queues): `in_run` tells
+        KvmVM.holdVCPUs that this vCPU must be kicked out before the page tables change."""
+        if not lock.locked():  # between quanta (a drain's last entry): nobody else runs
+            self._last_exit = run(*args)
+            return
+        self.run_thread = threading.get_ident()
+        self.in_run = True
+        lock.release()
+        try:
+            self._last_exit = run(*args)
+        finally:
+            self.in_run = False
+            lock.acquire()
+
+    def kick_thread(self) -> None:
+        """From another thread: leave KVM_RUN now (or at once on entry)."""
+        if self.vcpu is not None:
+            self.vcpu.immediate_exit = self._kicked = True
+        if self.runTimer is not None:
+            self.runTimer.kick()
 
     def flushCoalescedMMIO(self) -> int:
         if not self.useCoalescedMMIO:

@@ -39,6 +39,7 @@ class KvmVM(Model):
         self.vm = self.kvm.create_vm()
         self.maxMemorySlots = self.vm.max_memslots
         self._next_vcpu_id = 0
+        self.cpus: list = []  # the KVM CPUs of this VM (registered by registerCPU)
         self._mapped = False
         self.slots: list[tuple[int, int, int, str]] = []  # (slot, start, size, memory path)
         self._own_slot_range: tuple[int, int] | None = None  # SE page tables (see below)
@@ -76,6 +77,24 @@ class KvmVM(Model):
         vid = self._next_vcpu_id
         self._next_vcpu_id += 1
         return vid
+
+    def registerCPU(self, cpu) -> None:
+        self.cpus.append(cpu)
+
+    def holdVCPUs(self) -> None:
+        """Make sure no other vCPU of this VM is inside KVM_RUN (several event queues run
+        them on their own threads): kick the ones that are and wait until they are out.
+        They cannot enter again before the caller has done: they need the simulator's
+        lock, which the caller holds."""
+        import threading
+        import time
+
+        me = threading.get_ident()
+        running = [c for c in self.cpus if c.in_run and c.run_thread != me]
+        for cpu in running:
+            cpu.kick_thread()
+        while any(c.in_run for c in running):
+            time.sleep(0)
 
     def cpuStartup(self) -> None:
         """Called by each KVM CPU's startup(); the first call maps the memories."""
@@ -137,6 +156,7 @@ class KvmVM(Model):
         if self._own_slot is None:
             return
         slot, start, size, host = self._own_slot
+        self.holdVCPUs()  # none may walk the page tables while the slot is away
         self.vm.set_user_memory_region(slot, start, 0, host)
         self.vm.set_user_memory_region(slot, start, size, host)
 

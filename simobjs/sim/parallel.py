@@ -1,0 +1,138 @@
+"""Several event queues, each on a host thread of its own (gem5's multi-queue
+simulation): queue 0 runs on the thread that called simulate(), queue i > 0 on a
+thread started for it, and all of them advance in lockstep by `Root.sim_quantum`: a
+quantum ends for every queue at the same barrier tick.
+
+Python code of the simulator is serialised: a thread holds one lock while it runs
+events and gives it up only around work that touches no simulator state (a KVM CPU's
+KVM_RUN, `EventQueue.parallel_lock`), so the vCPUs run in parallel and everything
+else (the SE kernel's system calls, devices, stats) runs one event at a time. An
+event one queue schedules on another is delivered at its tick, or at the target
+queue's current tick if that queue has already run past it (within one quantum, as
+in gem5).
+
+Exits: an exit event that fires during a quantum ends the simulate() call at the
+end of that quantum, with every queue stopped at the barrier (gem5 schedules an exit
+one quantum later for the same reason); drain, switching and checkpoints therefore
+always see all queues stopped at the same tick.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from simobjs.sim.eventq import EventFunctionWrapper, EventQueue, Priority
+from simobjs.sim.sim_events import SimLoopExit
+
+QUANTUM_FATAL = "Quantum for multi-eventq simulation not specified"
+
+
+class ParallelQueues:
+    """The host threads of the queues > 0 and the quantum barriers."""
+
+    def __init__(self, sim, queues: list[EventQueue], quantum: int) -> None:
+        self.sim = sim
+        self.queues = queues
+        self.quantum = quantum
+        self.lock = threading.Lock()
+        n = len(queues)
+        self.go = threading.Barrier(n)  # a simulate() starts (or the threads end)
+        self.barrier = threading.Barrier(n, action=self._at_barrier)  # a quantum's end
+        self.target = 0
+        self.running = False
+        self.terminate = False
+        self.threads: list[threading.Thread] = []
+        self.failures: dict[int, BaseException] = {}
+        self.exits: list = []  # exit events fired during the quantum, in order
+        self.barriers = 0  # quanta run (for the cost per barrier)
+        for q in queues:
+            q.parallel_lock = self.lock
+
+    def _ensure_threads(self) -> None:
+        if self.threads:
+            return
+        for i, q in enumerate(self.queues[1:], 1):
+            t = threading.Thread(target=self._worker, args=(i, q), name=q.name, daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def _worker(self, index: int, queue: EventQueue) -> None:
+        self.sim.set_thread_queue(queue)
+        while True:
+            self.go.wait()
+            if self.terminate:
+                return
+            self._quanta(index, queue)
+
+    def _quanta(self, index: int, queue: EventQueue) -> None:
+        """Quantum after quantum until the barrier's action says stop."""
+        while True:
+            try:
+                with self.lock:
+                    self._run_until(queue, self.target)
+            except BaseException as e:  # noqa: BLE001 - reported by the main thread
+                self.failures.setdefault(index, e)
+            self.barrier.wait()
+            if not self.running:
+                return
+
+    def _at_barrier(self) -> None:
+        """Every queue is at the barrier (run by the last thread to arrive): go on with
+        the next quantum, or stop for an exit, a failure or a signal."""
+        self.barriers += 1
+        if self.failures or self.exits or self.sim._interrupts:
+            self.running = False
+        else:
+            self.target += self.quantum
+
+    def _run_until(self, queue: EventQueue, target: int) -> None:
+        """Run `queue`'s events up to the barrier; its time is then `target`."""
+        marks: list = []
+        barrier = EventFunctionWrapper(
+            lambda: marks.append(True), f"{queue.name}.quantumBarrier", Priority.Maximum
+        )
+        queue.schedule(barrier, target)
+        try:
+            while True:
+                try:
+                    queue.run(marks)
+                    return
+                except SimLoopExit as e:
+                    self.exits.append(e.event)
+        finally:
+            if barrier.scheduled():
+                queue.deschedule(barrier)
+
+    def run(self) -> list:
+        """Every queue runs quantum after quantum (barriers at multiples of the quantum)
+        until an exit fires or a signal comes; returns the exit events that fired.
+        Raises what an event raised."""
+        self._ensure_threads()
+        q0 = self.queues[0]
+        self.target = (q0.now // self.quantum + 1) * self.quantum
+        self.sim.set_thread_queue(q0)
+        self.go.wait()
+        # set only once every thread is past `go`: a thread just released from the last
+        # barrier of the previous run may not have read "stop" yet
+        self.running = True
+        self._quanta(0, q0)
+        if self.failures:
+            first = min(self.failures)
+            exc = self.failures[first]
+            self.failures.clear()
+            self.exits.clear()
+            raise exc
+        exits, self.exits = self.exits, []
+        return exits
+
+    def shutdown(self) -> None:
+        """Stop the host threads (they wait for the next simulate())."""
+        if self.threads:
+            self.terminate = True
+            self.go.wait()
+            for t in self.threads:
+                t.join()
+            self.threads = []
+            self.terminate = False
+        for q in self.queues:
+            q.parallel_lock = None
