@@ -65,3 +65,18 @@ def fresh_simulation():
         sim.close()
     reset_for_tests()
     ticks.unfixGlobalFrequency()
+
+
+@pytest.fixture
+def whole_run_bound():
+    """A bound on a whole test, for loops that must not hang (drains, switches, barriers
+    of several host threads): past `seconds`, every thread's stack is printed and the
+    test process exits, failing the run, instead of hanging it. Use as
+    `whole_run_bound(seconds)`; the bound is lifted when the test ends."""
+    import faulthandler
+
+    def arm(seconds: float) -> None:
+        faulthandler.dump_traceback_later(seconds, exit=True)
+
+    yield arm
+    faulthandler.cancel_dump_traceback_later()

@@ -154,10 +154,12 @@ def test_several_event_queues_need_a_quantum(workdir):
 
 
 @pytest.mark.kvm
-def test_own_queues_switch_a_hundred_times(workdir):
+def test_own_queues_switch_a_hundred_times(workdir, whole_run_bound):
     """Drain and switch all CPUs (KVM on their own queues <-> the reference CPUs on
     queue 0) at random times a few hundred microseconds apart, with every queue
-    stopped at a barrier: no hang, no lost event, the native output."""
+    stopped at a barrier: no hang (the whole loop is bounded: ~1 s on an idle host),
+    no lost event, the native output."""
+    whole_run_bound(300)
     prog = str(se_example("smp"))
     want = serun.native(prog, ["60000"]).stdout.decode()
     got = serun.run(
