@@ -340,15 +340,7 @@ class Simulation:
         if parallel is not None:
             return self._run_parallel(parallel)
         interrupts = self._interrupts
-        asked = set(interrupts)  # stats signals that came between simulate() calls
-        interrupts.clear()
-        self._signalled_stats(asked)
-        old_sigint = old_sigterm = None
-        main = threading.current_thread() is threading.main_thread()
-        if main:
-            old_sigint = signal.signal(signal.SIGINT, self._on_signal)
-            old_sigterm = signal.signal(signal.SIGTERM, self._on_signal)
-            _keep_stats_signals()
+        main, old = self._loop_signals()
         try:
             while True:
                 self.eventq.run(interrupts, self._trace_event if debug.flags.Event else None)
@@ -371,9 +363,7 @@ class Simulation:
         except Exception as exc:  # noqa: BLE001 - wrapped with the object that failed
             raise self._wrap(exc) from exc
         finally:
-            if main:
-                signal.signal(signal.SIGINT, old_sigint)
-                signal.signal(signal.SIGTERM, old_sigterm)
+            self._restore_signals(main, old)
             interrupts[:] = [s for s in interrupts if s not in (signal.SIGINT, signal.SIGTERM)]
 
     def _parallel_queues(self) -> Any:
@@ -406,15 +396,7 @@ class Simulation:
         """The loop with several queues: quanta until an exit fired or a signal came;
         every queue is then stopped at the same barrier tick."""
         interrupts = self._interrupts
-        asked = set(interrupts)
-        interrupts.clear()
-        self._signalled_stats(asked)
-        old_sigint = old_sigterm = None
-        main = threading.current_thread() is threading.main_thread()
-        if main:
-            old_sigint = signal.signal(signal.SIGINT, self._on_signal)
-            old_sigterm = signal.signal(signal.SIGTERM, self._on_signal)
-            _keep_stats_signals()
+        main, old = self._loop_signals()
         try:
             while True:
                 try:
@@ -440,9 +422,29 @@ class Simulation:
                         self.tick_exits.remove(first)
                     return first
         finally:
-            if main:
-                signal.signal(signal.SIGINT, old_sigint)
-                signal.signal(signal.SIGTERM, old_sigterm)
+            self._restore_signals(main, old)
+
+    def _loop_signals(self) -> tuple[bool, tuple[Any, Any]]:
+        """At the start of a loop: serve the stats signals that came between simulate()
+        calls, and (on the main thread) take SIGINT and SIGTERM for the loop. Returns
+        what _restore_signals() needs."""
+        asked = set(self._interrupts)
+        self._interrupts.clear()
+        self._signalled_stats(asked)
+        main = threading.current_thread() is threading.main_thread()
+        old: tuple[Any, Any] = (None, None)
+        if main:
+            old = (
+                signal.signal(signal.SIGINT, self._on_signal),
+                signal.signal(signal.SIGTERM, self._on_signal),
+            )
+            _keep_stats_signals()
+        return main, old
+
+    def _restore_signals(self, main: bool, old: tuple[Any, Any]) -> None:
+        if main:
+            signal.signal(signal.SIGINT, old[0])
+            signal.signal(signal.SIGTERM, old[1])
 
     def _on_signal(self, signo: int, frame: Any) -> None:
         """Ctrl-C (SIGINT) during simulate(), SIGUSR1 (dump the stats) and SIGUSR2
