@@ -69,11 +69,26 @@ def _elaborate(sim: Simulation, root: Any, ckpt_dir: str | None) -> None:
     decls = list(root.descendants())
     ModelBuilder(sim, root).create_all(decls)
     connect_ports(decls)
+    merge_lone_queues(sim)
     sim.init_models()
     if ckpt_dir is not None:
         sim.restore(ckpt_dir)
     else:
         sim.init_state()
+
+
+def merge_lone_queues(sim: Simulation) -> None:
+    """Several queues are worth their threads only if CPUs that run together are on
+    two or more of them (one host thread runs one vCPU at a time anyway): otherwise
+    every model runs on queue 0, as if all had eventq_index 0 (gem5's standard library
+    gives a lone KVM core queue 1, its switch core queue 0)."""
+    if len(sim.eventqs) == 1:
+        return
+    cpus = sim.cpus()
+    for out in (False, True):  # the CPUs running at the start, and the switched-out ones
+        if len({id(m.eventq) for m in cpus if bool(m.switchedOut()) == out}) >= 2:
+            return
+    sim.keep_one_queue()
 
 
 def write_config_files(root: Any, outdir: str) -> None:

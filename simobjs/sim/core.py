@@ -172,17 +172,8 @@ class Simulation:
         """The models in descendants (pre-order) order: the order of every phase."""
         self.order = order
 
-    def merge_lone_queues(self) -> None:
-        """Several queues are worth their threads only if CPUs that run together are on
-        two or more of them (one host thread runs one vCPU at a time anyway):
-        otherwise every model runs on queue 0, as if all had eventq_index 0 (gem5's
-        standard library gives a lone KVM core queue 1, its switch core queue 0)."""
-        if len(self.eventqs) == 1:
-            return
-        cpus = [m for m in self.order if getattr(m, "is_cpu", False)]
-        for out in (False, True):  # the CPUs running at the start, and the switched-out ones
-            if len({id(m.eventq) for m in cpus if bool(m.switchedOut()) == out}) >= 2:
-                return
+    def keep_one_queue(self) -> None:
+        """Every model runs on queue 0 (the other queues are dropped)."""
         for m in self.order:
             if getattr(m, "eventq", None) is not None and m.eventq is not self.eventq:
                 m.use_queue(self.eventq)
@@ -190,7 +181,6 @@ class Simulation:
 
     def init_models(self) -> None:
         """gem5's init() on every model, then regStats() and stats.enable()."""
-        self.merge_lone_queues()
         self._each("init")
         self._each("regStats")
         self.stats.enable()
