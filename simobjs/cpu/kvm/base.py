@@ -379,8 +379,9 @@ class BaseKvmCPU(BaseCPU):
                 self._status = KvmStatus.Idle
         elif status in (KvmStatus.Running, KvmStatus.RunningServiceCompletion):
             ticks_to_execute = next_tick - self.eventq.now
-            if self._kvm_siblings:
-                ticks_to_execute = self._smp_slice(ticks_to_execute)
+            siblings = self._kvm_siblings
+            if siblings:
+                ticks_to_execute = self._smp_slice(ticks_to_execute, siblings)
             if self.threadContextDirty:
                 self.syncKvmState()
             if threading.get_native_id() != self._timer_tid:
@@ -423,11 +424,11 @@ class BaseKvmCPU(BaseCPU):
             and tc.cpu.tickEvent.scheduled()
         )
 
-    def _smp_slice(self, ticks: int) -> int:
+    def _smp_slice(self, ticks: int, siblings: frozenset) -> int:
         """The run of one CPU among several: until the next event that is not another
         CPU's tick, but at least SMP_SLICE when the next event is one (a run cut at
         every other CPU's tick would, on a host with costly entries, make no progress)."""
-        after = self.eventq.nextTickExcept(self._kvm_siblings) - self.eventq.now
+        after = self.eventq.nextTickExcept(siblings) - self.eventq.now
         return max(ticks, min(SMP_SLICE, after))
 
     def kvmRunDrain(self) -> int:
