@@ -67,16 +67,35 @@ def fresh_simulation():
     ticks.unfixGlobalFrequency()
 
 
+class WholeRunBoundExceeded(Exception):
+    """A test ran past the bound whole_run_bound() set on it."""
+
+
 @pytest.fixture
 def whole_run_bound():
     """A bound on a whole test, for loops that must not hang (drains, switches, barriers
-    of several host threads): past `seconds`, every thread's stack is printed and the
-    test process exits, failing the run, instead of hanging it. Use as
-    `whole_run_bound(seconds)`; the bound is lifted when the test ends."""
+    of several host threads). Use as `whole_run_bound(seconds)`; the bound is lifted
+    when the test ends. Past `seconds`, SIGALRM raises WholeRunBoundExceeded in the
+    main thread (the test fails with the traceback of where it was: a KVM run or a
+    barrier wait returns to Python often enough). Should the main thread be stuck in C
+    for another minute, every thread's stack is printed and the process exits."""
     import faulthandler
+    import signal
+
+    def expired(signo, frame):
+        raise WholeRunBoundExceeded(f"the test ran past its bound of {bound[0]} s")
+
+    bound = [0.0]
+    old = signal.signal(signal.SIGALRM, expired)
 
     def arm(seconds: float) -> None:
-        faulthandler.dump_traceback_later(seconds, exit=True)
+        bound[0] = seconds
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        faulthandler.dump_traceback_later(seconds + 60, exit=True)
 
-    yield arm
-    faulthandler.cancel_dump_traceback_later()
+    try:
+        yield arm
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+        faulthandler.cancel_dump_traceback_later()

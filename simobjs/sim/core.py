@@ -120,6 +120,9 @@ class Simulation:
         self.on_close: list[Callable[[], None]] = []
         self._limit_event: GlobalSimLoopExitEvent | None = None
         self.tick_exits: list[GlobalSimLoopExitEvent] = []
+        # exits that fired while drain() simulated (an m5_exit, a tick exit...): the next
+        # simulate() returns them, in order, before simulating anything
+        self.held_exits: list[Any] = []
         self._finalized = False
         self.final_dump_error: OSError | None = None
         self.holds_outdir = False  # take_outdir() locked the output directory for it
@@ -311,7 +314,14 @@ class Simulation:
             listener.simulate_begin(self)
         result: Any = None
         try:
-            result = self._run(ticks_)
+            if self.held_exits:
+                print(
+                    f"info: Entering event queue @ {self.curTick()}.  Starting simulation...",
+                    file=sys.stderr,
+                )
+                result = self.held_exits.pop(0)
+            else:
+                result = self._run(ticks_)
             return result
         finally:
             for listener in list(listeners):
@@ -480,7 +490,11 @@ class Simulation:
 
     # -- drain, memory, checkpoints ---------------------------------------------------------
     def drain(self) -> None:
-        """Drain every model, simulating until 'Finished drain' as often as needed."""
+        """Drain every model, simulating until 'Finished drain' as often as needed.
+
+        An exit that fires while the drain simulates (the guest's m5_exit, a scheduled
+        tick exit, the simulate() limit) is not lost, unlike in gem5: the next
+        simulate() returns it at once."""
         self._check_ready()
         dm = self.drain_manager
         while not dm.isDrained():
@@ -495,6 +509,7 @@ class Simulation:
                     raise SimulationError(
                         f"drain never finished; still draining: {', '.join(stuck)}"
                     )
+                self.held_exits.append(ev)
                 ev = self._run()
         if not dm.isDrained():
             raise RuntimeError("Drain state inconsistent")

@@ -161,15 +161,15 @@ def test_own_queues_switch_a_hundred_times(workdir, whole_run_bound):
     no lost event, the native output."""
     whole_run_bound(300)
     prog = str(se_example("smp"))
-    want = serun.native(prog, ["60000"]).stdout.decode()
+    want = serun.native(prog, ["200000"]).stdout.decode()
     got = serun.run(
         prog,
-        ["60000"],
+        ["200000"],
         "kvm",
         workdir.parent / "m5out",
         num_cpus=2,
         switch_to="ref",
-        every=200_000_000,
+        every=60_000_000,
         seed=7,
         configure=own_queues(50_000_000),
     )

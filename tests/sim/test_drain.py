@@ -54,3 +54,26 @@ def test_a_drain_that_never_finishes_is_reported(tmp_path):
     d.done.callback = lambda: None  # never signals
     with pytest.raises(SimulationError, match="drain never finished; still draining: system.d"):
         sim.drain()
+
+
+def test_exits_that_fire_during_a_drain_come_from_the_next_simulate(tmp_path):
+    """gem5 drops an exit that fires while m5.drain() simulates; here the next simulate()
+    returns it (then the one after), before simulating anything."""
+    root = make_root(d=Drainer(rounds=1, delay=100), t=Ticker())
+    sim = build.instantiate(root, outdir=str(tmp_path))
+    sim.simulate(1000)
+    sim.exitSimLoop("m5_exit instruction encountered", 7, delay=30)
+    sim.scheduleTickExitFromCurrent(60, "tick exit")
+    sim.drain()
+    assert sim.curTick() == 1100 and sim.drain_manager.isDrained()
+    first = sim.simulate()
+    assert (first.getCause(), first.getCode(), sim.curTick()) == (
+        "m5_exit instruction encountered",
+        7,
+        1100,
+    )
+    second = sim.simulate()
+    assert second.getCause() == "tick exit" and sim.curTick() == 1100
+    assert sim.tick_exits == []
+    assert sim.simulate(500).getCause() == "simulate() limit reached"
+    assert sim.curTick() == 1600
