@@ -252,6 +252,7 @@ def add_simobjs_row(n: int) -> Callable[[], None]:
     divides by the exits the CPU counted (numIO). Returns the function closing the run."""
     from elftools.elf.elffile import ELFFile
 
+    from simobjs.config.build import instantiate
     from simobjs.demo.config import build_system
     from simobjs.guest import build
 
@@ -266,7 +267,7 @@ def add_simobjs_row(n: int) -> Callable[[], None]:
         root = build_system(str(elf), cpu="kvm")
         root.system.terminal.outfile = "none"
         root.system.exit_on_work_items = True
-        sim = build.instantiate(root, outdir=None)
+        sim = instantiate(root, outdir=None)
     cpu, terminal = sim.model("system.cpu"), sim.model("system.terminal")
     ram = sim.model("system").guest_ram_at(count_at, 8)
 
