@@ -402,6 +402,7 @@ def run_script(
         return 1
     else:
         sys.argv = [str(path), *args]
+        _import_own_packages()
         sys.path.insert(0, str(path.resolve().parent))
     mode = getattr(options, "progress", "off")
     if mode == "auto" and (options.quiet or options.redirect_stdout or options.redirect_stderr):
@@ -439,6 +440,16 @@ def run_script(
         finally:
             sys.stdout.flush()
     return core.finalize(code)
+
+
+def _import_own_packages() -> None:
+    """Import the top-level packages simobjs provides (kvm, m5, gem5) before the script's
+    directory goes first on sys.path, as gem5 puts it: a directory of the same name
+    beside the script (a gem5 source tree called gem5, an output directory called kvm)
+    would otherwise be taken for the package when simobjs is installed in editable mode."""
+    import gem5  # noqa: F401
+    import kvm  # noqa: F401
+    import m5  # noqa: F401
 
 
 def _module_missing(module: str) -> str | None:

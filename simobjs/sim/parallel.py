@@ -45,6 +45,7 @@ class ParallelQueues:
         self.failures: dict[int, BaseException] = {}
         self.exits: list = []  # exit events fired during the quantum, in order
         self.barriers = 0  # quanta run (for the cost per barrier)
+        self._barrier_events: dict[EventQueue, tuple[EventFunctionWrapper, list]] = {}
         for q in queues:
             q.parallel_lock = self.lock
 
@@ -85,12 +86,21 @@ class ParallelQueues:
         else:
             self.target += self.quantum
 
+    def _barrier_event(self, queue: EventQueue) -> tuple[EventFunctionWrapper, list]:
+        """The event that ends `queue`'s quantum, and the list it marks (one per queue)."""
+        found = self._barrier_events.get(queue)
+        if found is None:
+            marks: list = []
+            event = EventFunctionWrapper(
+                lambda: marks.append(True), f"{queue.name}.quantumBarrier", Priority.Maximum
+            )
+            found = self._barrier_events[queue] = (event, marks)
+        return found
+
     def _run_until(self, queue: EventQueue, target: int) -> None:
         """Run `queue`'s events up to the barrier; its time is then `target`."""
-        marks: list = []
-        barrier = EventFunctionWrapper(
-            lambda: marks.append(True), f"{queue.name}.quantumBarrier", Priority.Maximum
-        )
+        barrier, marks = self._barrier_event(queue)
+        marks.clear()
         queue.schedule(barrier, target)
         try:
             while True:

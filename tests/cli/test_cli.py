@@ -319,3 +319,34 @@ def test_a_crash_in_native_code_prints_the_python_stack(tmp_path):
     assert out.returncode == -11  # SIGSEGV, as before: only the report is added
     assert "Segmentation fault" in out.stderr
     assert 'crash.py", line 5 in read_null' in out.stderr
+
+
+def test_directories_named_like_the_packages_beside_a_script_do_not_shadow_them(tmp_path):
+    """A gem5 source tree called gem5, or output directories called kvm and m5, beside
+    the script (whose directory goes first on sys.path, as in gem5) are not taken for
+    simobjs's packages: the command imports its own first. Run as installed (no
+    PYTHONPATH to the source tree), where an editable install finds packages last."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    for name in ("gem5", "kvm", "m5"):
+        (tmp_path / name / "src").mkdir(parents=True)
+    script = write(tmp_path / "run.py", "from kvm import Kvm\n" + SCRIPT)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SIMOBJS_PROGRESS")}
+    found = subprocess.run(
+        [sys.executable, "-c", "import simobjs"], cwd="/", env=env, capture_output=True
+    )
+    command = shutil.which("simobjs")
+    assert found.returncode == 0 and command, "simobjs is not installed (pip install -e .)"
+    out = subprocess.run(
+        [command, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "because simulate() limit reached" in out.stdout or "Exiting @ tick" in out.stdout

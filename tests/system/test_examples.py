@@ -56,10 +56,10 @@ def test_switching_at_the_guests_switch_points(name, start, other):
 @pytest.mark.parametrize("start,other", [("kvm", "reference"), ("reference", "kvm")])
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_switching_at_random_simulated_times(name, start, other):
-    # a mean interval of 1/200 of the reference run: well over 50 switches whichever
+    # a mean interval of 1/800 of the reference run: well over 30 switches whichever
     # CPU sets the pace (KVM's time comes from host cycles, the reference CPU's from
-    # instructions)
-    mean = max(reference_run(name).ticks // 200, 1000)
+    # instructions; a KVM run lasts at least what an entry costs on the host)
+    mean = max(reference_run(name).ticks // 800, 1000)
     r = run(name, cpu=start, switch_to=other, random_switch_every=2 * mean, seed=len(name))
     assert_like_the_reference(name, r)
-    assert r.switches >= 50
+    assert r.switches >= 30

@@ -52,6 +52,10 @@ class X86KvmCPU(BaseKvmCPU):
         self.pciConfigAddress = 0
         self._state_written = False  # the state was written after the last KVM_RUN
         self._window_requested = False  # what kvm_run.request_interrupt_window holds
+        # useXSave=False: KVM_GET_FPU reports MXCSR as 0 and KVM_SET_FPU leaves it alone
+        # (Linux copies every field of struct kvm_fpu but that one), so MXCSR alone goes
+        # through KVM_GET/SET_XSAVE where the host has them
+        self._mxcsr_by_xsave = False
 
     # -- lifecycle -------------------------------------------------------------------
     def startup(self) -> None:
@@ -68,6 +72,14 @@ class X86KvmCPU(BaseKvmCPU):
                 file=sys.stderr,
             )
             self.useXSave = False
+        if not self.useXSave:
+            self._mxcsr_by_xsave = bool(kvm.check_extension("xsave"))
+            if not self._mxcsr_by_xsave:
+                notice(
+                    "fpu-mxcsr",
+                    "warn: KVM: the FPU interface does not carry MXCSR and this host has no "
+                    "XSAVE interface: MXCSR is not kept across CPU switches and checkpoints",
+                )
         self._has_xcrs = bool(kvm.check_extension("xcrs"))
         self._has_events = bool(kvm.check_extension("vcpu_events"))
         self._set_events = self._has_events
@@ -116,6 +128,8 @@ class X86KvmCPU(BaseKvmCPU):
             xsave = v.get_xsave()
         else:
             xsave = _xsave_from_fpu(v.get_fpu())
+            if self._mxcsr_by_xsave:
+                xsave.mxcsr = v.get_xsave().mxcsr
         return KvmX86State(
             v.get_regs(),
             v.get_sregs(),
@@ -147,6 +161,10 @@ class X86KvmCPU(BaseKvmCPU):
             v.set_xsave(k.xsave)
         else:
             v.set_fpu(_fpu_from_state(self._state))
+            if self._mxcsr_by_xsave:
+                xsave = v.get_xsave()
+                xsave.mxcsr = self._state.mxcsr
+                v.set_xsave(xsave)
         msrs = {m: k.msrs[m] for m in self._msrs if m in k.msrs}
         old = self._template.msrs if self._template is not None else {}
         if msrs.get(MSR_TSC) == old.get(MSR_TSC):
