@@ -144,3 +144,33 @@ def test_the_fpu_interface_carries_x87_and_sse_state_across_switches():
     )
     assert r.output == expected("fpu") and r.switches >= 50
     assert r.mem_hash == ref.mem_hash
+
+
+def test_the_fpu_interface_keeps_mxcsr_and_sse_registers_in_use():
+    """useXSave=False: KVM_GET_FPU reports MXCSR as 0, and KVM_SET_FPU writes neither
+    MXCSR nor the XSAVE header (XMM registers of an SSE component marked as in its init
+    state would be reset on entry). Where the host has the XSAVE interface, the CPU
+    carries both through it: what is written reads back, from KVM and into the state."""
+    xmm0 = bytes(range(16))
+
+    def no_xsave(root):
+        root.system.cpu.useXSave = False
+
+    def probe(sim):
+        cpu = sim.model("system.cpu")
+        st = cpu.get_state()
+        idle = cpu.vcpu.get_xsave()
+        idle.xstate_bv &= ~3  # x87 and SSE in their init state, as XSAVEOPT may leave them
+        cpu.vcpu.set_xsave(idle)
+        st.mxcsr = 0x1FA0  # round down, all exceptions masked, a sticky flag
+        st.xmm[0] = xmm0
+        cpu.set_state(st)
+        cpu.syncKvmState()
+        image = cpu.vcpu.get_xsave()
+        cpu.kvmStateDirty = True
+        cpu.syncThreadContext()
+        back = cpu.get_state()
+        return image.mxcsr, image.xmm(0), image.xstate_bv & 3, back.mxcsr, bytes(back.xmm[0])
+
+    r = run("fpu", cpu="kvm", configure=no_xsave, at_end=probe)
+    assert r.extra == (0x1FA0, xmm0, 3, 0x1FA0, xmm0)

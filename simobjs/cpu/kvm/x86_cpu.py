@@ -52,9 +52,9 @@ class X86KvmCPU(BaseKvmCPU):
         self.pciConfigAddress = 0
         self._state_written = False  # the state was written after the last KVM_RUN
         self._window_requested = False  # what kvm_run.request_interrupt_window holds
-        # useXSave=False: KVM_GET_FPU reports MXCSR as 0 and KVM_SET_FPU leaves it alone
-        # (Linux copies every field of struct kvm_fpu but that one), so MXCSR alone goes
-        # through KVM_GET/SET_XSAVE where the host has them
+        # useXSave=False: KVM_GET_FPU reports MXCSR as 0 and KVM_SET_FPU leaves it and the
+        # XSAVE header alone, so where the host has KVM_GET/SET_XSAVE those carry MXCSR
+        # and the x87/SSE in-use bits (see updateKvmState)
         self._mxcsr_by_xsave = False
 
     # -- lifecycle -------------------------------------------------------------------
@@ -162,8 +162,13 @@ class X86KvmCPU(BaseKvmCPU):
         else:
             v.set_fpu(_fpu_from_state(self._state))
             if self._mxcsr_by_xsave:
+                # KVM_SET_FPU writes the legacy region but neither MXCSR nor the XSAVE
+                # header: registers of a component the header marks as in its init state
+                # (XSAVEOPT leaves SSE so after a while without it) would be reset when
+                # the host restores them. The same region again, with its bits set.
                 xsave = v.get_xsave()
-                xsave.mxcsr = self._state.mxcsr
+                xsave.raw[:_LEGACY_END] = self._state.to_fxsave()[:_LEGACY_END]
+                xsave.xstate_bv |= _X87_SSE
                 v.set_xsave(xsave)
         msrs = {m: k.msrs[m] for m in self._msrs if m in k.msrs}
         old = self._template.msrs if self._template is not None else {}
@@ -471,6 +476,10 @@ def _vector_of(intr) -> int | None:
     if vector is None and hasattr(intr, "getVector"):
         vector = intr.getVector()
     return None if vector is None else int(vector)
+
+
+_LEGACY_END = 416  # the FXSAVE image's x87, MXCSR and XMM part (the rest is reserved)
+_X87_SSE = 0x3  # XSTATE_BV bits of the x87 and SSE components
 
 
 def _xsave_from_fpu(f: Fpu):
