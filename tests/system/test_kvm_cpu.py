@@ -108,6 +108,20 @@ def test_drains_every_few_milliseconds_lose_no_io(name):
     assert drained.stats["system.cpu.numVMHalfEntries"] > 0
 
 
+def test_drains_closer_together_than_a_guest_entry_costs_still_make_progress(
+    whole_run_bound,
+):
+    """A drain every 10 us of simulated time: on a host where entering the guest costs
+    more than that (PVM: tens of us), each run would end before the guest did anything
+    and simulated time would go on without it; the CPU learns the cost and runs at
+    least that long. The m5_exit that fires during a drain ends the run (not lost)."""
+    whole_run_bound(120)
+    r = run("hello", cpu="kvm", drain_every=10 * 10**6)
+    assert r.output == expected("hello")
+    assert (r.causes[-1], r.code) == ("m5_exit instruction encountered", 0)
+    assert r.drains >= 10
+
+
 def test_coalesced_uart_writes_give_the_same_output_with_fewer_exits():
     def coalesce_thr(root):
         from simobjs.arch.x86 import x86IOAddress

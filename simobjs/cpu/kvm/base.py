@@ -27,6 +27,7 @@ from simobjs.sim.model import Params
 
 NS = 1000  # ticks per nanosecond (1 tick = 1 ps)
 MIN_HOST_CYCLES = 1000  # gem5's floor on a timer-bounded run
+MAX_RUN_FLOOR = 10**9  # 1 ms: the most a learned run floor may grow to
 SMP_SLICE = 200 * 10**6  # 200 us: the least a CPU runs before the next CPU's turn (SMP)
 STEPS_PER_TICK = 64  # steps taken in one tick() at most: the event loop (Ctrl-C) runs between
 NOT_NOTED = "not available"
@@ -112,7 +113,9 @@ class BaseKvmCPU(BaseCPU):
         self.run_thread = 0
         self.runTimer = None
         self._timer_tid = -1
-        self._run_floor = 0  # timerResolution() of the current run timer
+        self._run_floor = 0  # the shortest run: timerResolution(), or the learned floor
+        self._learned_floor = 0  # ticks a timer-cut entry costs on this host (see kvmRun)
+        self._over_budget = 0  # ns the last run cut by its timer took, if over twice its bound
         self._fast_run = False  # fastRun() with the current run timer
         self._armed_target = None  # the tick the armed run timer stands for (None: not armed)
         self._kicked = False  # kick() set kvm_run.immediate_exit
@@ -216,7 +219,7 @@ class BaseKvmCPU(BaseCPU):
             self.runTimer = PosixKvmTimer(KICK_SIGNAL, host_freq_hz=self.hostFreqHz())
         self.runTimer.attach(self.vcpu)
         self._timer_tid = threading.get_native_id()
-        self._run_floor = self.timerResolution()
+        self._run_floor = max(self.timerResolution(), self._learned_floor)
         self._fast_run = self.fastRun()
         self._armed_target = None
         if self.pmu_available and self.counters is None:
@@ -472,6 +475,10 @@ class BaseKvmCPU(BaseCPU):
                 else:  # the other queues' threads run while this vCPU does
                     self._outside_lock(lock, timer.run_armed, vcpu, ns)
                 self._armed_target = None if self._last_exit is kx.INTR else target
+                if ns and self._last_exit is kx.INTR and vcpu.run_cpu_ns > 2 * ns:
+                    self._learn_floor(vcpu.run_cpu_ns, ns)
+                elif ns:
+                    self._over_budget = 0
                 cycles = int(vcpu.run_cpu_ns * self._cycles_per_ns)
             else:
                 if counters is not None:  # hardware counters: the seed's hwCycles
@@ -514,6 +521,37 @@ class BaseKvmCPU(BaseCPU):
         if self.useCoalescedMMIO:
             executed += self.flushCoalescedMMIO()
         return executed
+
+    def _learn_floor(self, cost_ns: int, asked_ns: int) -> None:
+        """A run cut by its timer cost more than twice the time it was given: on this
+        host, entering the guest costs about that much, and a run bounded below it can
+        end before the guest executes anything (a drain or an event every few
+        microseconds would then stall the guest while simulated time goes on). Runs
+        are from now on at least that cost (at most MAX_RUN_FLOOR). It takes two such
+        runs in a row (the lesser cost counts: a first entry that maps the guest's pages
+        is costly once); a timer kick (Ctrl-C, another queue) does not count."""
+        if self._kicked:
+            return
+        last, self._over_budget = self._over_budget, cost_ns
+        if not last:
+            return
+        cost_ns = min(cost_ns, last)
+        floor = min(int(cost_ns * NS * self.hostFactor), MAX_RUN_FLOOR)
+        if floor <= self._learned_floor:
+            return
+        self._learned_floor = floor
+        self._run_floor = max(self._run_floor, floor)
+        if debug.flags.Kvm:
+            debug.dprintf(
+                self, "KVM: a %d ns run took %d ns: runs now last at least that", asked_ns, cost_ns
+            )
+        if floor >= 20 * 10**6:  # >= 20 us: worth a word
+            host.notice(
+                "run-floor",
+                f"warn: KVM: entering the guest costs about {cost_ns // 1000} us on this host; "
+                "a run is at least that long (events closer together than that are served "
+                "late by up to that much)",
+            )
 
     def _outside_lock(self, lock, run, *args) -> None:
         """KVM_RUN without the simulator's lock (several event queues): `in_run` tells
