@@ -370,10 +370,12 @@ class BaseCPU(ClockedModel):
     def suspendContext(self, tid: int = 0) -> None:
         self.threads[tid].setStatus(Status.Suspended)
         self._stop()
+        self.eventq.went_idle()
 
     def haltContext(self, tid: int = 0) -> None:
         self.threads[tid].setStatus(Status.Halted)
         self._stop()
+        self.eventq.went_idle()
 
     def _stop(self) -> None:
         """A thread stopped (suspended or halted): the CPU stops ticking for it."""

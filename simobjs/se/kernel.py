@@ -10,8 +10,8 @@ waiting thread is always in a plain user state (nothing half done to save).
 
 Several CPUs: a Process given to several CPUs starts on the first one's context; a
 new or woken thread goes to a free context (no thread on it, none waiting for it:
-gem5's System::Threads::findFree), and a context left with nothing to run takes a
-waiting thread from the busiest other one. With no free context gem5's clone fails
+gem5's System::Threads::findFree), with none free to the least busy one, and a
+context left with nothing to run takes a waiting thread from the busiest other one. With no free context gem5's clone fails
 with EAGAIN; here the thread waits for a context's time slice instead (each context
 multiplexes its threads with a quantum), so a program may have more threads than the
 configuration has CPUs, as on Linux. Every decision is made in event order, so runs
@@ -74,6 +74,7 @@ class Kernel:
         self.procs: dict[int, Proc] = {}
         self.tasks: dict[int, Task] = {}
         self.current: dict[int, Task | None] = {}
+        self.ran_on: dict[int, Proc] = {}  # the process whose thread a context ran last
         self.runq: dict[int, deque[Task]] = {}
         self.waiters: dict[tuple, list[Task]] = {}
         self.attention: dict[int, bool] = {}
@@ -325,9 +326,10 @@ class Kernel:
         task.status = RUNNABLE
         ctx = task.context
         if self.current.get(ctx) is not None:
-            idle = self.idle_context()  # a free CPU takes it (a new thread, or one woken)
-            if idle is not None:
-                task.context = ctx = idle
+            # a free CPU takes it (a new thread, or one woken); with none free, the least
+            # busy context (threads running and waiting), its own on a tie
+            idle = self.idle_context()
+            task.context = ctx = idle if idle is not None else self._least_busy(ctx)
         self.runq.setdefault(ctx, deque()).append(task)
         if self.current.get(ctx) is None:
             self.run_next(ctx)
@@ -369,6 +371,21 @@ class Kernel:
             return
         self._switch_in(ctx, th, task)
 
+    def _least_busy(self, ctx: int) -> int:
+        """The context with the fewest threads on it (running or waiting for it), `ctx`
+        if none has fewer than it; several with as few: the lowest-numbered."""
+
+        def load(c: int) -> int:
+            q = self.runq.get(c) or ()
+            return (self.current.get(c) is not None) + sum(t.status == RUNNABLE for t in q)
+
+        best, fewest = ctx, load(ctx)
+        for c in self.se_contexts():
+            n = load(c)
+            if n < fewest:
+                best, fewest = c, n
+        return best
+
     def _steal(self, ctx: int) -> Task | None:
         """`ctx` has nothing to run: take the first runnable thread waiting for the
         busiest other context (the lowest-numbered one of the busiest), if any."""
@@ -397,7 +414,12 @@ class Kernel:
         task.state = None
         task.status = RUNNING
         self.current[ctx] = task
-        th.flush(True, True)
+        if self.ran_on.get(ctx) is not task.proc:
+            # another address space on this context: what the CPU cached of the last one
+            # goes (threads of one process share their page tables and code: no flush, and
+            # on KVM no stop of the other vCPUs to drop the shadow pages)
+            th.flush(True, True)
+            self.ran_on[ctx] = task.proc
         self.expired[ctx] = False
         self._cancel_timer(("quantum", ctx))
         if self.runq.get(ctx):

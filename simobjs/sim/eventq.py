@@ -23,6 +23,7 @@ from heapq import heappop, heappush
 from operator import attrgetter, index
 
 MaxTick = 2**64 - 1
+IDLE = "idle"  # what went_idle() tells the running loop (several queues)
 
 
 class Priority(IntEnum):
@@ -153,7 +154,15 @@ class PeriodicEvent(Event):
 class EventQueue:
     """One queue of events and the current tick."""
 
-    __slots__ = ("name", "_keys", "_buckets", "_cur_tick", "parallel_lock")
+    __slots__ = (
+        "name",
+        "_keys",
+        "_buckets",
+        "_cur_tick",
+        "parallel_lock",
+        "parallel_idle",
+        "parallel_wake",
+    )
 
     def __init__(self, name: str = "MainEventQueue-0"):
         self.name = name
@@ -164,12 +173,29 @@ class EventQueue:
         # while it runs events, released around work that needs no simulator state
         # (KVM_RUN), so the vCPUs run in parallel
         self.parallel_lock = None
+        # (several queues) a list run() stops on, told by a model that went idle (a CPU
+        # that suspended), and what wakes this queue's thread when another thread gave
+        # it work while it waits for the quantum's end (see simobjs.sim.parallel)
+        self.parallel_idle: list | None = None
+        self.parallel_wake: Callable[[], None] | None = None
 
     # -- time --------------------------------------------------------------
     now = property(attrgetter("_cur_tick"), doc="The current tick (read-only).")
 
     def curTick(self) -> int:
         return self._cur_tick
+
+    def went_idle(self) -> None:
+        """A model of this queue has nothing more to do for now (a CPU suspended): with
+        several queues, the queue's thread may wait for work instead of running on to
+        the quantum's end."""
+        if self.parallel_idle is not None:
+            self.parallel_idle.append(IDLE)
+
+    def woken(self) -> None:
+        """Another thread scheduled work in this queue (a CPU activated from there)."""
+        if self.parallel_wake is not None:
+            self.parallel_wake()
 
     def advance_to(self, tick: int) -> None:
         """Move time forward to `tick`, over no due event: for a model that ran ahead of
@@ -245,6 +271,10 @@ class EventQueue:
                 return bucket[-1]
             del buckets[heappop(keys)]
         return None
+
+    def nextEvent(self) -> Event | None:
+        """The event that runs next, or None."""
+        return self._next_event()
 
     def empty(self) -> bool:
         return self._next_event() is None

@@ -35,6 +35,9 @@ class ParallelQueues:
         self.queues = queues
         self.quantum = quantum
         self.lock = threading.Lock()
+        self.work = threading.Condition(self.lock)  # a waiting queue got work, or may end
+        self.waiting: set[EventQueue] = set()  # idle queues waiting inside their quantum
+        self.arrived = 0  # queues past this quantum's barrier event (or failed)
         n = len(queues)
         self.go = threading.Barrier(n)  # a simulate() starts (or the threads end)
         self.barrier = threading.Barrier(n, action=self._at_barrier)  # a quantum's end
@@ -48,6 +51,7 @@ class ParallelQueues:
         self._barrier_events: dict[EventQueue, tuple[EventFunctionWrapper, list]] = {}
         for q in queues:
             q.parallel_lock = self.lock
+            q.parallel_wake = self._wake
 
     def _ensure_threads(self) -> None:
         if self.threads:
@@ -81,6 +85,7 @@ class ParallelQueues:
         """Every queue is at the barrier (run by the last thread to arrive): go on with
         the next quantum, or stop for an exit, a failure or a signal."""
         self.barriers += 1
+        self.arrived = 0
         if self.failures or self.exits or self.sim._interrupts:
             self.running = False
         else:
@@ -95,10 +100,14 @@ class ParallelQueues:
                 lambda: marks.append(True), f"{queue.name}.quantumBarrier", Priority.Maximum
             )
             found = self._barrier_events[queue] = (event, marks)
+            queue.parallel_idle = marks  # a CPU that goes idle stops the loop (went_idle)
         return found
 
     def _run_until(self, queue: EventQueue, target: int) -> None:
-        """Run `queue`'s events up to the barrier; its time is then `target`."""
+        """Run `queue`'s events up to the barrier; its time is then `target`. When a model
+        went idle and nothing is left before the barrier, the queue waits at its own
+        time until another thread gives it work (a CPU woken there runs at the waker's
+        tick, not at the next quantum) or every other queue is at the barrier."""
         barrier, marks = self._barrier_event(queue)
         marks.clear()
         queue.schedule(barrier, target)
@@ -106,12 +115,35 @@ class ParallelQueues:
             while True:
                 try:
                     queue.run(marks)
-                    return
                 except SimLoopExit as e:
                     self.exits.append(e.event)
+                    continue
+                if True in marks:
+                    return
+                marks.clear()  # went idle
+                self._wait_for_work(queue, barrier)
         finally:
             if barrier.scheduled():
                 queue.deschedule(barrier)
+            self.arrived += 1
+            if self.waiting:
+                self.work.notify_all()
+
+    def _wait_for_work(self, queue: EventQueue, barrier: EventFunctionWrapper) -> None:
+        """`queue` has nothing before its barrier event: wait (the lock given up) while
+        that stays so and another queue is still inside the quantum."""
+        self.waiting.add(queue)
+        try:
+            n = len(self.queues)
+            while queue.nextEvent() is barrier and self.arrived + len(self.waiting) < n:
+                self.work.wait()
+        finally:
+            self.waiting.discard(queue)
+
+    def _wake(self) -> None:
+        """Work was scheduled in a queue (with the lock held): wake the waiting ones."""
+        if self.waiting:
+            self.work.notify_all()
 
     def run(self) -> list:
         """Every queue runs quantum after quantum (barriers at multiples of the quantum)
@@ -146,3 +178,5 @@ class ParallelQueues:
             self.terminate = False
         for q in self.queues:
             q.parallel_lock = None
+            q.parallel_idle = None
+            q.parallel_wake = None

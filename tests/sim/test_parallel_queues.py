@@ -80,3 +80,42 @@ def test_an_error_in_another_queue_reaches_simulate():
             sim.simulate()
     finally:
         sim.close()
+
+
+def test_an_idle_queue_woken_from_another_runs_at_the_wakers_tick():
+    """Queue 1 goes idle at tick 5 (a CPU suspended); queue 0, inside the same quantum,
+    gives it work at tick 20 while its own thread was away from the lock for a while (as
+    a KVM run is): queue 1 waited at tick 5 instead of running on to the quantum's end,
+    so the work runs at tick 20, not at the barrier (1000)."""
+    import time
+
+    sim = make(1000)
+    q0, q1 = sim.eventqs
+    ran = []
+
+    def idle():
+        q1.went_idle()
+
+    def away():
+        lock = q0.parallel_lock
+        lock.release()  # what a KVM CPU does around KVM_RUN
+        try:
+            time.sleep(0.05)
+        finally:
+            lock.acquire()
+
+    def give_work():
+        work = EventFunctionWrapper(lambda: ran.append(q1.now), "work")
+        q1.schedule(work, max(q0.now, q1.now))
+        q1.woken()
+
+    q1.schedule(EventFunctionWrapper(idle, "idle"), 5)
+    q0.schedule(EventFunctionWrapper(away, "away"), 10)
+    q0.schedule(EventFunctionWrapper(give_work, "give"), 20)
+    q0.schedule(EventFunctionWrapper(lambda: sim.exitSimLoop("done"), "exit"), 1500)
+    try:
+        assert sim.simulate().getCause() == "done"
+        assert ran == [20]
+        assert [q.now for q in sim.eventqs] == [2000, 2000]
+    finally:
+        sim.close()

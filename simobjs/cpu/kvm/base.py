@@ -294,6 +294,7 @@ class BaseKvmCPU(BaseCPU):
             when = max(when, -(-caller // period) * period)
         self.schedule(self.tickEvent, when)
         self._status = KvmStatus.Running
+        self.eventq.woken()
 
     def suspendContext(self, tid: int = 0) -> None:
         if debug.flags.Kvm:

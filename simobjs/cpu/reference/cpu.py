@@ -164,6 +164,7 @@ class X86AtomicSimpleCPU(BaseCPU):
             self._suspend_tick = now
         if not self.tickEvent.scheduled():
             self.schedule(self.tickEvent, self.clockEdge(0))
+            self.eventq.woken()
 
     def _stop(self) -> None:
         self._suspend_tick = self.curTick()
