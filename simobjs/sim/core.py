@@ -106,6 +106,7 @@ class Simulation:
         self.eventqs: list[EventQueue] = [self.eventq]  # by eventq_index
         self._thread = threading.local()  # the queue this host thread runs (several queues)
         self._parallel: Any = None  # simobjs.sim.parallel.ParallelQueues, with several queues
+        self.sim_quantum = 0  # ticks between the queues' barriers (set by Root, as in gem5)
         self.models: dict[str, Any] = {}  # by path, in creation order
         self.order: list[Any] = []  # descendants (pre-order) order, for the phases
         self.phase = Phase.CREATED
@@ -374,8 +375,7 @@ class Simulation:
             from simobjs.errors import ConfigError, Problem
             from simobjs.sim.parallel import QUANTUM_FATAL, ParallelQueues
 
-            root = self.models.get("root")
-            quantum = getattr(root, "sim_quantum", 0) or 0
+            quantum = self.sim_quantum
             if quantum <= 0:
                 users = [
                     m.name() for m in self.order if getattr(m, "eventq", None) is not self.eventq

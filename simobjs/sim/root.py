@@ -22,6 +22,8 @@ class Root(Model):
         super().__init__(params)
         self.full_system = params.full_system
         self.sim_quantum = params.sim_quantum
+        if self.sim is not None:
+            self.sim.sim_quantum = self.sim_quantum  # the simulation's quantum (gem5's Root)
         self.time_sync_enable = params.time_sync_enable
         self.time_sync_period = params.time_sync_period
         self.spin_threshold = params.time_sync_spin_threshold

@@ -4,7 +4,6 @@ event-queue logic: no CPU)."""
 from __future__ import annotations
 
 import threading
-from types import SimpleNamespace
 
 import pytest
 
@@ -15,7 +14,7 @@ from simobjs.sim.eventq import EventFunctionWrapper
 
 def make(quantum: int, queues: int = 2) -> Simulation:
     sim = Simulation(outdir=None)
-    sim.models["root"] = SimpleNamespace(sim_quantum=quantum)
+    sim.sim_quantum = quantum  # what the Root model sets
     for i in range(1, queues):
         sim.queue(i)
     sim.phase = Phase.INSTANTIATED
