@@ -53,9 +53,9 @@ class X86KvmCPU(BaseKvmCPU):
         self._state_written = False  # the state was written after the last KVM_RUN
         self._window_requested = False  # what kvm_run.request_interrupt_window holds
         # useXSave=False: KVM_GET_FPU reports MXCSR as 0 and KVM_SET_FPU leaves it and the
-        # XSAVE header alone, so where the host has KVM_GET/SET_XSAVE those carry MXCSR
-        # and the x87/SSE in-use bits (see updateKvmState)
-        self._mxcsr_by_xsave = False
+        # XSAVE header alone, so where the host has KVM_GET/SET_XSAVE the x87/SSE state
+        # (that part only) goes through them instead (see updateKvmState)
+        self._fpu_by_xsave = False
 
     # -- lifecycle -------------------------------------------------------------------
     def startup(self) -> None:
@@ -73,8 +73,8 @@ class X86KvmCPU(BaseKvmCPU):
             )
             self.useXSave = False
         if not self.useXSave:
-            self._mxcsr_by_xsave = bool(kvm.check_extension("xsave"))
-            if not self._mxcsr_by_xsave:
+            self._fpu_by_xsave = bool(kvm.check_extension("xsave"))
+            if not self._fpu_by_xsave:
                 notice(
                     "fpu-mxcsr",
                     "warn: KVM: the FPU interface does not carry MXCSR and this host has no "
@@ -126,10 +126,10 @@ class X86KvmCPU(BaseKvmCPU):
         v = self.vcpu
         if self.useXSave:
             xsave = v.get_xsave()
+        elif self._fpu_by_xsave:
+            xsave = _legacy_region(v.get_xsave())
         else:
             xsave = _xsave_from_fpu(v.get_fpu())
-            if self._mxcsr_by_xsave:
-                xsave.mxcsr = v.get_xsave().mxcsr
         return KvmX86State(
             v.get_regs(),
             v.get_sregs(),
@@ -159,17 +159,17 @@ class X86KvmCPU(BaseKvmCPU):
         v.cr8 = k.sregs.cr8  # KVM loads CR8 from kvm_run on every entry (user-space APIC)
         if self.useXSave:
             v.set_xsave(k.xsave)
+        elif self._fpu_by_xsave:
+            # KVM_SET_FPU would write the legacy region but neither MXCSR nor the XSAVE
+            # header: registers of a component the header marks as in its init state
+            # (XSAVEOPT leaves SSE so after a while without it) would be reset when the
+            # host restores them. The region through KVM_SET_XSAVE, its bits set.
+            xsave = v.get_xsave()
+            xsave.raw[:_LEGACY_END] = self._state.to_fxsave()[:_LEGACY_END]
+            xsave.xstate_bv |= _X87_SSE
+            v.set_xsave(xsave)
         else:
             v.set_fpu(_fpu_from_state(self._state))
-            if self._mxcsr_by_xsave:
-                # KVM_SET_FPU writes the legacy region but neither MXCSR nor the XSAVE
-                # header: registers of a component the header marks as in its init state
-                # (XSAVEOPT leaves SSE so after a while without it) would be reset when
-                # the host restores them. The same region again, with its bits set.
-                xsave = v.get_xsave()
-                xsave.raw[:_LEGACY_END] = self._state.to_fxsave()[:_LEGACY_END]
-                xsave.xstate_bv |= _X87_SSE
-                v.set_xsave(xsave)
         msrs = {m: k.msrs[m] for m in self._msrs if m in k.msrs}
         old = self._template.msrs if self._template is not None else {}
         if msrs.get(MSR_TSC) == old.get(MSR_TSC):
@@ -480,6 +480,16 @@ def _vector_of(intr) -> int | None:
 
 _LEGACY_END = 416  # the FXSAVE image's x87, MXCSR and XMM part (the rest is reserved)
 _X87_SSE = 0x3  # XSTATE_BV bits of the x87 and SSE components
+
+
+def _legacy_region(full):
+    """An XSAVE image holding only the x87/SSE part of `full` (what the FPU interface
+    carries: the rest of the thread context keeps its own values)."""
+    from kvm import Xsave
+
+    raw = bytearray(Xsave.SIZE)
+    raw[:_LEGACY_END] = full.raw[:_LEGACY_END]
+    return Xsave(raw)
 
 
 def _xsave_from_fpu(f: Fpu):
