@@ -12,14 +12,6 @@ from simobjs.guest.se_build import se_example
 BLOCK = "---------- Begin Simulation Statistics ----------"
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return work
-
-
 @pytest.mark.kvm
 @pytest.mark.parametrize("form", ["inst", "addr"])
 @pytest.mark.parametrize("cpu", ["kvm", "ref"])

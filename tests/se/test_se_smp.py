@@ -17,14 +17,6 @@ from simobjs.guest.se_build import build_se_program, se_example
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return work
-
-
 def contexts_used(outdir) -> set[str]:
     """The CPUs that ran guest code (from stats.txt: a KVM CPU's exits, a reference
     CPU's committed instructions)."""
