@@ -7,5 +7,6 @@ setup(
         "kvm/_build.py:ffibuilder",
         "simobjs/cpu/reference/_build_hooks.py:ffibuilder",
         "simobjs/mem/memsys/_build.py:ffibuilder",
+        "simobjs/se/_build_inrun.py:ffibuilder",
     ]
 )

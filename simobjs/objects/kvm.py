@@ -5,7 +5,14 @@ from __future__ import annotations
 import simobjs.objects.system  # noqa: F401  (Param.System below)
 from simobjs.objects.cpu import BaseCPU
 from simobjs.objects.x86 import X86CPU, X86MMU
-from simobjs.params import Param, Parent, SimObject, VectorParam
+from simobjs.params import Enum, Param, Parent, SimObject, VectorParam
+
+
+class InRunSyscalls(Enum):
+    """SE mode on a KVM CPU: serve system calls from a host thread while the vCPU
+    runs (simobjs.se.inrun). 'auto': where the host has a core for that thread."""
+
+    vals = ["auto", "on", "off"]
 
 
 class KvmVM(SimObject):
@@ -54,6 +61,11 @@ class X86KvmCPU(BaseKvmCPU, X86CPU):
     _model = "simobjs.cpu.kvm.x86_cpu:X86KvmCPU"
     mmu = X86MMU()
     useXSave = Param.Bool(True, "Use XSave to synchronize FPU/SIMD registers")
+    inRunSyscalls = Param.InRunSyscalls(
+        "auto",
+        "SE mode: serve simple system calls from a host thread while the vCPU runs, "
+        "without a VM exit (auto: where the host has a core to spare for it)",
+    )
 
 
-__all__ = ["BaseKvmCPU", "KvmVM", "X86KvmCPU"]
+__all__ = ["BaseKvmCPU", "InRunSyscalls", "KvmVM", "X86KvmCPU"]

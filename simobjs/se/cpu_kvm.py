@@ -17,6 +17,7 @@ path, with the registers staged in the run page applied on top.
 from __future__ import annotations
 
 from simobjs.arch.x86.state import X86State
+from simobjs.se import stub
 from simobjs.se.layout import STUB_VA, SYSRET_VA, to_user_mode
 from simobjs.se.thread import SeThread
 from simobjs.sim import debug
@@ -51,10 +52,21 @@ class KvmSeThread(SeThread):
         self.fast = self.sync_regs
         self.pending.clear()
 
-    def after_run(self) -> None:
-        """KVM ran (and took the staged registers): the run page is no longer ours."""
+    def after_run(self, entered: bool = True) -> None:
+        """KVM ran (and took the staged registers): the run page is no longer ours. A
+        vCPU that entered the guest and stopped inside the entry stub (in-run calls,
+        simobjs.se.inrun) is put back to a plain user state at once."""
         self.fast = False
         self.pending.clear()
+        inrun = self.kernel.inrun
+        if inrun is None or not entered:
+            return
+        vcpu = self.cpu.vcpu
+        rip = vcpu.sync_regs[RIP] if self.sync_regs else vcpu.get_regs().rip
+        if stub.inside(rip, STUB_VA):
+            regs = vcpu.get_regs()
+            inrun.leave_stub(regs, self._probe())
+            vcpu.set_regs(regs)
 
     def _probe(self) -> bool:
         if self.ring3_entry is None:

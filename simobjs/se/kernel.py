@@ -88,6 +88,7 @@ class Kernel:
         self.dirty_pipes: set = set()
         self.syscall_count = 0
         self.se_threads: list = []  # the SeThread of every CPU that runs SE code
+        self.inrun = None  # simobjs.se.inrun.InRunCalls where calls are served in the run
 
     # -- contexts ------------------------------------------------------------------------
     def thread(self, ctx: int):

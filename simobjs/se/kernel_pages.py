@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from simobjs.se import layout as L
 from simobjs.se.pagetable import NX, TABLE_FLAGS, A, D, P, U, W
 from simobjs.se.physmem import PAGE_SHIFT, PageAllocator, PhysMem
+from simobjs.se.stub import page as entry_page
 
 _Q = struct.Struct("<Q")
 
@@ -46,7 +47,8 @@ def _tss_descriptor(base: int, limit: int) -> tuple[int, int]:
 @dataclass
 class KernelPages:
     """Where the shared pages are: `kernel_entry` goes in PML4 slot 256 of every
-    address space; `stub_ppn` is mapped user-executable at layout.STUB_VA."""
+    address space; `stub_ppn` (the entry page, simobjs.se.stub) is mapped user-executable and
+    writable (its slots) at layout.STUB_VA."""
 
     kernel_entry: int
     stub_ppn: int
@@ -101,7 +103,7 @@ class KernelPages:
         )
         mem.page(idt)[: len(gates)] = gates
         stub = new()
-        mem.page(stub)[: len(L.SYSCALL_STUB)] = L.SYSCALL_STUB
+        mem.page(stub)[:] = entry_page()
         return cls((pdpt << PAGE_SHIFT) | TABLE_FLAGS, stub, contexts, pages)
 
     def state(self) -> dict:

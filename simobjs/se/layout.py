@@ -69,12 +69,19 @@ STAR = (0x10 << 48) | (SEL_CODE0 << 32)  # SYSRET: CS 0x23, SS 0x1b; SYSCALL: CS
 FMASK = 0x47700  # what Linux clears on entry: TF DF IF IOPL AC NT
 USER_RFLAGS = 0x202
 
-# The entry stub: `out %al, $SYSCALL_PORT; sysretq`. Where SYSCALL enters ring 0
-# (VMX/SVM) the host leaves RIP after the OUT and the SYSRETQ returns to the
-# program; where it stays in ring 3 (PVM) the host sets RIP=RCX, RFLAGS=R11 itself.
-SYSCALL_STUB = bytes([0xE6, SYSCALL_PORT, 0x48, 0x0F, 0x07])
+# The entry page (simobjs.se.stub, stub.S) begins with the exit every call can take:
+# `out %al, $SYSCALL_PORT; sysretq`. Where SYSCALL enters ring 0 (VMX/SVM) the host
+# leaves RIP after the OUT and the SYSRETQ returns to the program; where it stays in
+# ring 3 (PVM) the host sets RIP=RCX, RFLAGS=R11 itself.
 SYSRET_VA = STUB_VA + 2
 STUB_SIZE = 16
+
+
+def lstar(context: int) -> int:
+    """IA32_LSTAR of a hardware context: its trampoline in the entry page."""
+    from simobjs.se import stub
+
+    return STUB_VA + (stub.trampoline(context) if context < stub.CONTEXTS else stub.SLOW)
 
 
 def fault_stub(vector: int) -> bytes:
@@ -119,7 +126,7 @@ def user_state(entry: int, rsp: int, cr3: int, context: int, contexts: int) -> X
     st.gdt = DescriptorTable(GDT_VA, gdt_limit(contexts))
     st.idt = DescriptorTable(IDT_VA, 16 * FAULT_VECTORS - 1)
     st.cr0, st.cr3, st.cr4, st.efer, st.xcr0 = CR0, cr3, CR4, EFER, XCR0
-    st.msrs = {MSR_STAR: STAR, MSR_LSTAR: STUB_VA, MSR_FMASK: FMASK}
+    st.msrs = {MSR_STAR: STAR, MSR_LSTAR: lstar(context), MSR_FMASK: FMASK}
     st.rflags = USER_RFLAGS
     st.rip = entry
     st.set_reg("rsp", rsp)
@@ -134,8 +141,9 @@ def tss_segment(context: int) -> Segment:
 
 def on_context(st: X86State, context: int) -> X86State:
     """A thread's state moved to hardware context `context`: that context's TSS (its
-    fault stack)."""
+    fault stack) and system-call entry."""
     st.seg["tr"] = tss_segment(context)
+    st.msrs[MSR_LSTAR] = lstar(context)
     return st
 
 

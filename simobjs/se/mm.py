@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from simobjs.se import layout as L
-from simobjs.se.pagetable import ADDR_MASK, A, Dirty, P, PageTable, U, W
+from simobjs.se.pagetable import ADDR_MASK, A, D, Dirty, P, PageTable, U, W
 from simobjs.se.physmem import PAGE, PAGE_SHIFT, PageAllocator
 from simobjs.se.vma import (  # noqa: F401 - the memory calls' names, used through mm
     EAGER_LIMIT,
@@ -58,7 +58,7 @@ class AddressSpace:
         self.max_stack = max_stack
         self.mmap_top = L.STACK_TOP - max(max_stack, L.MMAP_GAP)
         self.stub_ppn = stub_ppn
-        pt.map(L.STUB_VA >> PAGE_SHIFT, [stub_ppn], P | U | A)
+        pt.map(L.STUB_VA >> PAGE_SHIFT, [stub_ppn], P | U | W | A | D)  # its slots are written
 
     # -- VMAs -------------------------------------------------------------------------
     def find(self, addr: int) -> Vma | None:

@@ -183,6 +183,30 @@ class X86EmuLinux(Workload):
             if debug.flags.SyscallVerbose:
                 debug.dprintf(self, "context %d: pid %d runs %s", ctx, task.tid, proc.executable)
 
+    def startup(self) -> None:
+        """Serve system calls in the run where the KVM CPUs want it (simobjs.se.inrun);
+        the entry page's spin bound says to the stubs whether anyone does."""
+        from simobjs.se import inrun, stub
+
+        super().startup()
+        k = self.kernel
+        kvm_cpus = [se.cpu for se in k.se_threads if hasattr(se.cpu, "vcpu")]
+        page = k.mem.page(k.kpages.stub_ppn)
+        page[stub.SPIN_BOUND : stub.SPIN_BOUND + 8] = bytes(8)
+        if k.inrun is None and inrun.wanted(kvm_cpus):
+            k.inrun = inrun.InRunCalls(k)
+            k.inrun.start()
+            for cpu in kvm_cpus:
+                cpu.inrun = k.inrun
+            if debug.flags.SyscallVerbose:
+                debug.dprintf(self, "SE: simple system calls are served while the vCPU runs")
+
+    def stopHostThreads(self) -> None:
+        k = self.kernel
+        if k is not None and k.inrun is not None:
+            k.inrun.stop()
+            k.inrun = None
+
     def _starts_on_kvm(self) -> bool:
         """Does a program start on a KVM CPU? Then it may later run on the reference
         CPU (a switch, or a checkpoint restored there: gem5's se.py restores on

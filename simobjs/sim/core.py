@@ -560,6 +560,14 @@ class Simulation:
             pass
         errors = []
         for m in reversed(self.order or list(self.models.values())):
+            # host threads a model runs (they may use another model's memory) end first
+            stopper = getattr(m, "stopHostThreads", None)
+            if stopper is not None:
+                try:
+                    stopper()
+                except Exception as e:  # noqa: BLE001
+                    errors.append(f"{m.name()}: {e}")
+        for m in reversed(self.order or list(self.models.values())):
             closer = getattr(m, "close", None)
             if closer is not None:
                 try:

@@ -472,15 +472,15 @@ class BaseKvmCPU(BaseCPU):
                 ns = 0 if target == self._armed_target else self.hostNs(ticks)
                 lock = self.eventq.parallel_lock
                 if lock is None:
-                    self._last_exit = timer.run_armed(vcpu, ns)
+                    self._last_exit = self._guest(timer.run_armed, vcpu, ns)
                 else:  # the other queues' threads run while this vCPU does
-                    self._outside_lock(lock, timer.run_armed, vcpu, ns)
+                    self._outside_lock(lock, self._guest, timer.run_armed, vcpu, ns)
                 self._armed_target = None if self._last_exit is kx.INTR else target
                 if ns and self._last_exit is kx.INTR and vcpu.run_cpu_ns > 2 * ns:
                     self._learn_floor(vcpu.run_cpu_ns, ns)
                 elif ns:
                     self._over_budget = 0
-                cycles = int(vcpu.run_cpu_ns * self._cycles_per_ns)
+                cycles = int(max(vcpu.run_cpu_ns - self._served_ns(), 0) * self._cycles_per_ns)
             else:
                 if counters is not None:  # hardware counters: the seed's hwCycles
                     base = counters.read()
@@ -490,9 +490,9 @@ class BaseKvmCPU(BaseCPU):
                 timer.arm(self.hostNs(ticks))
                 lock = self.eventq.parallel_lock
                 if lock is None:
-                    self._last_exit = vcpu.run()
+                    self._last_exit = self._guest(vcpu.run)
                 else:
-                    self._outside_lock(lock, vcpu.run)
+                    self._outside_lock(lock, self._guest, vcpu.run)
                 timer.disarm()
                 if counters is not None:
                     counters.stop()
@@ -502,6 +502,7 @@ class BaseKvmCPU(BaseCPU):
                     cycles = after.cycles - base.cycles
                 else:
                     cycles = self.getHostCycles() - base_cycles
+                    cycles -= min(int(self._served_ns() * self._cycles_per_ns), cycles)
             if self._kicked and self._last_exit is kx.INTR:
                 vcpu.immediate_exit = self._kicked = False  # the kick has done its work
             executed = self.ticksFromHostCycles(cycles)
@@ -522,6 +523,21 @@ class BaseKvmCPU(BaseCPU):
         if self.useCoalescedMMIO:
             executed += self.flushCoalescedMMIO()
         return executed
+
+    # SE mode: a host thread serving system calls while the vCPU runs (simobjs.se.inrun)
+    inrun = None
+
+    def _guest(self, run, *args):
+        """The KVM_RUN call `run(*args)`, with in-run system calls served meanwhile."""
+        inrun = self.inrun
+        if inrun is None:
+            return run(*args)
+        return inrun.run(self.se.context, run, *args)
+
+    def _served_ns(self) -> int:
+        """Host time the last run spent waiting for calls served in it (not guest time)."""
+        inrun = self.inrun
+        return 0 if inrun is None else inrun.take_served_ns(self.se.context)
 
     def _learn_floor(self, cost_ns: int, asked_ns: int) -> None:
         """A run cut by its timer cost more than twice the time it was given: on this

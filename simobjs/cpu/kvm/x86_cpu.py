@@ -243,15 +243,20 @@ class X86KvmCPU(BaseKvmCPU):
             if self._status == KvmStatus.Idle:
                 return 0
         executed = super().kvmRun(ticks)
+        self._after_run(ticks)
+        return executed
+
+    def _after_run(self, ticks: int) -> None:
         self._state_written = False  # kvm_run describes this exit now
         if self.se is not None:
-            self.se.after_run()
-        return executed
+            self.se.after_run(bool(ticks))
 
     def kvmRunDrain(self) -> int:
         if not self.archIsDrained():
             self.vcpu.request_interrupt_window = self._window_requested = True
-            return BaseKvmCPU.kvmRun(self, DRAIN_RUN_TICKS)
+            executed = BaseKvmCPU.kvmRun(self, DRAIN_RUN_TICKS)
+            self._after_run(DRAIN_RUN_TICKS)
+            return executed
         return BaseKvmCPU.kvmRun(self, 0)
 
     def _offer_interrupt(self) -> None:

@@ -1,0 +1,139 @@
+"""System calls served while the vCPU runs (X86KvmCPU.inRunSyscalls, simobjs.se.inrun):
+the same output as natively, the calls really served without an exit, and every way a
+run can stop around a call (drains in the middle of the entry stub, a host thread that
+does not answer, switches to the reference CPU) losing nothing."""
+
+from __future__ import annotations
+
+import pytest
+import serun
+
+from simobjs.guest.se_build import se_example
+from simobjs.se import inrun, stub
+
+pytestmark = pytest.mark.kvm
+
+
+def _in_run(mode: str):
+    def configure(root):
+        for cpu in root.system.cpu:
+            cpu.inRunSyscalls = mode
+
+    return configure
+
+
+@pytest.fixture
+def services(monkeypatch):
+    """The in-run services the runs start (their counters outlive the run)."""
+    started = []
+    plain = inrun.InRunCalls.start
+
+    def start(self):
+        started.append(self)
+        plain(self)
+
+    monkeypatch.setattr(inrun.InRunCalls, "start", start)
+    return started
+
+
+def _exit_path(prog: str, args: list[str], outdir) -> serun.Result:
+    """The program with every call an exit (the reference for the getppid loop, whose
+    output holds the SE process's parent pid, not the host's)."""
+    return serun.run(prog, args, "kvm", outdir, configure=_in_run("off"))
+
+
+def test_calls_are_served_in_the_run_with_native_output(workdir, services):
+    (workdir / "input.txt").write_text("".join(f"line {i}\n" for i in range(3000)))
+    prog = str(se_example("hello", "glibc"))
+    want = serun.native(prog, ["a", "b"], "input.txt")
+    got = serun.run(
+        prog,
+        ["a", "b"],
+        "kvm",
+        workdir.parent / "m5out",
+        input="input.txt",
+        configure=_in_run("on"),
+    )
+    assert got.stdout == want.stdout and got.code == want.code
+    assert len(services) == 1
+    assert sum(services[0].served) > 0  # the program's reads and writes
+
+
+def test_off_leaves_every_call_to_the_exit_path(workdir, services):
+    prog = str(se_example("syscalls", "glibc"))
+    got = serun.run(prog, ["300"], "kvm", workdir.parent / "m5out", configure=_in_run("off"))
+    assert got.stdout == b"syscalls 300: 0\n"
+    assert services == []
+
+
+def test_drains_inside_the_entry_stub_lose_no_call(workdir):
+    """A drain every 20 us of simulated time stops the vCPU mostly in the stub (where a
+    call-heavy program spends its time): the stopped thread is made plain each time."""
+    prog = str(se_example("syscalls", "musl"))
+    want = _exit_path(prog, ["4000"], workdir.parent / "m5out-exits")
+    stopped_in_stub = []
+
+    def between(sim, event):
+        cpu = sim.model("system.cpu")
+        sim.drain()
+        rip = cpu.get_state().rip
+        stopped_in_stub.append(stub.inside(rip, 0x7FFF_FFFF_F000))
+
+    plain = stub.finish_in_host
+    made_plain = []
+
+    def counting(*args, **kwargs):
+        made_plain.append(1)
+        return plain(*args, **kwargs)
+
+    stub.finish_in_host = counting
+    try:
+        got = serun.run(
+            prog,
+            ["4000"],
+            "kvm",
+            workdir.parent / "m5out",
+            configure=_in_run("on"),
+            every=20_000_000,
+            between=between,
+        )
+    finally:
+        stub.finish_in_host = plain
+    assert got.stdout == want.stdout and got.code == want.code
+    assert not any(stopped_in_stub)  # never left half way through the stub
+    assert made_plain  # and drains did land there
+
+
+def test_a_host_thread_that_does_not_answer_costs_only_the_exit(workdir, services, monkeypatch):
+    """The service looks at no slot (as if its core were busy): each call waits out the
+    spin bound, withdraws itself and leaves through the port."""
+    prog = str(se_example("syscalls", "glibc"))
+    want = _exit_path(prog, ["200"], workdir.parent / "m5out-exits")
+    plain = inrun.InRunCalls.start
+
+    def deaf(self):
+        plain(self)
+        self.chan.nslots = 0
+
+    monkeypatch.setattr(inrun.InRunCalls, "start", deaf)
+    got = serun.run(prog, ["200"], "kvm", workdir.parent / "m5out", configure=_in_run("on"))
+    assert got.stdout == want.stdout and got.code == want.code
+    assert len(services) == 1 and sum(services[0].served) == 0
+
+
+@pytest.mark.parametrize("libc", ["glibc", "musl"])
+def test_switching_to_the_reference_cpu_and_back(workdir, libc):
+    prog = str(se_example("syscalls", libc))
+    want = _exit_path(prog, ["20000"], workdir.parent / "m5out-exits")
+    got = serun.run(
+        prog,
+        ["20000"],
+        "kvm",
+        workdir.parent / "m5out",
+        switch_to="ref",
+        configure=_in_run("on"),
+        every=20_000_000,
+        seed=7,
+    )
+    assert got.switches >= 3
+    assert got.stdout == want.stdout and got.code == want.code
