@@ -70,7 +70,15 @@ def connect(num_processes: int) -> Iterator[Any]:
 
     # One task per worker at a time: a simulation never waits behind another on a
     # busy worker while a worker is idle, and a worker that dies takes only its own.
-    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}), _sigint_ignored():
+    # the host's cores shared by the simulations running at once (what a KVM CPU's
+    # inRunSyscalls='auto' looks at before it starts a host thread of its own)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    share = str(max(cores // max(num_processes, 1), 1))
+    with (
+        dask.config.set({"distributed.scheduler.worker-saturation": 1.0}),
+        _sigint_ignored(),
+        _environ("SIMOBJS_HOST_CORES", os.environ.get("SIMOBJS_HOST_CORES", share)),
+    ):
         cluster = LocalCluster(
             n_workers=num_processes,
             processes=True,  # one simulation per process: KVM and signals are per process
@@ -84,6 +92,20 @@ def connect(num_processes: int) -> Iterator[Any]:
             yield client
     finally:
         cluster.close()
+
+
+@contextlib.contextmanager
+def _environ(name: str, value: str) -> Iterator[None]:
+    """`name`=`value` in the environment while workers start (they inherit it)."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
 
 
 @contextlib.contextmanager

@@ -98,11 +98,19 @@ def wanted(cpus) -> bool:
     if modes == {"on"}:
         return True
     queues = {c.eventq for c in cpus}
+    return host_cores() > len(queues)
+
+
+def host_cores() -> int:
+    """Cores this simulation may use: SIMOBJS_HOST_CORES (a sweep's share of the host,
+    set by `simobjs multisim`'s local cluster), else the process's CPU affinity."""
+    given = os.environ.get("SIMOBJS_HOST_CORES", "")
+    if given.isdigit() and int(given) > 0:
+        return int(given)
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return cores > len(queues)
+        return os.cpu_count() or 1
 
 
 def tsc_hz() -> float:
@@ -197,9 +205,8 @@ class InRunCalls:
                 return
             try:
                 done = self._serve_one(k)
-            except BaseException:
-                lib.se_slot_finish(self.states[k], stub.WITHDRAWN)
-                raise
+            except Exception:  # noqa: BLE001 - the exit path runs it again and reports it
+                done = False
             if not done:
                 self.withdrawn += 1
                 lib.se_slot_finish(self.states[k], stub.WITHDRAWN)

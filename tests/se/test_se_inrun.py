@@ -137,3 +137,16 @@ def test_switching_to_the_reference_cpu_and_back(workdir, libc):
     )
     assert got.switches >= 3
     assert got.stdout == want.stdout and got.code == want.code
+
+
+def test_auto_wants_a_spare_core(workdir, services, monkeypatch):
+    """'auto' starts the host thread only where the simulation has a core for it
+    besides one per event queue (SIMOBJS_HOST_CORES: a sweep's share of the host)."""
+    prog = str(se_example("syscalls", "musl"))
+    monkeypatch.setenv("SIMOBJS_HOST_CORES", "1")
+    serun.run(prog, ["10"], "kvm", workdir.parent / "m5out-1")
+    assert services == []
+    monkeypatch.setenv("SIMOBJS_HOST_CORES", "2")
+    got = serun.run(prog, ["10"], "kvm", workdir.parent / "m5out-2")
+    assert got.stdout == b"syscalls 10: 0\n"
+    assert len(services) == 1
