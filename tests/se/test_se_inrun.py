@@ -150,3 +150,22 @@ def test_auto_wants_a_spare_core(workdir, services, monkeypatch):
     got = serun.run(prog, ["10"], "kvm", workdir.parent / "m5out-2")
     assert got.stdout == b"syscalls 10: 0\n"
     assert len(services) == 1
+
+
+@pytest.mark.parametrize("program", ["threads", "smp"])
+def test_on_with_kvm_cpus_on_their_own_event_queues(workdir, services, program):
+    """Several vCPUs in KVM_RUN at once, each with its slot; a call whose CPU's queue
+    cannot take the simulator's lock at once goes to the exit path."""
+    prog = str(se_example(program))
+    want = serun.native(prog, [])
+
+    def configure(root):
+        for i, cpu in enumerate(root.system.cpu):
+            cpu.eventq_index = i
+            cpu.inRunSyscalls = "on"
+        root.sim_quantum = 1_000_000_000
+
+    got = serun.run(prog, [], "kvm", workdir.parent / "m5out", num_cpus=2, configure=configure)
+    assert got.stdout.decode() == want.stdout.decode()
+    assert got.code == want.code
+    assert len(services) == 1
