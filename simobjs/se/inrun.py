@@ -29,7 +29,6 @@ besides one per event queue running KVM CPUs).
 
 from __future__ import annotations
 
-import errno
 import os
 import struct
 import threading
@@ -38,11 +37,8 @@ import time
 from simobjs.se import layout as L
 from simobjs.se import stub
 from simobjs.se.files import Block
-from simobjs.se.fs import FsError
-from simobjs.se.mm import EFault, SysError
 from simobjs.se.syscalls import table
-from simobjs.se.syscalls.numbers import NAMES, NUMBERS
-from simobjs.sim import debug
+from simobjs.se.syscalls.numbers import NUMBERS
 
 SPIN_US = 200  # how long the stub waits for this thread before it takes the exit
 GRACE_NS = 200_000  # this thread keeps looking this long after the last vCPU left
@@ -227,32 +223,12 @@ class InRunCalls:
             return False
         try:
             try:
-                ret = table[nr](k, task, *args)
+                ret = k.call(table[nr], task, nr, args, " (served in the run)")
             except Block:
+                k.syscall_count -= 1  # counted again when the exit path runs it
                 return False
-            except (FsError, SysError) as e:
-                ret = -e.errno
-            except EFault:
-                ret = -errno.EFAULT
-            k.syscall_count += 1
-            if debug.flags.SyscallBase:
-                debug.dprintf(
-                    k.model,
-                    "%d: %s(%s) -> %d (served in the run)",
-                    task.tid,
-                    NAMES.get(nr, nr),
-                    ", ".join(f"{a:#x}" for a in args),
-                    ret,
-                )
             _Q.pack_into(self.page, stub.slot(ctx) + 8, ret & 0xFFFFFFFFFFFFFFFF)
-            after = (
-                k.dirty_pipes
-                or task.pending
-                or task.proc.pending
-                or k.runq.get(ctx)
-                or k.dirty.tlb
-                or k.dirty.code
-            )
+            after = k.work_on_way_back(task, ctx)
             if after:
                 k.poke(ctx)
         finally:

@@ -155,44 +155,63 @@ class Kernel:
         if task is None:
             raise SimulationError("SE: a system call from a context with no thread", th.cpu.name())
         nr, *args = th.syscall_args()
-        self.syscall_count += 1
         entry = table.get(nr)
-        trace = debug.flags.SyscallBase
-        if trace:
-            debug.dprintf(
-                self.model,
-                "%d: %s(%s)",
-                task.tid,
-                NAMES.get(nr, nr),
-                ", ".join(f"{a:#x}" for a in args),
-            )
         if entry is None:
+            self.syscall_count += 1
+            self.trace_call(task, nr, args)
             self._warn_unknown(nr)
             th.set_return(-errno.ENOSYS)
         else:
             try:
-                ret = entry(self, task, *args)
+                ret = self.call(entry, task, nr, args)
             except Block as b:
                 self.block(th, task, nr, b.key)
                 return
-            except (FsError, SysError) as e:
-                ret = -e.errno
-            except EFault:
-                ret = -errno.EFAULT
             if ret is not NORETURN:
-                if trace:
-                    debug.dprintf(self.model, "%d: %s -> %d", task.tid, NAMES.get(nr, nr), ret)
                 th.set_return(ret)
-                if not (
-                    self.dirty_pipes
-                    or task.pending
-                    or task.proc.pending
-                    or self.runq.get(ctx)
-                    or self.dirty.tlb
-                    or self.dirty.code
-                ):
+                if not self.work_on_way_back(task, ctx):
                     return  # nothing to do on the way back (the common case)
         self.after_call(ctx)
+
+    def call(self, entry, task: Task, nr: int, args, where: str = "") -> int:
+        """Run a call's handler: the value for RAX (an error as -errno) or NORETURN;
+        `Block` goes to the caller. Counted and traced (SyscallBase)."""
+        self.syscall_count += 1
+        trace = debug.flags.SyscallBase
+        if trace:
+            self.trace_call(task, nr, args, where)
+        try:
+            ret = entry(self, task, *args)
+        except (FsError, SysError) as e:
+            ret = -e.errno
+        except EFault:
+            ret = -errno.EFAULT
+        if trace and ret is not NORETURN:
+            debug.dprintf(self.model, "%d: %s -> %d", task.tid, NAMES.get(nr, nr), ret)
+        return ret
+
+    def trace_call(self, task: Task, nr: int, args, where: str = "") -> None:
+        if debug.flags.SyscallBase:
+            debug.dprintf(
+                self.model,
+                "%d: %s(%s)%s",
+                task.tid,
+                NAMES.get(nr, nr),
+                ", ".join(f"{a:#x}" for a in args),
+                where,
+            )
+
+    def work_on_way_back(self, task: Task, ctx: int) -> bool:
+        """Must the way back to user mode after a call do anything (wake a pipe's
+        waiters, deliver a signal, preempt, flush translations)?"""
+        return bool(
+            self.dirty_pipes
+            or task.pending
+            or task.proc.pending
+            or self.runq.get(ctx)
+            or self.dirty.tlb
+            or self.dirty.code
+        )
 
     def _warn_unknown(self, nr: int) -> None:
         if nr not in self.warned:
