@@ -568,10 +568,10 @@ class FdTable:
             new.fds[fd] = (f, ce)
         return new
 
-    def close_on_exec(self) -> None:
-        for fd in [fd for fd, (_f, ce) in self.fds.items() if ce]:
-            self.close(fd)
+    def close_on_exec(self) -> list[OpenFile]:
+        """Close the close-on-exec descriptors; returns what they referred to."""
+        return [self.close(fd) for fd in [fd for fd, (_f, ce) in self.fds.items() if ce]]
 
-    def close_all(self) -> None:
-        for fd in list(self.fds):
-            self.close(fd)
+    def close_all(self) -> list[OpenFile]:
+        """Close every descriptor; returns what they referred to."""
+        return [self.close(fd) for fd in list(self.fds)]

@@ -235,6 +235,13 @@ class Kernel:
         if self.dirty.tlb or self.dirty.code:
             self.flush_translations()
 
+    def note_closed(self, files) -> None:
+        """Closed descriptors: a pipe whose end went away has waiters to wake."""
+        for f in files:
+            pipe = getattr(f, "pipe", None)
+            if pipe is not None and pipe.wakeups:
+                self.dirty_pipes.add(pipe)
+
     def flush_wakeups(self) -> None:
         """Wake the waiters of every pipe a call changed."""
         while self.dirty_pipes:

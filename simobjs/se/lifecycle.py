@@ -197,7 +197,7 @@ def execve(k, task: Task, th, path_ptr: int, argv_ptr: int, envp_ptr: int) -> ob
     for t in list(proc.tasks):
         if t is not task:
             finish_task(k, t)
-    proc.files.close_on_exec()
+    k.note_closed(proc.files.close_on_exec())
     for i, act in enumerate(proc.actions):
         if act.handler not in (S.SIG_DFL, S.SIG_IGN):
             proc.actions[i] = S.SigAction()
@@ -266,7 +266,7 @@ def exit_group(k, proc: Proc, status: int) -> object:
         finish_task(k, t)
     proc.exit_status = status
     k.set_alarm(proc, 0, 0)
-    proc.files.close_all()
+    k.note_closed(proc.files.close_all())  # a reader waiting for EOF wakes
     k.flush_wakeups()
     proc.mm.destroy()
     for child in proc.children:

@@ -76,3 +76,15 @@ def test_busybox_switching_every_few_ms_matches_native(workdir, expected):
     )
     _compare(r, expected)
     assert r.switches >= 4
+
+
+@pytest.mark.kvm
+@pytest.mark.parametrize("cpu", ["kvm", "ref"])
+def test_a_reader_blocked_on_a_pipe_gets_eof_when_the_writer_exits(workdir, cpu):
+    """`cat` waits on the pipe before `sleep` exits without writing: the exit's close
+    of the pipe's write end wakes it (end of file)."""
+    got = serun.run(
+        serun.BUSYBOX, ["sh", "-c", "sleep 0.01 | cat; echo done"], cpu, workdir.parent / "m5out"
+    )
+    assert got.stdout == b"done\n"
+    assert got.code == 0
