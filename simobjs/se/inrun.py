@@ -39,8 +39,10 @@ from simobjs.se import stub
 from simobjs.se.files import Block
 from simobjs.se.syscalls import table
 from simobjs.se.syscalls.numbers import NUMBERS
+from simobjs.sim import debug
 
 SPIN_US = 200  # how long the stub waits for this thread before it takes the exit
+BACKOFF_S = 1.0  # host seconds of exits only, after the stub waited in vain too often
 GRACE_NS = 200_000  # this thread keeps looking this long after the last vCPU left
 
 IN_RUN = frozenset(
@@ -140,13 +142,19 @@ class InRunCalls:
         self.served_ns = [0] * n
         self.served = [0] * n  # calls served in the run, per context
         self.withdrawn = 0  # calls given back to the exit path by this thread
+        self.total_served = 0
+        self.backoffs = 0  # times the stub's waits in vain turned the service off a while
+        self._spin = 0  # the stub's bound (TSC cycles) while on
+        self._resume_at = 0.0  # off until this time.monotonic(), after waits in vain
+        self._window = (0, 0)  # (stub timeouts, calls served) when the window began
         self.thread: threading.Thread | None = None
 
     # -- on and off -------------------------------------------------------------------
     def start(self) -> None:
         for k in range(len(self.states)):
             self.lib.se_slot_finish(self.states[k], stub.IDLE)
-        _Q.pack_into(self.page, stub.SPIN_BOUND, max(int(tsc_hz() * SPIN_US / 1e6), 1))
+        self._spin = max(int(tsc_hz() * SPIN_US / 1e6), 1)
+        _Q.pack_into(self.page, stub.SPIN_BOUND, self._spin)
         self.thread = threading.Thread(target=self._serve, name="se-in-run-calls", daemon=True)
         self.thread.start()
 
@@ -169,6 +177,8 @@ class InRunCalls:
     def run(self, ctx: int, run, *args):
         """`run(*args)` (a KVM_RUN) with this context's calls served meanwhile; the
         slot is settled before it returns."""
+        if self._resume_at and not self._resumed():
+            return run(*args)  # off for a while: every call takes the exit
         lib = self.lib
         lib.se_chan_enter(self.chan)
         try:
@@ -177,6 +187,42 @@ class InRunCalls:
             lib.se_chan_leave(self.chan)
             if ctx < len(self.states):
                 lib.se_slot_settle(self.states[ctx])
+            self._check_waits()
+
+    def _check_waits(self) -> None:
+        """A host too busy to run this thread in time makes the stub wait out its bound
+        and take the exit anyway: worse than the exit alone. When over a quarter of
+        the last 32 or more calls did, every call takes the exit for BACKOFF_S."""
+        timeouts = _Q.unpack_from(self.page, stub.TIMEOUTS)[0]
+        t0, s0 = self._window
+        waited = timeouts - t0
+        if not waited:
+            return
+        calls = waited + self.total_served - s0
+        if calls < 32:
+            return
+        self._window = (timeouts, self.total_served)
+        if 4 * waited > calls:
+            self.backoffs += 1
+            _Q.pack_into(self.page, stub.SPIN_BOUND, 0)
+            self._resume_at = time.monotonic() + BACKOFF_S
+            if debug.flags.SyscallVerbose:
+                debug.dprintf(
+                    self.kernel.model,
+                    "SE: %d of %d calls waited in vain for the host thread: exits only for %g s",
+                    waited,
+                    calls,
+                    BACKOFF_S,
+                )
+
+    def _resumed(self) -> bool:
+        """Is the time off over (then serve calls in the run again)?"""
+        if time.monotonic() < self._resume_at:
+            return False
+        self._resume_at = 0.0
+        self._window = (_Q.unpack_from(self.page, stub.TIMEOUTS)[0], self.total_served)
+        _Q.pack_into(self.page, stub.SPIN_BOUND, self._spin)
+        return True
 
     def take_served_ns(self, ctx: int) -> int:
         if ctx >= len(self.served_ns):
@@ -235,6 +281,7 @@ class InRunCalls:
             if lock is not None:
                 lock.release()
         self.served[ctx] += 1
+        self.total_served += 1
         self.served_ns[ctx] += time.perf_counter_ns() - t0
         self.lib.se_slot_finish(self.states[ctx], stub.DONE)
         if after:

@@ -6,6 +6,7 @@
  *   0 state  (0 idle, 1 posted, 2 claimed by the host, 3 done, 4 withdrawn)
  *   8 nr     (the host writes the result over it)
  *  16 rdi, 24 rsi, 32 rdx, 40 r10, 48 r8, 56 r9
+ * `timeouts` counts the calls the stub withdrew itself.
  * `spin_bound` (TSC cycles) is 0 when no host thread serves calls: then every call
  * leaves the guest through `slow`. Otherwise the call is posted, and the stub spins
  * until the host thread has served it (state 3: return in the guest), withdrew it
@@ -65,6 +66,7 @@ spin:
         mov $4, %edx
         lock cmpxchg %rdx, (%rdi)       /* still posted: withdraw it */
         jne spin
+        lock incq timeouts(%rip)        /* the host thread did not come in time */
 withdrawn:
         mov 8(%rdi), %rax
         mov 24(%rdi), %rsi
@@ -97,4 +99,6 @@ return0:
 end:
         .org 0xF80
 spin_bound:
+        .quad 0
+timeouts:
         .quad 0

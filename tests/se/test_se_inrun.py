@@ -55,12 +55,13 @@ def test_calls_are_served_in_the_run_with_native_output(workdir, services):
         configure=_in_run("on"),
     )
     assert got.stdout == want.stdout and got.code == want.code
-    # thousands of calls: however busy the host, the thread serves some of them
+    # thousands of calls: the thread serves them, unless the host is so busy that
+    # the stub waited for it in vain often enough to turn it off for a while
     loop = str(se_example("syscalls", "musl"))
     got = serun.run(loop, ["5000"], "kvm", workdir.parent / "m5out-loop", configure=_in_run("on"))
     assert got.stdout == b"syscalls 5000: 0\n"
     assert len(services) == 2
-    assert sum(services[1].served) > 0
+    assert sum(services[1].served) > 0 or services[1].backoffs > 0
 
 
 def test_off_leaves_every_call_to_the_exit_path(workdir, services):
@@ -109,8 +110,9 @@ def test_drains_inside_the_entry_stub_lose_no_call(workdir):
 
 
 def test_a_host_thread_that_does_not_answer_costs_only_the_exit(workdir, services, monkeypatch):
-    """The service looks at no slot (as if its core were busy): each call waits out the
-    spin bound, withdraws itself and leaves through the port."""
+    """The service looks at no slot (as if its core were busy): a call waits out the
+    spin bound, withdraws itself and leaves through the port; after 32 such calls the
+    service is off for a while (calls go straight to the exit)."""
     prog = str(se_example("syscalls", "glibc"))
     want = _exit_path(prog, ["200"], workdir.parent / "m5out-exits")
     plain = inrun.InRunCalls.start
@@ -123,6 +125,8 @@ def test_a_host_thread_that_does_not_answer_costs_only_the_exit(workdir, service
     got = serun.run(prog, ["200"], "kvm", workdir.parent / "m5out", configure=_in_run("on"))
     assert got.stdout == want.stdout and got.code == want.code
     assert len(services) == 1 and sum(services[0].served) == 0
+    # after a few such waits every call takes the exit at once, for a while
+    assert services[0].backoffs >= 1
 
 
 @pytest.mark.parametrize("libc", ["glibc", "musl"])

@@ -72,6 +72,7 @@ def test_bytes_are_what_the_source_assembles_to(tmp_path):
         "return0",
         "end",
         "spin_bound",
+        "timeouts",
     ):
         constant = {"end": "CODE_END", "spin_bound": "SPIN_BOUND"}.get(name, name.upper())
         assert labels[name] == getattr(stub, constant), name
@@ -168,3 +169,16 @@ def test_stopped_anywhere_in_the_stub_the_thread_is_made_plain(outcome, ring3_ta
                 assert writes == [(context, stub.WITHDRAWN)]
             else:
                 assert writes == []
+
+
+def test_a_call_nobody_claims_is_withdrawn_by_the_stub_and_counted():
+    uc = _machine(stub.POSTED, False, 3)  # the 'host' leaves it posted
+    uc.mem_write(PAGE_VA + stub.SPIN_BOUND, (1000).to_bytes(8, "little"))  # TSC cycles
+    uc.emu_start(PAGE_VA + stub.trampoline(3), PAGE_VA + stub.SLOW, count=10_000_000)
+    regs = _regs(uc)
+    for name, value in _expected(False, True).items():
+        if name not in ("rip", "rflags"):
+            assert getattr(regs, name) == value, name
+    slot = PAGE_VA + stub.slot(3)
+    assert int.from_bytes(uc.mem_read(slot, 8), "little") == stub.WITHDRAWN
+    assert int.from_bytes(uc.mem_read(PAGE_VA + stub.TIMEOUTS, 8), "little") == 1
