@@ -26,6 +26,7 @@ SOURCE = r"""
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <linux/kvm.h>
+#include <linux/futex.h>
 #include <linux/perf_event.h>
 #include <x86intrin.h>
 
@@ -179,6 +180,131 @@ static int so_kvm_run_armed(int fd, void *timer, long long ns, int signo,
         while (sigtimedwait(&set, NULL, &zero) > 0)
             ;
     }
+    return r;
+}
+
+typedef struct {
+    unsigned int n, arrived, generation, go, brk, passes, max_passes, pad;  /* pad: sleepers */
+} so_lockstep;
+
+static long long so_mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+#define SO_MEET_SPIN_NS 50000LL  /* then sleep: a busy host must get the core back */
+
+static void so_futex(unsigned int *word, int op, unsigned int value)
+{
+    syscall(SYS_futex, word, op, value, NULL, NULL, 0);
+}
+
+/* Meet the other threads at a quantum's end: 1 when all came and the next quantum
+ * is theirs to run here too, 0 when they leave (one left inside its quantum, or
+ * max_passes is reached). Spins a while, then sleeps on the generation word. */
+static int so_lockstep_meet(so_lockstep *ls)
+{
+    unsigned int gen = __atomic_load_n(&ls->generation, __ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&ls->brk, __ATOMIC_ACQUIRE))
+        return 0;
+    if (__atomic_add_fetch(&ls->arrived, 1, __ATOMIC_ACQ_REL) == ls->n) {
+        unsigned int go = !__atomic_load_n(&ls->brk, __ATOMIC_ACQUIRE) &&
+                          ls->passes < ls->max_passes;
+        if (go)
+            ls->passes++;
+        ls->arrived = 0;
+        ls->go = go;
+        __atomic_store_n(&ls->generation, gen + 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&ls->pad, __ATOMIC_SEQ_CST))  /* sleepers */
+            so_futex(&ls->generation, FUTEX_WAKE_PRIVATE, 0x7fffffff);
+        return go;
+    }
+    long long since = so_mono_ns();
+    unsigned int spins = 0;
+    while (__atomic_load_n(&ls->generation, __ATOMIC_ACQUIRE) == gen) {
+        if (__atomic_load_n(&ls->brk, __ATOMIC_ACQUIRE))
+            return 0;
+        if (++spins % 64 == 0 && so_mono_ns() - since > SO_MEET_SPIN_NS) {
+            __atomic_add_fetch(&ls->pad, 1, __ATOMIC_SEQ_CST);
+            if (__atomic_load_n(&ls->generation, __ATOMIC_SEQ_CST) == gen &&
+                !__atomic_load_n(&ls->brk, __ATOMIC_SEQ_CST))
+                so_futex(&ls->generation, FUTEX_WAIT_PRIVATE, gen);
+            __atomic_sub_fetch(&ls->pad, 1, __ATOMIC_SEQ_CST);
+            continue;
+        }
+        _mm_pause();
+    }
+    return __atomic_load_n(&ls->go, __ATOMIC_ACQUIRE);
+}
+
+/* Make every thread leave the quanta in C (from any thread). */
+static void so_lockstep_break(so_lockstep *ls)
+{
+    __atomic_store_n(&ls->brk, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&ls->pad, __ATOMIC_SEQ_CST))
+        so_futex(&ls->generation, FUTEX_WAKE_PRIVATE, 0x7fffffff);
+}
+
+/* Quanta in lockstep with other vCPU threads, without returning to the caller in
+ * between: run until the thread has used `ns` of CPU time (the end of the current
+ * quantum), meet the others there, and go on for `quantum_ns` more each time they all
+ * agree. Returns (like so_kvm_run_armed) at the first exit of the guest's own (the
+ * timer disarmed), a signal before the deadline (a kick: -EINTR), or a quantum's end
+ * where the threads leave together (-EINTR). cpu_ns[1] - cpu_ns[0] is the CPU time
+ * spent in KVM_RUN over the whole call, tsc[] spans it;
+ * ls->passes counts the quanta ends passed. Runs are at least floor_ns long. */
+static int so_kvm_run_lockstep(int fd, void *timer, long long ns, long long quantum_ns,
+                               long long floor_ns, int signo, unsigned long long *tsc,
+                               long long *cpu_ns, so_lockstep *ls)
+{
+    struct itimerspec ts;
+    sigset_t set;
+    struct timespec zero = {0, 0};
+    long long used = 0, end = ns;
+    int r = 0;
+    sigemptyset(&set);
+    sigaddset(&set, signo);
+    tsc[0] = __rdtsc();
+    for (;;) {
+        long long d = end - used;
+        if (d < floor_ns)
+            d = floor_ns;
+        memset(&ts, 0, sizeof ts);
+        ts.it_value.tv_sec = d / 1000000000LL;
+        ts.it_value.tv_nsec = d % 1000000000LL;
+        if (timer_settime((timer_t)timer, 0, &ts, NULL) < 0) {
+            so_lockstep_break(ls);
+            return -errno;
+        }
+        long long m0 = so_mono_ns(), c0 = so_thread_cpu_ns();
+        r = ioctl(fd, KVM_RUN, 0) < 0 ? -errno : 0;
+        long long m1 = so_mono_ns(), c1 = so_thread_cpu_ns();
+        used += c1 - c0;
+        if (r != -EINTR) {
+            memset(&ts, 0, sizeof ts);
+            timer_settime((timer_t)timer, 0, &ts, NULL);
+            so_lockstep_break(ls);
+            break;
+        }
+        while (sigtimedwait(&set, NULL, &zero) > 0)
+            ;
+        if (m1 - m0 < d) {  /* not the timer: a kick or another signal */
+            memset(&ts, 0, sizeof ts);
+            timer_settime((timer_t)timer, 0, &ts, NULL);
+            so_lockstep_break(ls);
+            break;
+        }
+        if (used < end - floor_ns)
+            continue;  /* the host kept the thread off the CPU: run on to the end */
+        if (!so_lockstep_meet(ls))
+            break;
+        end += quantum_ns;
+    }
+    tsc[1] = __rdtsc();
+    cpu_ns[0] = 0;  /* the guest's CPU time only (not the waits at the meetings) */
+    cpu_ns[1] = used;
     return r;
 }
 

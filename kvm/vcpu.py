@@ -58,6 +58,7 @@ _EINTR = -errno.EINTR
 _run_ioctl = lib.so_kvm_run
 _run_bounded = lib.so_kvm_run_bounded
 _run_armed = lib.so_kvm_run_armed
+_run_lockstep = lib.so_kvm_run_lockstep
 thread_cpu_ns = lib.so_thread_cpu_ns  # this thread's CPU time (CLOCK_THREAD_CPUTIME_ID)
 
 
@@ -166,6 +167,21 @@ class Vcpu:
         kernel for it: never time the host gave to other tasks)."""
         tsc, cpu = self._tsc, self._cpu_ns
         r = _run_bounded(self.fd, timer, ns, signo, tsc, cpu)
+        self.run_cycles = tsc[1] - tsc[0]
+        self.run_cpu_ns = cpu[1] - cpu[0]
+        if r:
+            if r == _EINTR:
+                return INTR
+            raise KvmError("KVM_RUN", -r)
+        return self.decode()
+
+    def run_lockstep(self, timer, ns: int, quantum_ns: int, floor_ns: int, signo: int, ls):
+        """Quanta in lockstep with other vCPU threads (`ls`: a so_lockstep shared by
+        them), all in C: run_armed to the quantum's end `ns` from now, meet the others
+        there, go on by `quantum_ns` while all agree (see so_kvm_run_lockstep in
+        _build.py). `ls.passes`: the quanta ends passed together."""
+        tsc, cpu = self._tsc, self._cpu_ns
+        r = _run_lockstep(self.fd, timer, ns, quantum_ns, floor_ns, signo, tsc, cpu, ls)
         self.run_cycles = tsc[1] - tsc[0]
         self.run_cpu_ns = cpu[1] - cpu[0]
         if r:

@@ -29,7 +29,6 @@ besides one per event queue running KVM CPUs).
 
 from __future__ import annotations
 
-import os
 import struct
 import threading
 import time
@@ -40,6 +39,7 @@ from simobjs.se.files import Block
 from simobjs.se.syscalls import table
 from simobjs.se.syscalls.numbers import NUMBERS
 from simobjs.sim import debug
+from simobjs.sim.parallel import host_cores
 
 SPIN_US = 200  # how long the stub waits for this thread before it takes the exit
 BACKOFF_S = 1.0  # host seconds of exits only, after the stub waited in vain too often
@@ -97,18 +97,6 @@ def wanted(cpus) -> bool:
         return True
     queues = {c.eventq for c in cpus}
     return host_cores() > len(queues)
-
-
-def host_cores() -> int:
-    """Cores this simulation may use: SIMOBJS_HOST_CORES (a sweep's share of the host,
-    set by `simobjs multisim`'s local cluster), else the process's CPU affinity."""
-    given = os.environ.get("SIMOBJS_HOST_CORES", "")
-    if given.isdigit() and int(given) > 0:
-        return int(given)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def tsc_hz() -> float:

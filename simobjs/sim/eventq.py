@@ -162,6 +162,7 @@ class EventQueue:
         "parallel_lock",
         "parallel_idle",
         "parallel_wake",
+        "parallel_lockstep",
     )
 
     def __init__(self, name: str = "MainEventQueue-0"):
@@ -178,6 +179,9 @@ class EventQueue:
         # it work while it waits for the quantum's end (see simobjs.sim.parallel)
         self.parallel_idle: list | None = None
         self.parallel_wake: Callable[[], None] | None = None
+        # (several queues) the ParallelQueues when the queue's KVM CPU may run the next
+        # quanta in C, in lockstep with the other queues' vCPUs (set for one quantum)
+        self.parallel_lockstep = None
 
     # -- time --------------------------------------------------------------
     now = property(attrgetter("_cur_tick"), doc="The current tick (read-only).")

@@ -19,12 +19,26 @@ always see all queues stopped at the same tick.
 
 from __future__ import annotations
 
+import os
 import threading
 
 from simobjs.sim.eventq import EventFunctionWrapper, EventQueue, Priority
 from simobjs.sim.sim_events import SimLoopExit
 
 QUANTUM_FATAL = "Quantum for multi-eventq simulation not specified"
+MAX_LOCKSTEP = 100  # quanta run in C at most before the queues' threads look again
+
+
+def host_cores() -> int:
+    """Cores this simulation may use: SIMOBJS_HOST_CORES (a sweep's share of the host,
+    set by `simobjs multisim`'s local cluster), else the process's CPU affinity."""
+    given = os.environ.get("SIMOBJS_HOST_CORES", "")
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 class ParallelQueues:
@@ -49,6 +63,10 @@ class ParallelQueues:
         self.exits: list = []  # exit events fired during the quantum, in order
         self.barriers = 0  # quanta run (for the cost per barrier)
         self._barrier_events: dict[EventQueue, tuple[EventFunctionWrapper, list]] = {}
+        self.lockstep = None  # the vCPUs' meeting place in C (from a KVM CPU, at first use)
+        self._lockstep_from = (0, 0, 0)  # (target, barriers, quanta_in_c) going into C
+        self.quanta_in_c = 0  # quanta ends the vCPUs passed in C
+        self._kvm_cpus: dict[EventQueue, list] | None = None
         for q in queues:
             q.parallel_lock = self.lock
             q.parallel_wake = self._wake
@@ -90,6 +108,71 @@ class ParallelQueues:
             self.running = False
         else:
             self.target += self.quantum
+            self._plan_lockstep()
+
+    # -- quanta in C ----------------------------------------------------------------------
+    def _plan_lockstep(self) -> None:
+        """When every queue's next event is its KVM CPU's tick and nothing else is due
+        for a while, the vCPUs run the next quanta in C (so_kvm_run_lockstep), meeting
+        at each quantum's end without coming back here: a quantum that only needs its
+        barrier then costs the timer exit alone. They come back together when one of
+        them exits for its own reason or is kicked, or before anything else is due."""
+        cpus = self._lockstep_cpus()
+        if not cpus or len(self.queues) > host_cores():
+            return  # (the threads wait for each other spinning: a core each)
+        target, quantum = self.target, self.quantum
+        passes = MAX_LOCKSTEP
+        for queue in self.queues:
+            tick = queue.nextEvent()
+            cpu = next((c for c in cpus.get(queue, ()) if c.tickEvent is tick), None)
+            if cpu is None or not cpu.lockstepReady():
+                return
+            when = tick.when()
+            queue.deschedule(tick)
+            after = queue.nextTick()
+            queue.schedule(tick, when)
+            passes = min(passes, (after - target) // quantum)
+        if passes < 1:
+            return
+        if self.lockstep is None:
+            self.lockstep = cpu.newLockstep()
+            self._break_lockstep = cpu.breakLockstep
+        ls = self.lockstep
+        ls.n, ls.arrived, ls.go, ls.brk, ls.passes = len(self.queues), 0, 0, 0, 0
+        ls.max_passes = passes
+        self._lockstep_from = (target, self.barriers, self.quanta_in_c)
+        for queue in self.queues:
+            queue.parallel_lockstep = self
+
+    def _lockstep_cpus(self) -> dict:
+        """The KVM CPUs of each queue (those with a vCPU thread's C loop)."""
+        if self._kvm_cpus is None:
+            found: dict[EventQueue, list] = {}
+            for m in self.sim.order or ():
+                if hasattr(m, "lockstepReady") and m.eventq in self.queues:
+                    found.setdefault(m.eventq, []).append(m)
+            self._kvm_cpus = found
+        return self._kvm_cpus
+
+    def leave_lockstep(self, queue: EventQueue) -> None:
+        """`queue`'s vCPU will not go into C this quantum (its CPU went idle, the quantum
+        ended without a run): the others there must not wait for it."""
+        if queue.parallel_lockstep is not None:
+            queue.parallel_lockstep = None
+            self._break_lockstep(self.lockstep)
+
+    def after_lockstep(self, queue: EventQueue) -> None:
+        """`queue`'s vCPU is back from the quanta in C (lock held): the quantum's end
+        is where they stopped."""
+        target, barriers, in_c = self._lockstep_from
+        passed = self.lockstep.passes
+        self.target = target + passed * self.quantum
+        self.barriers = barriers + passed
+        self.quanta_in_c = in_c + passed
+        barrier, _marks = self._barrier_event(queue)
+        if barrier.scheduled():
+            queue.deschedule(barrier)
+        queue.schedule(barrier, self.target)
 
     def _barrier_event(self, queue: EventQueue) -> tuple[EventFunctionWrapper, list]:
         """The event that ends `queue`'s quantum, and the list it marks (one per queue)."""
@@ -123,6 +206,7 @@ class ParallelQueues:
                 marks.clear()  # went idle
                 self._wait_for_work(queue, barrier)
         finally:
+            self.leave_lockstep(queue)
             if barrier.scheduled():
                 queue.deschedule(barrier)
             self.arrived += 1
@@ -132,6 +216,7 @@ class ParallelQueues:
     def _wait_for_work(self, queue: EventQueue, barrier: EventFunctionWrapper) -> None:
         """`queue` has nothing before its barrier event: wait (the lock given up) while
         that stays so and another queue is still inside the quantum."""
+        self.leave_lockstep(queue)
         self.waiting.add(queue)
         try:
             n = len(self.queues)

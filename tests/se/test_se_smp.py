@@ -192,3 +192,30 @@ def test_checkpoint_of_own_queues_restores_into_either_cpu(workdir):
             prog, ckpt, cpu, workdir.parent / f"restored-{cpu}", workdir, ("20000", "-1"), 2
         )
         assert r["stdout"] == want[cut:], cpu
+
+
+@pytest.mark.kvm
+def test_own_queues_run_quiet_quanta_in_c(workdir, monkeypatch):
+    """Quanta in which only the barrier is due run in C, the vCPUs meeting at their ends
+    (simobjs.sim.parallel, so_kvm_run_lockstep): the native output, and the count of
+    barriers (in C and in Python) agrees with the simulated time."""
+    import simobjs.sim.parallel as par
+
+    made = []
+    plain = par.ParallelQueues.__init__
+
+    def init(self, *args, **kwargs):
+        plain(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(par.ParallelQueues, "__init__", init)
+    monkeypatch.setenv("SIMOBJS_HOST_CORES", "2")  # a core per queue (they spin when they meet)
+    prog = str(se_example("smp"))
+    args = ["5000000"]  # phases of ~10 ms: quanta with nothing but compute
+    want = serun.native(prog, args)
+    got = serun.run(prog, args, "kvm", workdir.parent / "m5out", num_cpus=2, configure=own_queues())
+    assert got.stdout.decode() == want.stdout.decode()
+    assert got.code == 0
+    queues = made[0]
+    assert queues.quanta_in_c > 0
+    assert queues.barriers == got.ticks // 1_000_000_000

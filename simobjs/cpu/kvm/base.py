@@ -471,8 +471,24 @@ class BaseKvmCPU(BaseCPU):
                 target = self.eventq.now + ticks
                 ns = 0 if target == self._armed_target else self.hostNs(ticks)
                 lock = self.eventq.parallel_lock
+                parallel = self.eventq.parallel_lockstep
                 if lock is None:
                     self._last_exit = self._guest(timer.run_armed, vcpu, ns)
+                elif parallel is not None and self.inrun is None and not self._kicked:
+                    # quanta in C, in lockstep with the other queues' vCPUs, while
+                    # nothing else is due (simobjs.sim.parallel)
+                    self.eventq.parallel_lockstep = None
+                    ls = self._lockstep = parallel.lockstep
+                    quantum_ns = self.hostNs(parallel.quantum)
+                    floor_ns = self.hostNs(self._run_floor or self.timerResolution())
+                    self._outside_lock(
+                        lock, timer.run_lockstep, vcpu, self.hostNs(ticks), quantum_ns, floor_ns, ls
+                    )
+                    self._lockstep = None
+                    self.numVMExits.add(ls.passes)
+                    parallel.after_lockstep(self.eventq)
+                    ns = 0  # (the time it took is not a guest entry's cost)
+                    target = None
                 else:  # the other queues' threads run while this vCPU does
                     self._outside_lock(lock, self._guest, timer.run_armed, vcpu, ns)
                 self._armed_target = None if self._last_exit is kx.INTR else target
@@ -524,8 +540,37 @@ class BaseKvmCPU(BaseCPU):
             executed += self.flushCoalescedMMIO()
         return executed
 
+    @staticmethod
+    def newLockstep():
+        """A meeting place for vCPU threads running quanta in C (kvm's so_lockstep)."""
+        from kvm._kvm_ffi import ffi
+
+        return ffi.new("so_lockstep *")
+
+    @staticmethod
+    def breakLockstep(ls) -> None:
+        """From any thread: every vCPU thread leaves the quanta in C (waking sleepers)."""
+        from kvm._kvm_ffi import lib
+
+        lib.so_lockstep_break(ls)
+
+    def lockstepReady(self) -> bool:
+        """May this CPU's next run go on into quanta in C with the other queues' vCPUs
+        (simobjs.sim.parallel)? Only a plain timed run: no drain, counters, kick or
+        in-run calls."""
+        return (
+            self._status == KvmStatus.Running
+            and not self._drain_requested
+            and self.counters is None
+            and self._fast_run
+            and not self._kicked
+            and self.inrun is None
+            and self.vcpu is not None
+        )
+
     # SE mode: a host thread serving system calls while the vCPU runs (simobjs.se.inrun)
     inrun = None
+    _lockstep = None  # the so_lockstep while this CPU runs quanta in C (simobjs.sim.parallel)
 
     def _guest(self, run, *args):
         """The KVM_RUN call `run(*args)`, with in-run system calls served meanwhile."""
@@ -586,7 +631,11 @@ class BaseKvmCPU(BaseCPU):
             lock.acquire()
 
     def kick_thread(self) -> None:
-        """From another thread: leave KVM_RUN now (or at once on entry)."""
+        """From another thread: leave KVM_RUN now (or at once on entry), and the quanta
+        in C with the other queues' vCPUs (it may be waiting for them there)."""
+        ls = self._lockstep
+        if ls is not None:
+            self.breakLockstep(ls)
         if self.vcpu is not None:
             self.vcpu.immediate_exit = self._kicked = True
         if self.runTimer is not None:

@@ -418,6 +418,12 @@ class X86KvmCPU(BaseKvmCPU):
     # -- SE mode (simobjs.se): the SE workload sets `se` (an SeThread) ---------------------
     se = None
 
+    def lockstepReady(self) -> bool:
+        se = self.se
+        if se is not None and se.kernel.attention.get(se.context):
+            return False  # the kernel acts first (a signal, a thread switch)
+        return super().lockstepReady()
+
     def _se_exit(self, port: int) -> int:
         """The SE entry stub (system call) or a fault stub left the guest."""
         se = self.se
