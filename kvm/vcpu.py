@@ -159,6 +159,17 @@ class Vcpu:
             raise KvmError("KVM_RUN", -r)
         return self.decode()
 
+    def _timed_exit(self, r: int) -> Exit:
+        """After a timed C run: the readings (run_cycles, run_cpu_ns) and the exit."""
+        tsc, cpu = self._tsc, self._cpu_ns
+        self.run_cycles = tsc[1] - tsc[0]
+        self.run_cpu_ns = cpu[1] - cpu[0]
+        if r:
+            if r == _EINTR:
+                return INTR
+            raise KvmError("KVM_RUN", -r)
+        return self.decode()
+
     def run_bounded(self, timer, ns: int, signo: int) -> Exit:
         """KVM_RUN bounded by the one-shot POSIX `timer` (a timer_t from
         kvm.timers) armed for `ns` nanoseconds, in one C call that also disarms it and
@@ -167,13 +178,7 @@ class Vcpu:
         kernel for it: never time the host gave to other tasks)."""
         tsc, cpu = self._tsc, self._cpu_ns
         r = _run_bounded(self.fd, timer, ns, signo, tsc, cpu)
-        self.run_cycles = tsc[1] - tsc[0]
-        self.run_cpu_ns = cpu[1] - cpu[0]
-        if r:
-            if r == _EINTR:
-                return INTR
-            raise KvmError("KVM_RUN", -r)
-        return self.decode()
+        return self._timed_exit(r)
 
     def run_lockstep(self, timer, ns: int, quantum_ns: int, floor_ns: int, signo: int, ls):
         """Quanta in lockstep with other vCPU threads (`ls`: a so_lockstep shared by
@@ -182,13 +187,7 @@ class Vcpu:
         _build.py). `ls.passes`: the quanta ends passed together."""
         tsc, cpu = self._tsc, self._cpu_ns
         r = _run_lockstep(self.fd, timer, ns, quantum_ns, floor_ns, signo, tsc, cpu, ls)
-        self.run_cycles = tsc[1] - tsc[0]
-        self.run_cpu_ns = cpu[1] - cpu[0]
-        if r:
-            if r == _EINTR:
-                return INTR
-            raise KvmError("KVM_RUN", -r)
-        return self.decode()
+        return self._timed_exit(r)
 
     def run_armed(self, timer, ns: int, signo: int) -> Exit:
         """run_bounded, but the timer stays armed after an exit the guest made: `ns` > 0
@@ -196,13 +195,7 @@ class Vcpu:
         when the run was cut by a signal (IntrExit), as then the timer is spent."""
         tsc, cpu = self._tsc, self._cpu_ns
         r = _run_armed(self.fd, timer, ns, signo, tsc, cpu)
-        self.run_cycles = tsc[1] - tsc[0]
-        self.run_cpu_ns = cpu[1] - cpu[0]
-        if r:
-            if r == _EINTR:
-                return INTR
-            raise KvmError("KVM_RUN", -r)
-        return self.decode()
+        return self._timed_exit(r)
 
     def decode(self) -> Exit:
         """Decode the exit currently described by kvm_run (run() calls this; tests
