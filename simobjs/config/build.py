@@ -24,6 +24,7 @@ from simobjs.params.desc import SimObjectVector
 from simobjs.params.simobject import get_root, is_simobject
 from simobjs.sim import core, debug
 from simobjs.sim.core import Simulation
+from simobjs.sim.parallel import QUANTUM_FATAL
 
 
 class ConfigOnlyStop(Exception):
@@ -70,6 +71,7 @@ def _elaborate(sim: Simulation, root: Any, ckpt_dir: str | None) -> None:
     ModelBuilder(sim, root).create_all(decls)
     connect_ports(decls)
     merge_lone_queues(sim)
+    check_quantum(sim)
     sim.init_models()
     if ckpt_dir is not None:
         sim.restore(ckpt_dir)
@@ -89,6 +91,22 @@ def merge_lone_queues(sim: Simulation) -> None:
         if len({id(m.eventq) for m in cpus if bool(m.switchedOut()) == out}) >= 2:
             return
     sim.keep_one_queue()
+
+
+def check_quantum(sim: Simulation) -> None:
+    """Several queues need Root.sim_quantum (gem5's fatal, said here with the models
+    that asked for the queues)."""
+    if len(sim.eventqs) > 1 and sim.sim_quantum <= 0:
+        users = [m.name() for m in sim.order if getattr(m, "eventq", None) is not sim.eventq]
+        raise ConfigError(
+            Problem(
+                "root",
+                f"fatal: {QUANTUM_FATAL} ({len(sim.eventqs)} event queues: "
+                f"{', '.join(users[:4])} use eventq_index > 0); set root.sim_quantum, "
+                "e.g. 1 ms",
+                "sim_quantum",
+            )
+        )
 
 
 def write_config_files(root: Any, outdir: str) -> None:
@@ -186,6 +204,9 @@ class ModelBuilder:
                 raise
         finally:
             building.pop()
+        index = getattr(params, "eventq_index", 0) or 0
+        if index:
+            model.use_queue(self.sim.queue(index))
         model._stat_path = self.paths.get(id(decl), decl.path())
         decl._ccobject = model
         self.sim.add_model(decl.path(), model)

@@ -1,7 +1,8 @@
 """The simulation object: instantiate and simulate in gem5's phase order.
 
-`Simulation` holds the event queue, the root declaration, the models by path,
-the output directory, the stats, the drain manager and the phase.
+`Simulation` holds the event queues, the models by path, the output directory,
+the stats, the drain manager and the phase; elaboration (simobjs.config.build)
+creates and wires the models and drives the phases up to simulate().
 `current()` returns the one the `m5.*` functions act on.
 """
 
@@ -376,19 +377,8 @@ class Simulation:
             from simobjs.sim.parallel import QUANTUM_FATAL, ParallelQueues
 
             quantum = self.sim_quantum
-            if quantum <= 0:
-                users = [
-                    m.name() for m in self.order if getattr(m, "eventq", None) is not self.eventq
-                ]
-                raise ConfigError(
-                    Problem(
-                        "root",
-                        f"fatal: {QUANTUM_FATAL} ({len(self.eventqs)} event queues: "
-                        f"{', '.join(users[:4])} use eventq_index > 0); set "
-                        "root.sim_quantum, e.g. 1 ms",
-                        "sim_quantum",
-                    )
-                )
+            if quantum <= 0:  # (elaboration says which models asked for the queues)
+                raise ConfigError(Problem("root", f"fatal: {QUANTUM_FATAL}", "sim_quantum"))
             self._parallel = ParallelQueues(self, self.eventqs, quantum)
         return self._parallel
 

@@ -53,8 +53,7 @@ class Model:
         self.eventq: EventQueue | None = None
         self._drain_state = DrainState.Running
         if sim is not None:
-            index = getattr(params, "eventq_index", 0) or 0
-            self.use_queue(sim.queue(index) if index else sim.eventq)
+            self.use_queue(sim.eventq)  # (elaboration moves it to its eventq_index's queue)
 
     def use_queue(self, queue: EventQueue) -> None:
         """Run on `queue` (before any event is scheduled)."""
