@@ -129,8 +129,6 @@ class InRunCalls:
         self.states = [ffi.cast("uint64_t *", self._buf + stub.slot(k)) for k in range(n)]
         self.served_ns = [0] * n
         self.served = [0] * n  # calls served in the run, per context
-        self.withdrawn = 0  # calls given back to the exit path by this thread
-        self.total_served = 0
         self.backoffs = 0  # times the stub's waits in vain turned the service off a while
         self._spin = 0  # the stub's bound (TSC cycles) while on
         self._resume_at = 0.0  # off until this time.monotonic(), after waits in vain
@@ -186,10 +184,11 @@ class InRunCalls:
         waited = timeouts - t0
         if not waited:
             return
-        calls = waited + self.total_served - s0
+        served = sum(self.served)
+        calls = waited + served - s0
         if calls < 32:
             return
-        self._window = (timeouts, self.total_served)
+        self._window = (timeouts, served)
         if 4 * waited > calls:
             self.backoffs += 1
             _Q.pack_into(self.page, stub.SPIN_BOUND, 0)
@@ -208,7 +207,7 @@ class InRunCalls:
         if time.monotonic() < self._resume_at:
             return False
         self._resume_at = 0.0
-        self._window = (_Q.unpack_from(self.page, stub.TIMEOUTS)[0], self.total_served)
+        self._window = (_Q.unpack_from(self.page, stub.TIMEOUTS)[0], sum(self.served))
         _Q.pack_into(self.page, stub.SPIN_BOUND, self._spin)
         return True
 
@@ -238,7 +237,6 @@ class InRunCalls:
             except Exception:  # noqa: BLE001 - the exit path runs it again and reports it
                 done = False
             if not done:
-                self.withdrawn += 1
                 lib.se_slot_finish(self.states[k], stub.WITHDRAWN)
 
     def _serve_one(self, ctx: int) -> bool:
@@ -269,7 +267,6 @@ class InRunCalls:
             if lock is not None:
                 lock.release()
         self.served[ctx] += 1
-        self.total_served += 1
         self.served_ns[ctx] += time.perf_counter_ns() - t0
         self.lib.se_slot_finish(self.states[ctx], stub.DONE)
         if after:

@@ -64,6 +64,7 @@ class ParallelQueues:
         self.barriers = 0  # quanta run (for the cost per barrier)
         self._barrier_events: dict[EventQueue, tuple[EventFunctionWrapper, list]] = {}
         self.lockstep = None  # the vCPUs' meeting place in C (from a KVM CPU, at first use)
+        self._break_lockstep = None  # that CPU class's way to end a meeting from any thread
         self._lockstep_from = (0, 0, 0)  # (target, barriers, quanta_in_c) going into C
         self.quanta_in_c = 0  # quanta ends the vCPUs passed in C
         self._kvm_cpus: dict[EventQueue, list] | None = None
