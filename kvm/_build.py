@@ -183,8 +183,12 @@ static int so_kvm_run_armed(int fd, void *timer, long long ns, int signo,
     return r;
 }
 
+#define SO_LOCKSTEP_MAX 64
+
 typedef struct {
-    unsigned int n, arrived, generation, go, brk, passes, max_passes, pad;  /* pad: sleepers */
+    unsigned long long state;  /* meets completed (high half), arrivals at the next (low) */
+    unsigned int n, brk, sleepers, pad;
+    unsigned long long limit[SO_LOCKSTEP_MAX];
 } so_lockstep;
 
 static long long so_mono_ns(void)
@@ -196,74 +200,99 @@ static long long so_mono_ns(void)
 
 #define SO_MEET_SPIN_NS 50000LL  /* then sleep: a busy host must get the core back */
 
-static void so_futex(unsigned int *word, int op, unsigned int value)
+static unsigned int *so_meets_word(so_lockstep *ls)
 {
-    syscall(SYS_futex, word, op, value, NULL, NULL, 0);
+    return (unsigned int *)&ls->state + 1;  /* the high half (x86: little-endian) */
 }
 
-/* Meet the other threads at a quantum's end: 1 when all came and the next quantum
- * is theirs to run here too, 0 when they leave (one left inside its quantum, or
- * max_passes is reached). Spins a while, then sleeps on the generation word. */
-static int so_lockstep_meet(so_lockstep *ls)
+static int so_futex(unsigned int *word, int op, unsigned int value)
 {
-    unsigned int gen = __atomic_load_n(&ls->generation, __ATOMIC_ACQUIRE);
-    if (__atomic_load_n(&ls->brk, __ATOMIC_ACQUIRE))
-        return 0;
-    if (__atomic_add_fetch(&ls->arrived, 1, __ATOMIC_ACQ_REL) == ls->n) {
-        unsigned int go = !__atomic_load_n(&ls->brk, __ATOMIC_ACQUIRE) &&
-                          ls->passes < ls->max_passes;
-        if (go)
-            ls->passes++;
-        ls->arrived = 0;
-        ls->go = go;
-        __atomic_store_n(&ls->generation, gen + 1, __ATOMIC_SEQ_CST);
-        if (__atomic_load_n(&ls->pad, __ATOMIC_SEQ_CST))  /* sleepers */
-            so_futex(&ls->generation, FUTEX_WAKE_PRIVATE, 0x7fffffff);
-        return go;
+    return (int)syscall(SYS_futex, word, op, value, NULL, NULL, 0);
+}
+
+/* Meet the other members at a quantum's end. Returns 1 when the meet completed (every
+ * member came: this one passed it), 0 when the meeting was broken first (this
+ * member's arrival is then taken back, so that every member agrees on the meets
+ * completed). Every change of `state` is one compare-and-swap of the whole word.
+ * Spins a while, then sleeps on the meets word; *interrupted is set when a signal
+ * handler ran meanwhile. */
+static int so_lockstep_meet_(so_lockstep *ls, int *interrupted)
+{
+    unsigned long long s = __atomic_load_n(&ls->state, __ATOMIC_ACQUIRE), next;
+    unsigned int n = ls->n;
+    do {
+        if (__atomic_load_n(&ls->brk, __ATOMIC_ACQUIRE))
+            return 0;
+        next = (unsigned int)s + 1 == n ? ((s >> 32) + 1) << 32 : s + 1;
+    } while (!__atomic_compare_exchange_n(&ls->state, &s, next, 0, __ATOMIC_ACQ_REL,
+                                          __ATOMIC_ACQUIRE));
+    unsigned int gen = (unsigned int)(s >> 32);
+    if ((unsigned int)s + 1 == n) {  /* the last one: completed */
+        if (__atomic_load_n(&ls->sleepers, __ATOMIC_SEQ_CST))
+            so_futex(so_meets_word(ls), FUTEX_WAKE_PRIVATE, 0x7fffffff);
+        return 1;
     }
     long long since = so_mono_ns();
     unsigned int spins = 0;
-    while (__atomic_load_n(&ls->generation, __ATOMIC_ACQUIRE) == gen) {
-        if (__atomic_load_n(&ls->brk, __ATOMIC_ACQUIRE))
-            return 0;
+    for (;;) {
+        s = __atomic_load_n(&ls->state, __ATOMIC_ACQUIRE);
+        if ((unsigned int)(s >> 32) != gen)
+            return 1;
+        if (__atomic_load_n(&ls->brk, __ATOMIC_ACQUIRE)) {
+            /* take the arrival back, unless the meet completed in the meantime */
+            while ((unsigned int)(s >> 32) == gen) {
+                if (__atomic_compare_exchange_n(&ls->state, &s, s - 1, 0, __ATOMIC_ACQ_REL,
+                                                __ATOMIC_ACQUIRE))
+                    return 0;
+            }
+            return 1;
+        }
         if (++spins % 64 == 0 && so_mono_ns() - since > SO_MEET_SPIN_NS) {
-            __atomic_add_fetch(&ls->pad, 1, __ATOMIC_SEQ_CST);
-            if (__atomic_load_n(&ls->generation, __ATOMIC_SEQ_CST) == gen &&
-                !__atomic_load_n(&ls->brk, __ATOMIC_SEQ_CST))
-                so_futex(&ls->generation, FUTEX_WAIT_PRIVATE, gen);
-            __atomic_sub_fetch(&ls->pad, 1, __ATOMIC_SEQ_CST);
+            __atomic_add_fetch(&ls->sleepers, 1, __ATOMIC_SEQ_CST);
+            if (*so_meets_word(ls) == gen && !__atomic_load_n(&ls->brk, __ATOMIC_SEQ_CST) &&
+                so_futex(so_meets_word(ls), FUTEX_WAIT_PRIVATE, gen) < 0 && errno == EINTR)
+                *interrupted = 1;
+            __atomic_sub_fetch(&ls->sleepers, 1, __ATOMIC_SEQ_CST);
             continue;
         }
         _mm_pause();
     }
-    return __atomic_load_n(&ls->go, __ATOMIC_ACQUIRE);
 }
 
-/* Make every thread leave the quanta in C (from any thread). */
+/* The meet for a member that reached the quantum's end outside C. */
+static int so_lockstep_meet(so_lockstep *ls)
+{
+    int interrupted = 0;
+    return so_lockstep_meet_(ls, &interrupted);
+}
+
+/* End the meeting (from any thread): nobody goes on past a meet, nobody waits at one. */
 static void so_lockstep_break(so_lockstep *ls)
 {
     __atomic_store_n(&ls->brk, 1, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&ls->pad, __ATOMIC_SEQ_CST))
-        so_futex(&ls->generation, FUTEX_WAKE_PRIVATE, 0x7fffffff);
+    if (__atomic_load_n(&ls->sleepers, __ATOMIC_SEQ_CST))
+        so_futex(so_meets_word(ls), FUTEX_WAKE_PRIVATE, 0x7fffffff);
 }
 
-/* Quanta in lockstep with other vCPU threads, without returning to the caller in
+/* Quanta in lockstep with other members of `ls`, without returning to the caller in
  * between: run until the thread has used `ns` of CPU time (the end of the current
- * quantum), meet the others there, and go on for `quantum_ns` more each time they all
- * agree. Returns (like so_kvm_run_armed) at the first exit of the guest's own (the
- * timer disarmed), a signal before the deadline (a kick: -EINTR), or a quantum's end
- * where the threads leave together (-EINTR). cpu_ns[1] - cpu_ns[0] is the CPU time
- * spent in KVM_RUN over the whole call, tsc[] spans it;
- * ls->passes counts the quanta ends passed. Runs are at least floor_ns long. */
+ * quantum), meet the others there, and go on for `quantum_ns` more while the meets
+ * completed stay <= ls->limit[member] (the caller's queue has nothing due before
+ * then; other threads may lower it). Returns (like so_kvm_run_armed) at the first exit
+ * of the guest's own (the timer disarmed; the others go on and wait for this member
+ * at the next meet), a signal before the deadline (a kick: -EINTR; the meeting is
+ * broken), or a meet after which this member leaves, or at which the meeting was
+ * broken (-EINTR). cpu_ns[1] - cpu_ns[0] is the CPU time spent in KVM_RUN over the
+ * whole call, tsc[] spans it. Runs are at least floor_ns long. */
 static int so_kvm_run_lockstep(int fd, void *timer, long long ns, long long quantum_ns,
                                long long floor_ns, int signo, unsigned long long *tsc,
-                               long long *cpu_ns, so_lockstep *ls)
+                               long long *cpu_ns, so_lockstep *ls, unsigned int member)
 {
     struct itimerspec ts;
     sigset_t set;
     struct timespec zero = {0, 0};
     long long used = 0, end = ns;
-    int r = 0;
+    int r = 0, interrupted = 0;
     sigemptyset(&set);
     sigaddset(&set, signo);
     tsc[0] = __rdtsc();
@@ -275,17 +304,17 @@ static int so_kvm_run_lockstep(int fd, void *timer, long long ns, long long quan
         ts.it_value.tv_sec = d / 1000000000LL;
         ts.it_value.tv_nsec = d % 1000000000LL;
         if (timer_settime((timer_t)timer, 0, &ts, NULL) < 0) {
+            r = -errno;
             so_lockstep_break(ls);
-            return -errno;
+            break;
         }
         long long m0 = so_mono_ns(), c0 = so_thread_cpu_ns();
         r = ioctl(fd, KVM_RUN, 0) < 0 ? -errno : 0;
         long long m1 = so_mono_ns(), c1 = so_thread_cpu_ns();
         used += c1 - c0;
-        if (r != -EINTR) {
+        if (r != -EINTR) {  /* the guest's own exit: this member is served outside */
             memset(&ts, 0, sizeof ts);
             timer_settime((timer_t)timer, 0, &ts, NULL);
-            so_lockstep_break(ls);
             break;
         }
         while (sigtimedwait(&set, NULL, &zero) > 0)
@@ -298,7 +327,10 @@ static int so_kvm_run_lockstep(int fd, void *timer, long long ns, long long quan
         }
         if (used < end - floor_ns)
             continue;  /* the host kept the thread off the CPU: run on to the end */
-        if (!so_lockstep_meet(ls))
+        if (!so_lockstep_meet_(ls, &interrupted) || interrupted ||
+            __atomic_load_n(&ls->brk, __ATOMIC_ACQUIRE) ||
+            (__atomic_load_n(&ls->state, __ATOMIC_ACQUIRE) >> 32) >
+                __atomic_load_n(&ls->limit[member], __ATOMIC_ACQUIRE))
             break;
         end += quantum_ns;
     }

@@ -298,19 +298,18 @@ int so_kvm_run_armed(int fd, void *timer, long long ns, int signo,
                      unsigned long long *tsc, long long *cpu_ns);
 long long so_thread_cpu_ns(void);
 typedef struct {
-    unsigned int n;           /* threads running quanta together */
-    unsigned int arrived;
-    unsigned int generation;
-    unsigned int go;
-    unsigned int brk;         /* a thread left inside a quantum: everyone leaves */
-    unsigned int passes;      /* barriers passed together */
-    unsigned int max_passes;
-    unsigned int pad;         /* threads asleep at the meeting */
+    unsigned long long state;  /* meets completed (high half), arrivals at the next (low) */
+    unsigned int n;            /* members: threads meeting at each quantum's end */
+    unsigned int brk;          /* the meeting is over */
+    unsigned int sleepers;     /* threads asleep at a meet */
+    unsigned int pad;
+    unsigned long long limit[64];  /* member i goes on in C while meets completed <= it */
 } so_lockstep;
+int so_lockstep_meet(so_lockstep *ls);
 void so_lockstep_break(so_lockstep *ls);
 int so_kvm_run_lockstep(int fd, void *timer, long long ns, long long quantum_ns,
                         long long floor_ns, int signo, unsigned long long *tsc,
-                        long long *cpu_ns, so_lockstep *ls);
+                        long long *cpu_ns, so_lockstep *ls, unsigned int member);
 int so_get_dirty_log(int fd, unsigned int slot, void *bitmap);
 int so_coalesced_zone(int fd, unsigned long request, unsigned long long addr,
                       unsigned int size, int pio);

@@ -125,12 +125,12 @@ class PosixKvmTimer(_KickTimerBase):
             self._timer, max(int(ns), self.resolution_ns) if ns else 0, self.signo
         )
 
-    def run_lockstep(self, vcpu, ns: int, quantum_ns: int, floor_ns: int, ls):
-        """Quanta in lockstep with other vCPU threads (vcpu.run_lockstep), no run
-        shorter than `floor_ns`; the timer is disarmed or spent when it returns."""
+    def run_lockstep(self, vcpu, ns: int, quantum_ns: int, floor_ns: int, ls, member: int):
+        """Quanta in lockstep with other threads (vcpu.run_lockstep), no run shorter
+        than `floor_ns`; the timer is disarmed or spent when it returns."""
         floor = max(int(floor_ns), self.resolution_ns)
         return vcpu.run_lockstep(
-            self._timer, max(int(ns), floor), int(quantum_ns), floor, self.signo, ls
+            self._timer, max(int(ns), floor), int(quantum_ns), floor, self.signo, ls, member
         )
 
     def close(self) -> None:

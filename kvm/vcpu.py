@@ -180,13 +180,16 @@ class Vcpu:
         r = _run_bounded(self.fd, timer, ns, signo, tsc, cpu)
         return self._timed_exit(r)
 
-    def run_lockstep(self, timer, ns: int, quantum_ns: int, floor_ns: int, signo: int, ls):
-        """Quanta in lockstep with other vCPU threads (`ls`: a so_lockstep shared by
-        them), all in C: run_armed to the quantum's end `ns` from now, meet the others
-        there, go on by `quantum_ns` while all agree (see so_kvm_run_lockstep in
-        _build.py). `ls.passes`: the quanta ends passed together."""
+    def run_lockstep(
+        self, timer, ns: int, quantum_ns: int, floor_ns: int, signo: int, ls, member: int
+    ):
+        """Quanta in lockstep with other threads (`ls`: a so_lockstep they share, this
+        thread its `member`), all in C: run_armed to the quantum's end `ns` from now,
+        meet the others there, go on by `quantum_ns` while `ls.limit[member]` allows
+        (see so_kvm_run_lockstep in _build.py). The meets completed are the high half
+        of `ls.state`."""
         tsc, cpu = self._tsc, self._cpu_ns
-        r = _run_lockstep(self.fd, timer, ns, quantum_ns, floor_ns, signo, tsc, cpu, ls)
+        r = _run_lockstep(self.fd, timer, ns, quantum_ns, floor_ns, signo, tsc, cpu, ls, member)
         return self._timed_exit(r)
 
     def run_armed(self, timer, ns: int, signo: int) -> Exit:

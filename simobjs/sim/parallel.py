@@ -63,11 +63,13 @@ class ParallelQueues:
         self.exits: list = []  # exit events fired during the quantum, in order
         self.barriers = 0  # quanta run (for the cost per barrier)
         self._barrier_events: dict[EventQueue, tuple[EventFunctionWrapper, list]] = {}
-        self.lockstep = None  # the vCPUs' meeting place in C (from a KVM CPU, at first use)
+        self.lockstep = None  # the threads' meeting place in C (from a KVM CPU, at first use)
         self._break_lockstep = None  # that CPU class's way to end a meeting from any thread
-        self._lockstep_from = (0, 0, 0)  # (target, barriers, quanta_in_c) going into C
-        self.quanta_in_c = 0  # quanta ends the vCPUs passed in C
+        self._meet_lockstep = None  # and to meet there from outside a vCPU's run
+        self._lockstep_from = (0, 0, 0)  # (target, barriers, quanta_in_c) as a meeting began
+        self.quanta_in_c = 0  # quanta ends the threads passed at the meeting in C
         self._kvm_cpus: dict[EventQueue, list] | None = None
+        self._member = {q: i for i, q in enumerate(queues)}
         for q in queues:
             q.parallel_lock = self.lock
             q.parallel_wake = self._wake
@@ -96,6 +98,8 @@ class ParallelQueues:
                     self._run_until(queue, self.target)
             except BaseException as e:  # noqa: BLE001 - reported by the main thread
                 self.failures.setdefault(index, e)
+            if self._meet_in_c(queue):
+                continue
             self.barrier.wait()
             if not self.running:
                 return
@@ -105,6 +109,8 @@ class ParallelQueues:
         the next quantum, or stop for an exit, a failure or a signal."""
         self.barriers += 1
         self.arrived = 0
+        for queue in self.queues:
+            queue.parallel_lockstep = None  # (a meeting ends at a barrier here)
         if self.failures or self.exits or self.sim._interrupts:
             self.running = False
         else:
@@ -112,37 +118,35 @@ class ParallelQueues:
             self._plan_lockstep()
 
     # -- quanta in C ----------------------------------------------------------------------
+    # A meeting (kvm's so_lockstep) replaces this barrier while every queue has a KVM CPU
+    # that runs: each queue's thread meets the others at each quantum's end in C, from
+    # inside its vCPU's run (so_kvm_run_lockstep: the vCPU goes on into the next quantum
+    # without coming back to Python while its queue has nothing else due) or from here
+    # (_meet_in_c, after the quantum's events ran in Python). A thread comes back to
+    # Python for its own reasons (its guest's exit, an event due in its queue) while
+    # the others go on; they wait for it at the next meet. The meeting ends (everyone
+    # to this barrier) when a queue's CPU goes idle, an exit or a failure is to be
+    # reported, or a vCPU is kicked.
+
     def _plan_lockstep(self) -> None:
-        """When every queue's next event is its KVM CPU's tick and nothing else is due
-        for a while, the vCPUs run the next quanta in C (so_kvm_run_lockstep), meeting
-        at each quantum's end without coming back here: a quantum that only needs its
-        barrier then costs the timer exit alone. They come back together when one of
-        them exits for its own reason or is kicked, or before anything else is due."""
+        """At a barrier: a meeting in C for the next quanta, when every queue has a KVM
+        CPU that will run (a queue with nothing to run would only wait at each meet)."""
         cpus = self._lockstep_cpus()
-        if not cpus or len(self.queues) > host_cores():
+        n = len(self.queues)
+        if len(cpus) < n or n > host_cores() or n > 64:
             return  # (the threads wait for each other spinning: a core each)
-        target, quantum = self.target, self.quantum
-        passes = MAX_LOCKSTEP
-        for queue in self.queues:
-            tick = queue.nextEvent()
-            cpu = next((c for c in cpus.get(queue, ()) if c.tickEvent is tick), None)
-            if cpu is None or not cpu.lockstepReady():
-                return
-            when = tick.when()
-            queue.deschedule(tick)
-            after = queue.nextTick()
-            queue.schedule(tick, when)
-            passes = min(passes, (after - target) // quantum)
-        if passes < 1:
+        if not all(any(c.tickEvent.scheduled() for c in cpus[q]) for q in self.queues):
             return
         if self.lockstep is None:
+            cpu = cpus[self.queues[0]][0]
             self.lockstep = cpu.newLockstep()
             self._break_lockstep = cpu.breakLockstep
+            self._meet_lockstep = cpu.meetLockstep
         ls = self.lockstep
-        ls.n, ls.arrived, ls.go, ls.brk, ls.passes = len(self.queues), 0, 0, 0, 0
-        ls.max_passes = passes
-        self._lockstep_from = (target, self.barriers, self.quanta_in_c)
+        ls.state, ls.n, ls.brk, ls.sleepers = 0, n, 0, 0
+        self._lockstep_from = (self.target, self.barriers, self.quanta_in_c)
         for queue in self.queues:
+            ls.limit[self._member[queue]] = 0
             queue.parallel_lockstep = self
 
     def _lockstep_cpus(self) -> dict:
@@ -155,21 +159,92 @@ class ParallelQueues:
             self._kvm_cpus = found
         return self._kvm_cpus
 
+    def meets(self) -> int:
+        """Meets completed since the meeting began."""
+        return self.lockstep.state >> 32
+
+    def _limit(self, queue: EventQueue) -> int:
+        """The last meet after which `queue`'s vCPU may go on in C: nothing in the queue
+        is due before the quantum that meet ends (its vCPU's tick aside)."""
+        barrier, _marks = self._barrier_event(queue)
+        when = barrier.when() if barrier.scheduled() else None
+        if when is not None:
+            queue.deschedule(barrier)
+        after = queue.nextTick()
+        if when is not None:
+            queue.schedule(barrier, when)
+        start = self._lockstep_from[0]
+        return max(min((after - start) // self.quantum, self.meets() + MAX_LOCKSTEP), 0)
+
+    def enter_lockstep(self, cpu) -> int | None:
+        """Called by `cpu`'s tick (lock held) when its next run is to the quantum's end:
+        its member number when that run may go on in C at the meeting (its limit set),
+        else None."""
+        queue = cpu.eventq
+        ls = self.lockstep
+        if ls.brk:
+            return None
+        barrier, _marks = self._barrier_event(queue)
+        if queue.nextEvent() is not barrier or barrier.when() != self.target:
+            return None  # something else is due before the quantum's end
+        member = self._member[queue]
+        ls.limit[member] = self._limit(queue)
+        self._tell_others(queue)
+        return member
+
+    def _tell_others(self, queue: EventQueue) -> None:
+        """Before this thread meets the others: what it did may concern the queues whose
+        vCPUs run on in C (an event scheduled there, a CPU that needs the kernel first):
+        they leave at the next meet that concerns them."""
+        ls = self.lockstep
+        for other, cpus in self._lockstep_cpus().items():
+            if other is queue:
+                continue
+            for cpu in cpus:
+                if cpu._lockstep is not None:
+                    member = self._member[other]
+                    limit = self._limit(other) if cpu.lockstepReady() else 0
+                    if limit < ls.limit[member]:
+                        ls.limit[member] = limit
+
+    def _meet_in_c(self, queue: EventQueue) -> bool:
+        """`queue` is at its quantum's end in Python: meet the others in C when a meeting
+        is on (True: met; the next quantum follows without this barrier), else end the
+        meeting (False: this barrier)."""
+        if queue.parallel_lockstep is None:
+            return False
+        with self.lock:
+            if self.failures or self.exits or self.sim._interrupts or self.lockstep.brk:
+                self.leave_lockstep(queue)
+                return False
+            self._tell_others(queue)
+        if not self._meet_lockstep(self.lockstep):  # (without the lock and the GIL)
+            return False
+        with self.lock:
+            self.arrived -= 1  # (counted by _run_until: this queue is in the next quantum)
+            self._met()
+        return True
+
+    def _met(self) -> None:
+        """The quantum's end is where the meets completed so far put it."""
+        target, barriers, in_c = self._lockstep_from
+        passed = self.meets()
+        self.target = target + passed * self.quantum
+        self.barriers = barriers + passed
+        self.quanta_in_c = in_c + passed
+
     def leave_lockstep(self, queue: EventQueue) -> None:
-        """`queue`'s vCPU will not go into C this quantum (its CPU went idle, the quantum
-        ended without a run): the others there must not wait for it."""
+        """`queue`'s thread will not meet the others in C at this quantum's end (its CPU
+        went idle, an exit is to be reported): the meeting ends, and every thread comes
+        to this barrier."""
         if queue.parallel_lockstep is not None:
             queue.parallel_lockstep = None
             self._break_lockstep(self.lockstep)
 
     def after_lockstep(self, queue: EventQueue) -> None:
         """`queue`'s vCPU is back from the quanta in C (lock held): the quantum's end
-        is where they stopped."""
-        target, barriers, in_c = self._lockstep_from
-        passed = self.lockstep.passes
-        self.target = target + passed * self.quantum
-        self.barriers = barriers + passed
-        self.quanta_in_c = in_c + passed
+        is where the meets put it."""
+        self._met()
         barrier, _marks = self._barrier_event(queue)
         if barrier.scheduled():
             queue.deschedule(barrier)
@@ -207,7 +282,6 @@ class ParallelQueues:
                 marks.clear()  # went idle
                 self._wait_for_work(queue, barrier)
         finally:
-            self.leave_lockstep(queue)
             if barrier.scheduled():
                 queue.deschedule(barrier)
             self.arrived += 1

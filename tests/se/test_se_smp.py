@@ -198,7 +198,9 @@ def test_checkpoint_of_own_queues_restores_into_either_cpu(workdir):
 def test_own_queues_run_quiet_quanta_in_c(workdir, monkeypatch):
     """Quanta in which only the barrier is due run in C, the vCPUs meeting at their ends
     (simobjs.sim.parallel, so_kvm_run_lockstep): the native output, and the count of
-    barriers (in C and in Python) agrees with the simulated time."""
+    barriers (in C and in Python) agrees with the simulated time. A thread that comes
+    back for its own system call or thread switch does not end the meeting: most
+    quanta end at the meeting in C."""
     import simobjs.sim.parallel as par
 
     made = []
@@ -217,5 +219,5 @@ def test_own_queues_run_quiet_quanta_in_c(workdir, monkeypatch):
     assert got.stdout.decode() == want.stdout.decode()
     assert got.code == 0
     queues = made[0]
-    assert queues.quanta_in_c > 0
+    assert queues.quanta_in_c > queues.barriers // 2
     assert queues.barriers == got.ticks // 1_000_000_000

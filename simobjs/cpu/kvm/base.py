@@ -474,18 +474,32 @@ class BaseKvmCPU(BaseCPU):
                 parallel = self.eventq.parallel_lockstep
                 if lock is None:
                     self._last_exit = self._guest(timer.run_armed, vcpu, ns)
-                elif parallel is not None and self.inrun is None and not self._kicked:
-                    # quanta in C, in lockstep with the other queues' vCPUs, while
-                    # nothing else is due (simobjs.sim.parallel)
-                    self.eventq.parallel_lockstep = None
+                elif (
+                    parallel is not None
+                    and self.inrun is None
+                    and not self._kicked
+                    and not self._drain_requested
+                    and (member := parallel.enter_lockstep(self)) is not None
+                ):
+                    # on to the quantum's end and on in C, meeting the other queues'
+                    # threads at each quantum's end, while nothing else is due here
+                    # (simobjs.sim.parallel)
                     ls = self._lockstep = parallel.lockstep
+                    before = parallel.meets()
                     quantum_ns = self.hostNs(parallel.quantum)
                     floor_ns = self.hostNs(self._run_floor or self.timerResolution())
                     self._outside_lock(
-                        lock, timer.run_lockstep, vcpu, self.hostNs(ticks), quantum_ns, floor_ns, ls
+                        lock,
+                        timer.run_lockstep,
+                        vcpu,
+                        self.hostNs(ticks),
+                        quantum_ns,
+                        floor_ns,
+                        ls,
+                        member,
                     )
                     self._lockstep = None
-                    self.numVMExits.add(ls.passes)
+                    self.numVMExits.add(parallel.meets() - before)
                     parallel.after_lockstep(self.eventq)
                     ns = 0  # (the time it took is not a guest entry's cost)
                     target = None
@@ -542,24 +556,32 @@ class BaseKvmCPU(BaseCPU):
 
     @staticmethod
     def newLockstep():
-        """A meeting place for vCPU threads running quanta in C (kvm's so_lockstep)."""
+        """A meeting place for threads running quanta in C (kvm's so_lockstep)."""
         from kvm._kvm_ffi import ffi
 
         return ffi.new("so_lockstep *")
 
     @staticmethod
     def breakLockstep(ls) -> None:
-        """From any thread: every vCPU thread leaves the quanta in C (waking sleepers)."""
+        """From any thread: end the meeting (nobody goes on in C, nobody waits there)."""
         from kvm._kvm_ffi import lib
 
         lib.so_lockstep_break(ls)
 
+    @staticmethod
+    def meetLockstep(ls) -> bool:
+        """Meet the others at the quantum's end from outside a run (no GIL held while
+        waiting): True when the meet completed, False when the meeting ended first."""
+        from kvm._kvm_ffi import lib
+
+        return bool(lib.so_lockstep_meet(ls))
+
     def lockstepReady(self) -> bool:
-        """May this CPU's next run go on into quanta in C with the other queues' vCPUs
-        (simobjs.sim.parallel)? Only a plain timed run: no drain, counters, kick or
+        """May this CPU's runs go on into quanta in C with the other queues' vCPUs
+        (simobjs.sim.parallel)? Only plain timed runs: no drain, counters, kick or
         in-run calls."""
         return (
-            self._status == KvmStatus.Running
+            self._status in (KvmStatus.Running, KvmStatus.RunningServiceCompletion)
             and not self._drain_requested
             and self.counters is None
             and self._fast_run

@@ -1,0 +1,91 @@
+"""The meeting place of threads running quanta in lockstep (kvm/_build.py so_lockstep):
+host threads meet at it through so_lockstep_meet (the GIL given up while they wait),
+as an event queue's thread does at a quantum's end outside a vCPU's run."""
+
+import threading
+
+from kvm._kvm_ffi import ffi, lib
+
+
+def new_meeting(n: int):
+    ls = ffi.new("so_lockstep *")
+    ls.n = n
+    return ls
+
+
+def meets(ls) -> int:
+    return ls.state >> 32
+
+
+def arrived(ls) -> int:
+    return ls.state & 0xFFFFFFFF
+
+
+def test_threads_meet_every_time():
+    ls = new_meeting(3)
+    rounds = 2000
+    passed = [0, 0, 0]
+    seen = [[], [], []]
+
+    def member(i):
+        for _ in range(rounds):
+            assert lib.so_lockstep_meet(ls) == 1
+            passed[i] += 1
+            seen[i].append(meets(ls))
+
+    threads = [threading.Thread(target=member, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads)
+    assert passed == [rounds] * 3
+    assert meets(ls) == rounds and arrived(ls) == 0
+    # nobody gets a meet ahead: the next one needs every member, this one too
+    for s in seen:
+        assert s == list(range(1, rounds + 1))
+
+
+def test_a_break_sends_waiters_away_and_takes_their_arrival_back():
+    ls = new_meeting(3)
+    results = []
+
+    def member():
+        results.append(lib.so_lockstep_meet(ls))
+
+    waiters = [threading.Thread(target=member) for _ in range(2)]
+    for t in waiters:
+        t.start()
+    while arrived(ls) < 2:  # both wait (spinning, then asleep on the futex)
+        threading.Event().wait(0.001)
+    threading.Event().wait(0.2)  # past the spin: asleep
+    lib.so_lockstep_break(ls)
+    for t in waiters:
+        t.join(10)
+    assert not any(t.is_alive() for t in waiters)
+    assert results == [0, 0]
+    assert meets(ls) == 0 and arrived(ls) == 0  # the meet did not happen
+    assert lib.so_lockstep_meet(ls) == 0  # a broken meeting takes nobody in
+    assert arrived(ls) == 0
+
+
+def test_break_races_with_completion_and_all_agree():
+    """A break while the last member arrives: each member either passed the meet (all
+    of them did) or none did; the arrivals never stay counted."""
+    for _ in range(200):
+        ls = new_meeting(2)
+        results = []
+        t = threading.Thread(target=lambda: results.append(lib.so_lockstep_meet(ls)))
+        t.start()
+        while arrived(ls) < 1:
+            pass
+        breaker = threading.Thread(target=lib.so_lockstep_break, args=(ls,))
+        breaker.start()
+        results.append(lib.so_lockstep_meet(ls))
+        breaker.join()
+        t.join(10)
+        assert not t.is_alive()
+        done = meets(ls)
+        assert results in ([1, 1], [0, 0])
+        assert done == (1 if results == [1, 1] else 0)
+        assert arrived(ls) == 0
