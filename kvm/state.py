@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import NamedTuple
 
 from kvm._kvm_ffi import ffi
@@ -103,31 +104,37 @@ class Sregs:
     interrupt_bitmap: tuple[int, ...] = (0, 0, 0, 0)
 
 
+# struct kvm_sregs in one unpack: 8 kvm_segment (base limit selector, 9 flag bytes, a
+# pad byte), 2 kvm_dtable (base limit, padding), the control registers, the bitmap
+_SREGS = struct.Struct("<" + "QIH9Bx" * len(SEGMENT_NAMES) + "QH6x" * 2 + "7Q" + "4Q")
+_SEG_N = len(SEGMENT_FIELDS)
+_DT_AT = _SEG_N * len(SEGMENT_NAMES)
+_CR_AT = _DT_AT + 4
+_seg_values = attrgetter(*SEGMENT_FIELDS)
+_control_values = attrgetter(*CONTROL_NAMES)
+
+
 def sregs_from_c(c) -> Sregs:
-    segs = {n: Segment(*(getattr(getattr(c, n), f) for f in SEGMENT_FIELDS)) for n in SEGMENT_NAMES}
+    v = _SREGS.unpack(ffi.buffer(c))
+    segs = [Segment(*v[i : i + _SEG_N]) for i in range(0, _DT_AT, _SEG_N)]
     return Sregs(
-        **segs,
-        gdt=DTable(c.gdt.base, c.gdt.limit),
-        idt=DTable(c.idt.base, c.idt.limit),
-        **{n: getattr(c, n) for n in CONTROL_NAMES},
-        interrupt_bitmap=tuple(c.interrupt_bitmap),
+        *segs,
+        DTable(v[_DT_AT], v[_DT_AT + 1]),
+        DTable(v[_DT_AT + 2], v[_DT_AT + 3]),
+        *v[_CR_AT : _CR_AT + len(CONTROL_NAMES)],
+        interrupt_bitmap=tuple(v[_CR_AT + len(CONTROL_NAMES) :]),
     )
 
 
 def sregs_to_c(s: Sregs):
     c = ffi.new("struct kvm_sregs *")
+    values: list[int] = []
     for n in SEGMENT_NAMES:
-        seg = getattr(s, n)
-        cs = getattr(c, n)
-        for f in SEGMENT_FIELDS:
-            setattr(cs, f, getattr(seg, f))
-    for n in ("gdt", "idt"):
-        getattr(c, n).base = getattr(s, n).base
-        getattr(c, n).limit = getattr(s, n).limit
-    for n in CONTROL_NAMES:
-        setattr(c, n, getattr(s, n))
-    for i, word in enumerate(s.interrupt_bitmap):
-        c.interrupt_bitmap[i] = word
+        values += _seg_values(getattr(s, n))
+    values += (s.gdt.base, s.gdt.limit, s.idt.base, s.idt.limit)
+    values += _control_values(s)
+    values += s.interrupt_bitmap
+    _SREGS.pack_into(ffi.buffer(c), 0, *values)
     return c
 
 

@@ -144,9 +144,12 @@ class KvmSeThread(SeThread):
     def set_user_state(self, st: X86State) -> None:
         self.fast = False
         self.pending.clear()
-        if self.cpu.vcpu is not None:
-            self.cpu.vcpu.clear_regs_dirty()
-        self.cpu.set_state(st, self.tid)
+        cpu = self.cpu
+        if cpu.vcpu is not None:
+            cpu.vcpu.clear_regs_dirty()
+            cpu._sync_for_access()
+            st.tsc = cpu._state.tsc  # the time stamp counter is the CPU's: it goes on
+        cpu.set_state(st, self.tid)
 
     def set_segment_base(self, seg: str, base: int) -> None:
         st = self.user_state()

@@ -69,13 +69,17 @@ def test_a_break_sends_waiters_away_and_takes_their_arrival_back():
     assert arrived(ls) == 0
 
 
+def meet_into(ls, results: list) -> None:
+    results.append(lib.so_lockstep_meet(ls))
+
+
 def test_break_races_with_completion_and_all_agree():
     """A break while the last member arrives: each member either passed the meet (all
     of them did) or none did; the arrivals never stay counted."""
     for _ in range(200):
         ls = new_meeting(2)
         results = []
-        t = threading.Thread(target=lambda: results.append(lib.so_lockstep_meet(ls)))
+        t = threading.Thread(target=meet_into, args=(ls, results))
         t.start()
         while arrived(ls) < 1:
             pass

@@ -105,6 +105,9 @@ class BaseKvmCPU(BaseCPU):
         self.vcpuID = -1
         self.threadContextDirty = True
         self.kvmStateDirty = False
+        # what the CPU last read from or wrote to KVM is still what KVM holds (no run
+        # since): a subclass may then leave out writes of unchanged state
+        self._kvm_state_known = False
         self._drain_requested = False
         self._last_exit: kx.Exit | None = None
         self._in_service = False
@@ -445,6 +448,7 @@ class BaseKvmCPU(BaseCPU):
     def kvmRun(self, ticks: int) -> int:
         """Enter KVM for about `ticks` (0: a half entry); returns the ticks it took."""
         vcpu = self.vcpu
+        self._kvm_state_known = False
         if ticks == 0:
             if debug.flags.KvmRun:
                 debug.dprintf(self, "KVM: Delivering IO without full guest entry")

@@ -96,6 +96,7 @@ class X86KvmCPU(BaseKvmCPU):
             self.vcpu.enable_sync_regs()  # SE calls read and write registers in kvm_run
             self.se.sync_regs = True
         self._template = self._read_kvm()
+        self._kvm_state_known = True
         if self.threadContextDirty and self._state_is_reset():
             # Nobody has set the thread's state: keep KVM's reset state.
             self._state = to_x86_state(self._template)
@@ -143,6 +144,7 @@ class X86KvmCPU(BaseKvmCPU):
         if debug.flags.KvmContext:
             debug.dprintf(self, "X86KvmCPU::updateThreadContext")
         self._template = k = self._read_kvm()
+        self._kvm_state_known = True
         self._state = to_x86_state(k)
 
     def updateKvmState(self) -> None:
@@ -151,10 +153,18 @@ class X86KvmCPU(BaseKvmCPU):
         v = self.vcpu
         self._state_written = True
         v.clear_regs_dirty()  # registers staged in kvm_run (SE mode) must not override these
-        k = from_x86_state(self._state, self._template)
+        held = self._template
+        k = from_x86_state(self._state, held)
+        # What KVM holds already is not written again (each write is an ioctl, tens of
+        # microseconds on some hosts: an SE thread switch changes the registers, the
+        # FPU and a segment base, not the control registers or the MSRs). Only while
+        # the template is what KVM holds: read since the last run, or written here.
+        known = held if self._kvm_state_known else None
+        sregs = normalize_for_kvm(k.sregs)
         # Segments first: PVM recomputes RFLAGS.IOPL when the CPL changes, so
         # KVM_SET_REGS must come after KVM_SET_SREGS.
-        v.set_sregs(normalize_for_kvm(k.sregs))
+        if known is None or sregs != known.sregs:
+            v.set_sregs(sregs)
         v.set_regs(k.regs)
         v.cr8 = k.sregs.cr8  # KVM loads CR8 from kvm_run on every entry (user-space APIC)
         if self.useXSave:
@@ -171,15 +181,23 @@ class X86KvmCPU(BaseKvmCPU):
         else:
             v.set_fpu(_fpu_from_state(self._state))
         msrs = {m: k.msrs[m] for m in self._msrs if m in k.msrs}
-        old = self._template.msrs if self._template is not None else {}
+        old = held.msrs if held is not None else {}
         if msrs.get(MSR_TSC) == old.get(MSR_TSC):
             msrs.pop(MSR_TSC, None)  # rewriting an unchanged TSC would only make it jump back
-        self._set_msrs(msrs)
-        if self._has_xcrs and k.xcrs:
-            v.set_xcrs(k.xcrs)
+        if known is not None:
+            msrs = {m: value for m, value in msrs.items() if known.msrs.get(m) != value}
+        if msrs:
+            self._set_msrs(msrs)
+        xcrs = k.xcrs if self._has_xcrs else {}
+        if xcrs and (known is None or xcrs != known.xcrs):
+            v.set_xcrs(xcrs)
         events = k.events.encode() if k.events is not None else None
-        held = self._template.events if self._template is not None else None
-        if self._set_events and events is not None and (held is None or events != held.encode()):
+        held_events = held.events if held is not None else None
+        if (
+            self._set_events
+            and events is not None
+            and (held_events is None or events != held_events.encode())
+        ):
             try:
                 v.set_vcpu_events(events)
             except KvmError as e:
@@ -191,6 +209,10 @@ class X86KvmCPU(BaseKvmCPU):
                     f"do: {e}); the thread's interrupt shadow, pending exception or NMI "
                     "was not written into KVM",
                 )
+        if known is not None:
+            k.sregs = sregs
+            k.msrs = {**(known.msrs if known is not None else {}), **msrs}
+            self._template, self._kvm_state_known = k, True
 
     def _set_msrs(self, msrs: dict[int, int]) -> None:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from kvm.state import DTable, Regs, Sregs, Xsave
 from kvm.state import Segment as KvmSegment
@@ -112,12 +113,16 @@ class KvmX86State:
     events: VcpuEvents | None = None
 
 
+_seg_values = attrgetter(*_SEG_FIELDS)  # (the two Segment types order their fields apart)
+
+
 def seg_from_kvm(k: KvmSegment) -> Segment:
-    return Segment(**{f: getattr(k, f) for f in _SEG_FIELDS})
+    base, limit, selector, *flags = _seg_values(k)
+    return Segment(selector, base, limit, *flags)
 
 
 def seg_to_kvm(s: Segment) -> KvmSegment:
-    return KvmSegment(**{f: getattr(s, f) for f in _SEG_FIELDS})
+    return KvmSegment(*_seg_values(s))
 
 
 def to_x86_state(k: KvmX86State, tsc_msr: int = 0x10) -> X86State:
