@@ -124,5 +124,7 @@ class Kvm:
         """KVM_CREATE_VM -> Vm."""
         from kvm.vm import Vm
 
-        fd = check(lib.so_ioctl_int(self.fd, lib.KVM_CREATE_VM, 0), "KVM_CREATE_VM")
-        return Vm(self, fd)
+        # a signal (a profiler's, a child's end) may cut the call short: it is made again
+        while (r := lib.so_ioctl_int(self.fd, lib.KVM_CREATE_VM, 0)) == -errno.EINTR:
+            pass
+        return Vm(self, check(r, "KVM_CREATE_VM"))
