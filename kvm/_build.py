@@ -47,6 +47,8 @@ SOURCE = r"""
 #define SO_RUN_VALID_REGS offsetof(struct kvm_run, kvm_valid_regs)
 #define SO_RUN_DIRTY_REGS offsetof(struct kvm_run, kvm_dirty_regs)
 #define SO_RUN_SYNC_REGS offsetof(struct kvm_run, s.regs.regs)
+#define SO_RUN_SYNC_SREGS offsetof(struct kvm_run, s.regs.sregs)
+#define SO_RUN_SYNC_EVENTS offsetof(struct kvm_run, s.regs.events)
 #define SO_RUN_UNION offsetof(struct kvm_run, io)
 #define SO_RUN_IO_DIRECTION offsetof(struct kvm_run, io.direction)
 #define SO_RUN_IO_SIZE offsetof(struct kvm_run, io.size)

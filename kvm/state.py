@@ -115,7 +115,12 @@ _control_values = attrgetter(*CONTROL_NAMES)
 
 
 def sregs_from_c(c) -> Sregs:
-    v = _SREGS.unpack(ffi.buffer(c))
+    return sregs_from_buffer(ffi.buffer(c))
+
+
+def sregs_from_buffer(buf, offset: int = 0) -> Sregs:
+    """A struct kvm_sregs lying in `buf` at `offset` (kvm_run's synced copy)."""
+    v = _SREGS.unpack_from(buf, offset)
     segs = [Segment(*v[i : i + _SEG_N]) for i in range(0, _DT_AT, _SEG_N)]
     return Sregs(
         *segs,

@@ -44,6 +44,7 @@ from kvm.state import (
     fpu_to_c,
     regs_from_c,
     regs_to_c,
+    sregs_from_buffer,
     sregs_from_c,
     sregs_to_c,
 )
@@ -56,6 +57,10 @@ GUESTDBG_USE_HW_BP = lib.KVM_GUESTDBG_USE_HW_BP
 PAGE_SIZE = mmap.PAGESIZE
 _EINTR = -errno.EINTR
 _run_ioctl = lib.so_kvm_run
+# what enable_sync_regs can ask KVM to leave in kvm_run at each exit
+SYNC_REGS = lib.KVM_SYNC_X86_REGS
+SYNC_STATE = lib.KVM_SYNC_X86_REGS | lib.KVM_SYNC_X86_SREGS | lib.KVM_SYNC_X86_EVENTS
+_EVENTS_SIZE = lib.so_vcpu_events_size()
 _run_bounded = lib.so_kvm_run_bounded
 _run_armed = lib.so_kvm_run_armed
 _run_lockstep = lib.so_kvm_run_lockstep
@@ -132,6 +137,8 @@ class Vcpu:
             "Q"
         )
         self._pending: tuple[int, int] | None = None
+        self._synced = 0  # KVM_SYNC_X86_* kvm_run holds a copy of (enable_sync_regs)
+        self._synced_fresh = False  # that copy is KVM's state: no write since the exit
         self._tsc = ffi.new("unsigned long long[2]")
         self._cpu_ns = ffi.new("long long[2]")
         self.run_cycles = 0  # TSC cycles of the last run_bounded()
@@ -153,6 +160,7 @@ class Vcpu:
     def run(self) -> Exit:
         """KVM_RUN once and decode why it returned. EINTR becomes IntrExit."""
         r = _run_ioctl(self.fd)
+        self._synced_fresh = True
         if r:
             if r == _EINTR:
                 return INTR
@@ -164,6 +172,7 @@ class Vcpu:
         tsc, cpu = self._tsc, self._cpu_ns
         self.run_cycles = tsc[1] - tsc[0]
         self.run_cpu_ns = cpu[1] - cpu[0]
+        self._synced_fresh = True
         if r:
             if r == _EINTR:
                 return INTR
@@ -313,6 +322,7 @@ class Vcpu:
         finally:
             self._mm[ie] = 0
             self._pending = None
+            self._synced_fresh = False  # (completing the I/O changed what the exit left)
 
     # ------------------------------------------------------- kvm_run fields
     @property
@@ -360,6 +370,23 @@ class Vcpu:
         """KVM_CAP_SYNC_REGS: KVM stores `what` (KVM_SYNC_X86_*) in kvm_run at every exit,
         and takes back at the next KVM_RUN what mark_regs_dirty() flagged."""
         _U64.pack_into(self._mm, lib.SO_RUN_VALID_REGS, what)
+        self._synced = what
+        self._synced_fresh = False
+
+    def synced_state(self) -> tuple[Regs, Sregs, bytes] | None:
+        """The registers, special registers and raw kvm_vcpu_events KVM stored in kvm_run
+        at the last exit, without an ioctl: while nothing was written into the vCPU
+        since (every write below forgets them) and all three are synced; else None.
+        The general registers include any staged with mark_regs_dirty()."""
+        if not self._synced_fresh or self._synced & SYNC_STATE != SYNC_STATE:
+            return None
+        mm = self._mm
+        at = lib.SO_RUN_SYNC_EVENTS
+        return (
+            Regs(*self._sync),
+            sregs_from_buffer(mm, lib.SO_RUN_SYNC_SREGS),
+            mm[at : at + _EVENTS_SIZE],
+        )
 
     @property
     def sync_regs(self) -> memoryview:
@@ -412,6 +439,7 @@ class Vcpu:
 
     def set_regs(self, regs: Regs) -> None:
         """KVM_SET_REGS."""
+        self._synced_fresh = False
         check(lib.so_ioctl(self.fd, lib.KVM_SET_REGS, regs_to_c(regs)), "KVM_SET_REGS")
 
     def get_sregs(self) -> Sregs:
@@ -420,6 +448,7 @@ class Vcpu:
 
     def set_sregs(self, sregs: Sregs) -> None:
         """KVM_SET_SREGS."""
+        self._synced_fresh = False
         check(lib.so_ioctl(self.fd, lib.KVM_SET_SREGS, sregs_to_c(sregs)), "KVM_SET_SREGS")
 
     def get_fpu(self) -> Fpu:
@@ -428,6 +457,7 @@ class Vcpu:
 
     def set_fpu(self, fpu: Fpu) -> None:
         """KVM_SET_FPU."""
+        self._synced_fresh = False
         check(lib.so_ioctl(self.fd, lib.KVM_SET_FPU, fpu_to_c(fpu)), "KVM_SET_FPU")
 
     def get_xsave(self) -> Xsave:
@@ -437,6 +467,7 @@ class Vcpu:
 
     def set_xsave(self, xsave: Xsave) -> None:
         """KVM_SET_XSAVE."""
+        self._synced_fresh = False
         c = ffi.new("struct kvm_xsave *")
         ffi.buffer(c)[:] = bytes(xsave.raw)
         check(lib.so_ioctl(self.fd, lib.KVM_SET_XSAVE, c), "KVM_SET_XSAVE")
@@ -448,6 +479,7 @@ class Vcpu:
 
     def set_xcrs(self, xcrs: dict[int, int]) -> None:
         """KVM_SET_XCRS."""
+        self._synced_fresh = False
         c = ffi.new("struct kvm_xcrs *")
         if len(xcrs) > len(c.xcrs):
             raise ValueError(f"at most {len(c.xcrs)} XCRs")
@@ -469,6 +501,7 @@ class Vcpu:
 
     def set_msrs(self, msrs: dict[int, int]) -> None:
         """KVM_SET_MSRS; raises naming the first MSR the kernel refused."""
+        self._synced_fresh = False
         items = list(msrs.items())
         ci = ffi.new("unsigned int[]", [i for i, _ in items] or [0])
         cv = ffi.new("unsigned long long[]", [v for _, v in items] or [0])
@@ -479,6 +512,7 @@ class Vcpu:
 
     def set_cpuid(self, entries: list[CpuidEntry]) -> None:
         """KVM_SET_CPUID2."""
+        self._synced_fresh = False
         arr = cpuid_to_c(entries)
         n = ffi.new("unsigned int *")
         check(lib.so_cpuid2(self.fd, lib.KVM_SET_CPUID2, len(entries), arr, n), "KVM_SET_CPUID2")
@@ -498,6 +532,7 @@ class Vcpu:
 
     def set_vcpu_events(self, raw: bytes) -> None:
         """KVM_SET_VCPU_EVENTS from a raw struct kvm_vcpu_events."""
+        self._synced_fresh = False
         buf = ffi.new("unsigned char[]", bytes(raw))
         check(lib.so_vcpu_events(self.fd, 1, buf, len(buf)), "KVM_SET_VCPU_EVENTS")
 
@@ -508,6 +543,7 @@ class Vcpu:
 
     def set_debugregs(self, regs: DebugRegs) -> None:
         """KVM_SET_DEBUGREGS."""
+        self._synced_fresh = False
         c = ffi.new("struct kvm_debugregs *")
         for i, v in enumerate(regs.db):
             c.db[i] = v
@@ -525,6 +561,7 @@ class Vcpu:
 
     def set_one_reg(self, reg_id: int, value: int) -> None:
         """KVM_SET_ONE_REG for a 64-bit register."""
+        self._synced_fresh = False
         v = ffi.new("unsigned long long *", value)
         r = ffi.new("struct kvm_one_reg *", {"id": reg_id, "addr": int(ffi.cast("uintptr_t", v))})
         check(lib.so_ioctl(self.fd, lib.KVM_SET_ONE_REG, r), "KVM_SET_ONE_REG")
@@ -536,10 +573,12 @@ class Vcpu:
     # ------------------------------------------------------------ events
     def interrupt(self, vector: int) -> None:
         """KVM_INTERRUPT: queue an external interrupt (userspace irqchip only)."""
+        self._synced_fresh = False
         check(lib.so_interrupt(self.fd, vector), "KVM_INTERRUPT")
 
     def nmi(self) -> None:
         """KVM_NMI."""
+        self._synced_fresh = False
         check(lib.so_ioctl_int(self.fd, lib.KVM_NMI, 0), "KVM_NMI")
 
     def set_signal_mask(self, blocked: Iterable[int] | None) -> None:
@@ -562,6 +601,7 @@ class Vcpu:
         debugreg: tuple[int, ...] = (0,) * 8,
     ) -> None:
         """KVM_SET_GUEST_DEBUG (debugreg: DR0-3, 4 and 5 unused, DR6, DR7)."""
+        self._synced_fresh = False
         control = 0
         if enable:
             control |= GUESTDBG_ENABLE

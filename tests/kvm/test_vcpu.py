@@ -306,3 +306,45 @@ def test_public_api_is_importable():
     import kvm
 
     assert kvm.Kvm and kvm.Vcpu and kvm.IoExit and kvm.KvmError
+
+
+@pytest.mark.parametrize("cpl", [0, 3])
+def test_synced_state_is_what_the_ioctls_read(make_guest, cpl):
+    """With KVM_CAP_SYNC_REGS (regs, sregs, events), the copy KVM leaves in kvm_run at an
+    exit is what KVM_GET_REGS/SREGS/VCPU_EVENTS return; any write into the vCPU (or a
+    half entry) makes it unusable until the next exit."""
+    from kvm.vcpu import SYNC_STATE
+
+    g = make_guest(
+        """
+        mov $0x1111, %rbx
+        mov $0x2222, %r15
+        out %al, $0x10
+        mov $0x3333, %rbx
+        in $0x20, %al
+        out %al, $0x10
+    1:  jmp 1b
+        """,
+        cpl=cpl,
+    )
+    v = g.vcpu
+    if g.kvm.check_extension("sync_regs") & SYNC_STATE != SYNC_STATE:
+        pytest.skip("this host's KVM does not sync special registers and events")
+    v.enable_sync_regs(SYNC_STATE)
+    assert v.synced_state() is None  # nothing stored yet
+    assert isinstance(v.run(), IoExit)
+    regs, sregs, events = v.synced_state()
+    assert regs == v.get_regs() and regs.rbx == 0x1111 and regs.r15 == 0x2222
+    assert sregs == v.get_sregs() and sregs.cs.dpl == cpl
+    assert bytes(events) == bytes(v.get_vcpu_events())
+    regs.rbx = 0x4444
+    v.set_regs(regs)
+    assert v.synced_state() is None  # written since the exit
+    assert v.run() == IoExit(0, 1, 0x20, 1, None)
+    assert v.synced_state()[0] == v.get_regs() and v.get_regs().rbx == 0x3333
+    v.complete_io_in(b"\x5a")
+    v.run_immediate_exit()
+    assert v.synced_state() is None  # the half entry completed the IN after the copy
+    assert v.get_regs().rax & 0xFF == 0x5A
+    assert isinstance(v.run(), IoExit)
+    assert v.synced_state()[0].rax & 0xFF == 0x5A

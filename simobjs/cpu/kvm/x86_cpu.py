@@ -7,6 +7,7 @@ import sys
 
 from kvm import CpuidEntry, Fpu, KvmError
 from kvm import exits as kx
+from kvm.vcpu import SYNC_REGS, SYNC_STATE
 from simobjs.arch.x86 import IO_ADDRESS_SPACE, x86IOAddress
 from simobjs.arch.x86.interrupts import APIC_BASE, APIC_PAGE
 from simobjs.arch.x86.serialize import serialize_thread, unserialize_thread
@@ -92,9 +93,14 @@ class X86KvmCPU(BaseKvmCPU):
         supported = set(kvm.msr_index_list())
         self._msrs = [m for m in (MSR_TSC, *CARRIED_MSRS) if m in supported]
         self.vcpu.set_cpuid(self.cpuidTable())
-        if self.se is not None and kvm.check_extension("sync_regs"):
-            self.vcpu.enable_sync_regs()  # SE calls read and write registers in kvm_run
-            self.se.sync_regs = True
+        synced = kvm.check_extension("sync_regs")
+        if synced & SYNC_REGS:
+            # KVM leaves the registers in kvm_run at every exit: SE calls read and write
+            # them there, and a state read after an exit takes them (and the special
+            # registers and events, where synced too) without an ioctl
+            self.vcpu.enable_sync_regs(synced & SYNC_STATE)
+            if self.se is not None:
+                self.se.sync_regs = True
         self._template = self._read_kvm()
         self._kvm_state_known = True
         if self.threadContextDirty and self._state_is_reset():
@@ -125,6 +131,12 @@ class X86KvmCPU(BaseKvmCPU):
     # -- KVM <-> thread context ---------------------------------------------------------
     def _read_kvm(self) -> KvmX86State:
         v = self.vcpu
+        synced = v.synced_state()  # what KVM left in kvm_run at the exit: no ioctls
+        if synced is not None:
+            regs, sregs, events = synced
+        else:
+            regs, sregs = v.get_regs(), v.get_sregs()
+            events = v.get_vcpu_events() if self._has_events else None
         if self.useXSave:
             xsave = v.get_xsave()
         elif self._fpu_by_xsave:
@@ -132,12 +144,12 @@ class X86KvmCPU(BaseKvmCPU):
         else:
             xsave = _xsave_from_fpu(v.get_fpu())
         return KvmX86State(
-            v.get_regs(),
-            v.get_sregs(),
+            regs,
+            sregs,
             xsave,
             v.get_msrs(self._msrs) if self._msrs else {},
             v.get_xcrs() if self._has_xcrs else {},
-            VcpuEvents.decode(v.get_vcpu_events()) if self._has_events else None,
+            VcpuEvents.decode(events) if self._has_events else None,
         )
 
     def updateThreadContext(self) -> None:
