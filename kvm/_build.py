@@ -191,6 +191,7 @@ typedef struct {
     unsigned long long state;  /* meets completed (high half), arrivals at the next (low) */
     unsigned int n, brk, sleepers, pad;
     unsigned long long limit[SO_LOCKSTEP_MAX];
+    long long tail_ns[SO_LOCKSTEP_MAX];
 } so_lockstep;
 
 static long long so_mono_ns(void)
@@ -280,11 +281,13 @@ static void so_lockstep_break(so_lockstep *ls)
  * between: run until the thread has used `ns` of CPU time (the end of the current
  * quantum), meet the others there, and go on for `quantum_ns` more while the meets
  * completed stay <= ls->limit[member] (the caller's queue has nothing due before
- * then; other threads may lower it). Returns (like so_kvm_run_armed) at the first exit
+ * then; other threads may lower it, before they meet this one again); past the meet
+ * after that, ls->tail_ns[member] more (the time to the event then due) if > 0.
+ * Returns (like so_kvm_run_armed) at the first exit
  * of the guest's own (the timer disarmed; the others go on and wait for this member
  * at the next meet), a signal before the deadline (a kick: -EINTR; the meeting is
- * broken), or a meet after which this member leaves, or at which the meeting was
- * broken (-EINTR). cpu_ns[1] - cpu_ns[0] is the CPU time spent in KVM_RUN over the
+ * broken), the end of the tail, or a meet after which this member leaves, or at
+ * which the meeting was broken (-EINTR). cpu_ns[1] - cpu_ns[0] is the CPU time spent in KVM_RUN over the
  * whole call, tsc[] spans it. Runs are at least floor_ns long. */
 static int so_kvm_run_lockstep(int fd, void *timer, long long ns, long long quantum_ns,
                                long long floor_ns, int signo, unsigned long long *tsc,
@@ -294,7 +297,7 @@ static int so_kvm_run_lockstep(int fd, void *timer, long long ns, long long quan
     sigset_t set;
     struct timespec zero = {0, 0};
     long long used = 0, end = ns;
-    int r = 0, interrupted = 0;
+    int r = 0, interrupted = 0, tail = 0;
     sigemptyset(&set);
     sigaddset(&set, signo);
     tsc[0] = __rdtsc();
@@ -329,11 +332,21 @@ static int so_kvm_run_lockstep(int fd, void *timer, long long ns, long long quan
         }
         if (used < end - floor_ns)
             continue;  /* the host kept the thread off the CPU: run on to the end */
+        if (tail)
+            break;  /* at the event due inside this quantum */
         if (!so_lockstep_meet_(ls, &interrupted) || interrupted ||
-            __atomic_load_n(&ls->brk, __ATOMIC_ACQUIRE) ||
-            (__atomic_load_n(&ls->state, __ATOMIC_ACQUIRE) >> 32) >
-                __atomic_load_n(&ls->limit[member], __ATOMIC_ACQUIRE))
+            __atomic_load_n(&ls->brk, __ATOMIC_ACQUIRE))
             break;
+        unsigned long long meets = __atomic_load_n(&ls->state, __ATOMIC_ACQUIRE) >> 32;
+        unsigned long long limit = __atomic_load_n(&ls->limit[member], __ATOMIC_ACQUIRE);
+        if (meets > limit) {
+            long long more = __atomic_load_n(&ls->tail_ns[member], __ATOMIC_ACQUIRE);
+            if (meets != limit + 1 || more <= 0)
+                break;
+            tail = 1;
+            end += more;
+            continue;
+        }
         end += quantum_ns;
     }
     tsc[1] = __rdtsc();

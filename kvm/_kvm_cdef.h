@@ -306,6 +306,7 @@ typedef struct {
     unsigned int sleepers;     /* threads asleep at a meet */
     unsigned int pad;
     unsigned long long limit[64];  /* member i goes on in C while meets completed <= it */
+    long long tail_ns[64];         /* then runs this much more, to its next event */
 } so_lockstep;
 int so_lockstep_meet(so_lockstep *ls);
 void so_lockstep_break(so_lockstep *ls);

@@ -146,7 +146,8 @@ class ParallelQueues:
         ls.state, ls.n, ls.brk, ls.sleepers = 0, n, 0, 0
         self._lockstep_from = (self.target, self.barriers, self.quanta_in_c)
         for queue in self.queues:
-            ls.limit[self._member[queue]] = 0
+            member = self._member[queue]
+            ls.limit[member], ls.tail_ns[member] = 0, 0
             queue.parallel_lockstep = self
 
     def _lockstep_cpus(self) -> dict:
@@ -163,9 +164,12 @@ class ParallelQueues:
         """Meets completed since the meeting began."""
         return self.lockstep.state >> 32
 
-    def _limit(self, queue: EventQueue) -> int:
-        """The last meet after which `queue`'s vCPU may go on in C: nothing in the queue
-        is due before the quantum that meet ends (its vCPU's tick aside)."""
+    def _limit(self, cpu) -> tuple[int, int]:
+        """Where `cpu`'s vCPU leaves C: (the last meet after which it may go on, the
+        host ns it runs past the meet after that, up to the next event due in its
+        queue inside that quantum; 0: it leaves at that meet). Nothing in the queue
+        is due before then (its vCPU's tick aside)."""
+        queue = cpu.eventq
         barrier, _marks = self._barrier_event(queue)
         when = barrier.when() if barrier.scheduled() else None
         if when is not None:
@@ -173,8 +177,11 @@ class ParallelQueues:
         after = queue.nextTick()
         if when is not None:
             queue.schedule(barrier, when)
-        start = self._lockstep_from[0]
-        return max(min((after - start) // self.quantum, self.meets() + MAX_LOCKSTEP), 0)
+        start, quantum = self._lockstep_from[0], self.quantum
+        limit = max((after - start) // quantum, 0)
+        if limit > self.meets() + MAX_LOCKSTEP:
+            return self.meets() + MAX_LOCKSTEP, 0
+        return limit, cpu.hostNs(max(after - (start + limit * quantum), 0))
 
     def enter_lockstep(self, cpu) -> int | None:
         """Called by `cpu`'s tick (lock held) when its next run is to the quantum's end:
@@ -188,14 +195,15 @@ class ParallelQueues:
         if queue.nextEvent() is not barrier or barrier.when() != self.target:
             return None  # something else is due before the quantum's end
         member = self._member[queue]
-        ls.limit[member] = self._limit(queue)
+        ls.limit[member], ls.tail_ns[member] = self._limit(cpu)
         self._tell_others(queue)
         return member
 
     def _tell_others(self, queue: EventQueue) -> None:
         """Before this thread meets the others: what it did may concern the queues whose
         vCPUs run on in C (an event scheduled there, a CPU that needs the kernel first):
-        they leave at the next meet that concerns them."""
+        they leave at the next meet, or at the event, that concerns them. (They read
+        their limits only after a meet, which needs this thread first.)"""
         ls = self.lockstep
         for other, cpus in self._lockstep_cpus().items():
             if other is queue:
@@ -203,9 +211,10 @@ class ParallelQueues:
             for cpu in cpus:
                 if cpu._lockstep is not None:
                     member = self._member[other]
-                    limit = self._limit(other) if cpu.lockstepReady() else 0
-                    if limit < ls.limit[member]:
-                        ls.limit[member] = limit
+                    limit = self._limit(cpu) if cpu.lockstepReady() else (0, 0)
+                    if limit < (ls.limit[member], ls.tail_ns[member]):
+                        ls.tail_ns[member] = 0
+                        ls.limit[member], ls.tail_ns[member] = limit
 
     def _meet_in_c(self, queue: EventQueue) -> bool:
         """`queue` is at its quantum's end in Python: meet the others in C when a meeting
