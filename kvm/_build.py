@@ -189,7 +189,7 @@ static int so_kvm_run_armed(int fd, void *timer, long long ns, int signo,
 
 typedef struct {
     unsigned long long state;  /* meets completed (high half), arrivals at the next (low) */
-    unsigned int n, brk, sleepers, pad;
+    unsigned int n, brk, sleepers, wakes;
     unsigned long long limit[SO_LOCKSTEP_MAX];
     long long tail_ns[SO_LOCKSTEP_MAX];
 } so_lockstep;
@@ -203,22 +203,30 @@ static long long so_mono_ns(void)
 
 #define SO_MEET_SPIN_NS 50000LL  /* then sleep: a busy host must get the core back */
 
-static unsigned int *so_meets_word(so_lockstep *ls)
-{
-    return (unsigned int *)&ls->state + 1;  /* the high half (x86: little-endian) */
-}
+#define SO_MEET_SLEEP_NS 20000000L  /* a sleeper looks again at least this often */
 
 static int so_futex(unsigned int *word, int op, unsigned int value)
 {
-    return (int)syscall(SYS_futex, word, op, value, NULL, NULL, 0);
+    struct timespec t = {0, SO_MEET_SLEEP_NS};
+    return (int)syscall(SYS_futex, word, op, value, op == FUTEX_WAIT_PRIVATE ? &t : NULL,
+                        NULL, 0);
+}
+
+/* Wake the sleepers: `wakes` changes first, so that one about to sleep (or whose
+ * wait was restarted after a stop) sees it and does not. */
+static void so_lockstep_wake(so_lockstep *ls)
+{
+    __atomic_add_fetch(&ls->wakes, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&ls->sleepers, __ATOMIC_SEQ_CST))
+        so_futex(&ls->wakes, FUTEX_WAKE_PRIVATE, 0x7fffffff);
 }
 
 /* Meet the other members at a quantum's end. Returns 1 when the meet completed (every
  * member came: this one passed it), 0 when the meeting was broken first (this
  * member's arrival is then taken back, so that every member agrees on the meets
  * completed). Every change of `state` is one compare-and-swap of the whole word.
- * Spins a while, then sleeps on the meets word; *interrupted is set when a signal
- * handler ran meanwhile. */
+ * Spins a while, then sleeps on `wakes` (which every completion and every break
+ * changes); *interrupted is set when a signal handler ran meanwhile. */
 static int so_lockstep_meet_(so_lockstep *ls, int *interrupted)
 {
     unsigned long long s = __atomic_load_n(&ls->state, __ATOMIC_ACQUIRE), next;
@@ -231,17 +239,17 @@ static int so_lockstep_meet_(so_lockstep *ls, int *interrupted)
                                           __ATOMIC_ACQUIRE));
     unsigned int gen = (unsigned int)(s >> 32);
     if ((unsigned int)s + 1 == n) {  /* the last one: completed */
-        if (__atomic_load_n(&ls->sleepers, __ATOMIC_SEQ_CST))
-            so_futex(so_meets_word(ls), FUTEX_WAKE_PRIVATE, 0x7fffffff);
+        so_lockstep_wake(ls);
         return 1;
     }
     long long since = so_mono_ns();
     unsigned int spins = 0;
     for (;;) {
-        s = __atomic_load_n(&ls->state, __ATOMIC_ACQUIRE);
+        unsigned int wakes = __atomic_load_n(&ls->wakes, __ATOMIC_SEQ_CST);
+        s = __atomic_load_n(&ls->state, __ATOMIC_SEQ_CST);
         if ((unsigned int)(s >> 32) != gen)
             return 1;
-        if (__atomic_load_n(&ls->brk, __ATOMIC_ACQUIRE)) {
+        if (__atomic_load_n(&ls->brk, __ATOMIC_SEQ_CST)) {
             /* take the arrival back, unless the meet completed in the meantime */
             while ((unsigned int)(s >> 32) == gen) {
                 if (__atomic_compare_exchange_n(&ls->state, &s, s - 1, 0, __ATOMIC_ACQ_REL,
@@ -252,8 +260,9 @@ static int so_lockstep_meet_(so_lockstep *ls, int *interrupted)
         }
         if (++spins % 64 == 0 && so_mono_ns() - since > SO_MEET_SPIN_NS) {
             __atomic_add_fetch(&ls->sleepers, 1, __ATOMIC_SEQ_CST);
-            if (*so_meets_word(ls) == gen && !__atomic_load_n(&ls->brk, __ATOMIC_SEQ_CST) &&
-                so_futex(so_meets_word(ls), FUTEX_WAIT_PRIVATE, gen) < 0 && errno == EINTR)
+            if ((unsigned int)(__atomic_load_n(&ls->state, __ATOMIC_SEQ_CST) >> 32) == gen &&
+                !__atomic_load_n(&ls->brk, __ATOMIC_SEQ_CST) &&
+                so_futex(&ls->wakes, FUTEX_WAIT_PRIVATE, wakes) < 0 && errno == EINTR)
                 *interrupted = 1;
             __atomic_sub_fetch(&ls->sleepers, 1, __ATOMIC_SEQ_CST);
             continue;
@@ -273,8 +282,7 @@ static int so_lockstep_meet(so_lockstep *ls)
 static void so_lockstep_break(so_lockstep *ls)
 {
     __atomic_store_n(&ls->brk, 1, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&ls->sleepers, __ATOMIC_SEQ_CST))
-        so_futex(so_meets_word(ls), FUTEX_WAKE_PRIVATE, 0x7fffffff);
+    so_lockstep_wake(ls);
 }
 
 /* Quanta in lockstep with other members of `ls`, without returning to the caller in

@@ -304,7 +304,7 @@ typedef struct {
     unsigned int n;            /* members: threads meeting at each quantum's end */
     unsigned int brk;          /* the meeting is over */
     unsigned int sleepers;     /* threads asleep at a meet */
-    unsigned int pad;
+    unsigned int wakes;        /* what sleepers sleep on: changed by each completion, break */
     unsigned long long limit[64];  /* member i goes on in C while meets completed <= it */
     long long tail_ns[64];         /* then runs this much more, to its next event */
 } so_lockstep;

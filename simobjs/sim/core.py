@@ -544,6 +544,9 @@ class Simulation:
         if self._parallel is not None:
             self._parallel.shutdown()
             self._parallel = None
+        # nothing runs guest code any more: a signal from here on must not kick a model
+        # whose resources are being closed (a KVM CPU's run mapping)
+        self.interrupt_hooks.clear()
         try:
             atexit.unregister(self.finalize)
         except Exception:  # noqa: BLE001

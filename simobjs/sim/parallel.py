@@ -98,8 +98,13 @@ class ParallelQueues:
                     self._run_until(queue, self.target)
             except BaseException as e:  # noqa: BLE001 - reported by the main thread
                 self.failures.setdefault(index, e)
-            if self._meet_in_c(queue):
-                continue
+            try:
+                if self._meet_in_c(queue):
+                    continue
+            except BaseException as e:  # noqa: BLE001 - (a Ctrl-C in the wait, ...)
+                self.failures.setdefault(index, e)
+                with self.lock:
+                    self.leave_lockstep(queue)  # nobody waits in C for this thread
             self.barrier.wait()
             if not self.running:
                 return

@@ -93,3 +93,26 @@ def test_break_races_with_completion_and_all_agree():
         assert results in ([1, 1], [0, 0])
         assert done == (1 if results == [1, 1] else 0)
         assert arrived(ls) == 0
+
+
+def test_a_sleeper_looks_again_even_when_its_wake_up_is_lost():
+    """A wake-up can be lost: a sleeper stopped by a debugger or profiler (ptrace)
+    while it is woken restarts its wait. Every completion and break changes the word
+    sleepers wait on (a restarted wait sees that at once), and a sleeper looks again
+    every 20 ms in any case: here the meeting is ended behind its back (no wake-up
+    at all) and it still leaves."""
+    ls = new_meeting(2)
+    results = []
+    t = threading.Thread(target=meet_into, args=(ls, results))
+    t.start()
+    while ls.sleepers == 0:  # past the spin, asleep
+        threading.Event().wait(0.001)
+    wakes = ls.wakes
+    ls.brk = 1  # (a plain store: nobody is woken)
+    t.join(5)
+    assert not t.is_alive() and results == [0]
+    assert ls.wakes == wakes  # nobody woke it: it looked again by itself
+    ls = new_meeting(2)
+    before = ls.wakes
+    lib.so_lockstep_break(ls)
+    assert ls.wakes == before + 1
