@@ -179,8 +179,8 @@ class EventQueue:
         # it work while it waits for the quantum's end (see simobjs.sim.parallel)
         self.parallel_idle: list | None = None
         self.parallel_wake: Callable[[], None] | None = None
-        # (several queues) the ParallelQueues when the queue's KVM CPU may run the next
-        # quanta in C, in lockstep with the other queues' vCPUs (set for one quantum)
+        # (several queues) the ParallelQueues while a meeting in C is the quanta's
+        # barrier for this queue's thread (see simobjs.sim.parallel)
         self.parallel_lockstep = None
 
     # -- time --------------------------------------------------------------

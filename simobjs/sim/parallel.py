@@ -138,7 +138,7 @@ class ParallelQueues:
         CPU that will run (a queue with nothing to run would only wait at each meet)."""
         cpus = self._lockstep_cpus()
         n = len(self.queues)
-        if len(cpus) < n or n > host_cores() or n > 64:
+        if len(cpus) < n or n > host_cores():
             return  # (the threads wait for each other spinning: a core each)
         if not all(any(c.tickEvent.scheduled() for c in cpus[q]) for q in self.queues):
             return
@@ -148,6 +148,8 @@ class ParallelQueues:
             self._break_lockstep = cpu.breakLockstep
             self._meet_lockstep = cpu.meetLockstep
         ls = self.lockstep
+        if n > len(ls.limit):
+            return  # (more members than the meeting place holds)
         ls.state, ls.n, ls.brk, ls.sleepers = 0, n, 0, 0
         self._lockstep_from = (self.target, self.barriers, self.quanta_in_c)
         for queue in self.queues:
@@ -175,13 +177,7 @@ class ParallelQueues:
         queue inside that quantum; 0: it leaves at that meet). Nothing in the queue
         is due before then (its vCPU's tick aside)."""
         queue = cpu.eventq
-        barrier, _marks = self._barrier_event(queue)
-        when = barrier.when() if barrier.scheduled() else None
-        if when is not None:
-            queue.deschedule(barrier)
-        after = queue.nextTick()
-        if when is not None:
-            queue.schedule(barrier, when)
+        after = queue.nextTickExcept((self._barrier_event(queue)[0],))
         start, quantum = self._lockstep_from[0], self.quantum
         limit = max((after - start) // quantum, 0)
         if limit > self.meets() + MAX_LOCKSTEP:
@@ -216,10 +212,9 @@ class ParallelQueues:
             for cpu in cpus:
                 if cpu._lockstep is not None:
                     member = self._member[other]
-                    limit = self._limit(cpu) if cpu.lockstepReady() else (0, 0)
-                    if limit < (ls.limit[member], ls.tail_ns[member]):
-                        ls.tail_ns[member] = 0
-                        ls.limit[member], ls.tail_ns[member] = limit
+                    leave = self._limit(cpu) if cpu.lockstepReady() else (0, 0)
+                    if leave < (ls.limit[member], ls.tail_ns[member]):
+                        ls.limit[member], ls.tail_ns[member] = leave
 
     def _meet_in_c(self, queue: EventQueue) -> bool:
         """`queue` is at its quantum's end in Python: meet the others in C when a meeting

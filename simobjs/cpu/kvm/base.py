@@ -480,9 +480,7 @@ class BaseKvmCPU(BaseCPU):
                     self._last_exit = self._guest(timer.run_armed, vcpu, ns)
                 elif (
                     parallel is not None
-                    and self.inrun is None
-                    and not self._kicked
-                    and not self._drain_requested
+                    and self.lockstepReady()
                     and (member := parallel.enter_lockstep(self)) is not None
                 ):
                     # on to the quantum's end and on in C, meeting the other queues'

@@ -223,7 +223,7 @@ class X86KvmCPU(BaseKvmCPU):
                 )
         if known is not None:
             k.sregs = sregs
-            k.msrs = {**(known.msrs if known is not None else {}), **msrs}
+            k.msrs = {**known.msrs, **msrs}
             self._template, self._kvm_state_known = k, True
 
     def _set_msrs(self, msrs: dict[int, int]) -> None:
