@@ -39,6 +39,21 @@ def test_threads_on_several_cpus_match_native(workdir, cpu, n):
     assert contexts_used(workdir.parent / "m5out") == {f"system.cpu{i}" for i in range(n)}
 
 
+@pytest.mark.kvm
+def test_threads_take_turns_without_system_calls(workdir):
+    """Two threads on one KVM CPU, neither making a system call while it counts: each
+    turn ends with its time slice (simulated time), not at the thread's next call. (A
+    slice begun just before the vCPU entered, as the kernel switched threads, once let
+    the run go on until the guest's own exit: the main thread saw one turn of the
+    other in ~60 ms of counting, not six.)"""
+    prog = str(se_example("turns"))
+    want = serun.native(prog, [])
+    assert b"had 3 or more turns" in want.stdout
+    got = serun.run(prog, [], "kvm", workdir.parent / "m5out")
+    assert got.stdout == want.stdout
+    assert got.code == want.code == 0
+
+
 def _stats(outdir) -> str:
     text = (outdir / "stats.txt").read_text()
     return "\n".join(line for line in text.splitlines() if not line.startswith("host"))

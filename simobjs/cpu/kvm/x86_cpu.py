@@ -273,12 +273,22 @@ class X86KvmCPU(BaseKvmCPU):
                 self._se_before_run()
                 if self._status == KvmStatus.Idle:
                     return 0
+                ticks = self._ticks_to_next_event(ticks)  # (it may have set a timer)
             self._offer_interrupt()
             if self._status == KvmStatus.Idle:
                 return 0
         executed = super().kvmRun(ticks)
         self._after_run(ticks)
         return executed
+
+    def _ticks_to_next_event(self, ticks: int) -> int:
+        """`ticks`, or fewer if an event now comes due sooner (one the SE kernel just
+        scheduled: the running thread's time slice, a timer); other KVM CPUs' ticks on
+        this queue aside, as in the run's first bound."""
+        eventq = self.eventq
+        siblings = self._kvm_siblings
+        due = eventq.nextTickExcept(siblings) if siblings else eventq.nextTick()
+        return max(min(ticks, due - eventq.now), 1)
 
     def _after_run(self, ticks: int) -> None:
         self._state_written = False  # kvm_run describes this exit now
