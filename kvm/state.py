@@ -133,14 +133,19 @@ def sregs_from_buffer(buf, offset: int = 0) -> Sregs:
 
 def sregs_to_c(s: Sregs):
     c = ffi.new("struct kvm_sregs *")
+    sregs_to_buffer(s, ffi.buffer(c))
+    return c
+
+
+def sregs_to_buffer(s: Sregs, buf, offset: int = 0) -> None:
+    """Write `s` as a struct kvm_sregs into `buf` at `offset` (kvm_run's synced copy)."""
     values: list[int] = []
     for n in SEGMENT_NAMES:
         values += _seg_values(getattr(s, n))
     values += (s.gdt.base, s.gdt.limit, s.idt.base, s.idt.limit)
     values += _control_values(s)
     values += s.interrupt_bitmap
-    _SREGS.pack_into(ffi.buffer(c), 0, *values)
-    return c
+    _SREGS.pack_into(buf, offset, *values)
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ import mmap
 import os
 import struct
 from collections.abc import Iterable
+from operator import attrgetter
 
 from kvm._kvm_ffi import ffi, lib
 from kvm.errors import KvmError, check
@@ -32,6 +33,7 @@ from kvm.exits import (
     UnknownExit,
 )
 from kvm.state import (
+    REG_NAMES,
     CpuidEntry,
     DebugRegs,
     Fpu,
@@ -46,6 +48,7 @@ from kvm.state import (
     regs_to_c,
     sregs_from_buffer,
     sregs_from_c,
+    sregs_to_buffer,
     sregs_to_c,
 )
 
@@ -59,6 +62,7 @@ _EINTR = -errno.EINTR
 _run_ioctl = lib.so_kvm_run
 # what enable_sync_regs can ask KVM to leave in kvm_run at each exit
 SYNC_REGS = lib.KVM_SYNC_X86_REGS
+SYNC_SREGS = lib.KVM_SYNC_X86_SREGS
 SYNC_STATE = lib.KVM_SYNC_X86_REGS | lib.KVM_SYNC_X86_SREGS | lib.KVM_SYNC_X86_EVENTS
 _EVENTS_SIZE = lib.so_vcpu_events_size()
 _run_bounded = lib.so_kvm_run_bounded
@@ -109,6 +113,8 @@ _DEBUG_AT, _DEBUG = _layout(
     ]
 )
 _U8, _U32, _U64 = struct.Struct("<B"), struct.Struct("<I"), struct.Struct("<Q")
+_REGS = struct.Struct("<18Q")  # struct kvm_regs
+_reg_values = attrgetter(*REG_NAMES)
 _RING_AT = lib.KVM_COALESCED_MMIO_PAGE_OFFSET * PAGE_SIZE
 _RING_MAX = (PAGE_SIZE - lib.SO_RING_ENTRIES) // lib.SO_RING_ENTRY_SIZE
 _RING_ENTRY_AT, _RING_ENTRY = _layout(
@@ -394,16 +400,42 @@ class Vcpu:
         rdi rsp rbp r8-r15 rip rflags): read after an exit, written before a run."""
         return self._sync
 
+    def _dirty(self) -> int:
+        return _U64.unpack_from(self._mm, lib.SO_RUN_DIRTY_REGS)[0]
+
+    def _set_dirty(self, bits: int) -> None:
+        _U64.pack_into(self._mm, lib.SO_RUN_DIRTY_REGS, bits)
+
     def mark_regs_dirty(self) -> None:
         """The next KVM_RUN loads the general registers from sync_regs."""
-        _U64.pack_into(self._mm, lib.SO_RUN_DIRTY_REGS, lib.KVM_SYNC_X86_REGS)
+        self._set_dirty(self._dirty() | SYNC_REGS)
 
     def clear_regs_dirty(self) -> None:
-        _U64.pack_into(self._mm, lib.SO_RUN_DIRTY_REGS, 0)
+        """Forget general registers staged in sync_regs (special registers staged with
+        stage_sregs stay: they are what the vCPU holds from the next KVM_RUN on)."""
+        self._set_dirty(self._dirty() & ~SYNC_REGS)
 
     @property
     def regs_dirty(self) -> bool:
-        return bool(_U64.unpack_from(self._mm, lib.SO_RUN_DIRTY_REGS)[0])
+        return bool(self._dirty() & SYNC_REGS)
+
+    def can_stage(self) -> bool:
+        """KVM syncs the general and special registers through kvm_run (stage_regs and
+        stage_sregs can replace KVM_SET_REGS and KVM_SET_SREGS)."""
+        return self._synced & (SYNC_REGS | SYNC_SREGS) == SYNC_REGS | SYNC_SREGS
+
+    def stage_regs(self, regs: Regs) -> None:
+        """KVM_SET_REGS without the ioctl: the next KVM_RUN loads `regs` from kvm_run
+        (KVM applies the general registers before the special ones: where setting the
+        special registers changes the CPL, use the ioctls, special registers first). Reads
+        (get_regs, synced_state) see them from now on."""
+        _REGS.pack_into(self._mm, lib.SO_RUN_SYNC_REGS, *_reg_values(regs))
+        self.mark_regs_dirty()
+
+    def stage_sregs(self, sregs: Sregs) -> None:
+        """KVM_SET_SREGS without the ioctl: the next KVM_RUN loads `sregs` from kvm_run."""
+        sregs_to_buffer(sregs, self._mm, lib.SO_RUN_SYNC_SREGS)
+        self._set_dirty(self._dirty() | SYNC_SREGS)
 
     # ------------------------------------------------------ coalesced ring
     def drain_coalesced(self) -> list[CoalescedWrite]:
@@ -434,21 +466,27 @@ class Vcpu:
         return c
 
     def get_regs(self) -> Regs:
-        """KVM_GET_REGS."""
+        """KVM_GET_REGS (registers staged in kvm_run for the next run, if any)."""
+        if self._dirty() & SYNC_REGS:
+            return Regs(*self._sync)
         return regs_from_c(self._get(lib.KVM_GET_REGS, "KVM_GET_REGS", "struct kvm_regs *"))
 
     def set_regs(self, regs: Regs) -> None:
-        """KVM_SET_REGS."""
+        """KVM_SET_REGS (replaces registers staged in kvm_run)."""
         self._synced_fresh = False
+        self._set_dirty(self._dirty() & ~SYNC_REGS)
         check(lib.so_ioctl(self.fd, lib.KVM_SET_REGS, regs_to_c(regs)), "KVM_SET_REGS")
 
     def get_sregs(self) -> Sregs:
-        """KVM_GET_SREGS."""
+        """KVM_GET_SREGS (special registers staged in kvm_run for the next run, if any)."""
+        if self._dirty() & SYNC_SREGS:
+            return sregs_from_buffer(self._mm, lib.SO_RUN_SYNC_SREGS)
         return sregs_from_c(self._get(lib.KVM_GET_SREGS, "KVM_GET_SREGS", "struct kvm_sregs *"))
 
     def set_sregs(self, sregs: Sregs) -> None:
-        """KVM_SET_SREGS."""
+        """KVM_SET_SREGS (replaces special registers staged in kvm_run)."""
         self._synced_fresh = False
+        self._set_dirty(self._dirty() & ~SYNC_SREGS)
         check(lib.so_ioctl(self.fd, lib.KVM_SET_SREGS, sregs_to_c(sregs)), "KVM_SET_SREGS")
 
     def get_fpu(self) -> Fpu:

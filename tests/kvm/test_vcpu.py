@@ -348,3 +348,47 @@ def test_synced_state_is_what_the_ioctls_read(make_guest, cpl):
     assert v.get_regs().rax & 0xFF == 0x5A
     assert isinstance(v.run(), IoExit)
     assert v.synced_state()[0].rax & 0xFF == 0x5A
+
+
+@pytest.mark.parametrize("cpl", [0, 3])
+def test_staged_registers_are_what_the_next_run_starts_from(make_guest, cpl):
+    """stage_regs/stage_sregs (KVM_CAP_SYNC_REGS' dirty bits) instead of KVM_SET_REGS and
+    KVM_SET_SREGS: the guest runs on from the staged values, reads before the run see
+    them, and a later ioctl write replaces them."""
+    from kvm.vcpu import SYNC_STATE
+
+    g = make_guest(
+        """
+        out %al, $0x10
+        mov %rbx, %rcx
+        mov %fs:0, %rdx
+        out %al, $0x10
+    1:  jmp 1b
+        """,
+        cpl=cpl,
+    )
+    v = g.vcpu
+    if g.kvm.check_extension("sync_regs") & SYNC_STATE != SYNC_STATE:
+        pytest.skip("this host's KVM does not sync special registers and events")
+    v.enable_sync_regs(SYNC_STATE)
+    assert v.can_stage()
+    assert isinstance(v.run(), IoExit)
+    regs, sregs, _ = v.synced_state()
+    regs.rbx = 0xABCD
+    data = 0x100000  # inside the guest's 2 MiB of RAM, away from code and tables
+    g.ram.write(data, (0x5EED).to_bytes(8, "little"))
+    sregs.fs.base = data  # the guest reads %fs:0 through the staged base
+    v.stage_sregs(sregs)
+    v.stage_regs(regs)
+    assert v.get_regs().rbx == 0xABCD and v.get_sregs().fs.base == data
+    assert isinstance(v.run(), IoExit)
+    after = v.get_regs()
+    assert after.rcx == 0xABCD and after.rdx == 0x5EED
+    assert v.get_sregs().fs.base == data
+    # an ioctl write after a staged one wins
+    regs = v.get_regs()
+    regs.rbx = 1
+    v.stage_regs(regs)
+    regs.rbx = 2
+    v.set_regs(regs)
+    assert not v.regs_dirty and v.get_regs().rbx == 2

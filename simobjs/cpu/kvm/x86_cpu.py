@@ -173,11 +173,19 @@ class X86KvmCPU(BaseKvmCPU):
         # the template is what KVM holds: read since the last run, or written here.
         known = held if self._kvm_state_known else None
         sregs = normalize_for_kvm(k.sregs)
-        # Segments first: PVM recomputes RFLAGS.IOPL when the CPL changes, so
-        # KVM_SET_REGS must come after KVM_SET_SREGS.
-        if known is None or sregs != known.sregs:
-            v.set_sregs(sregs)
-        v.set_regs(k.regs)
+        if known is not None and sregs.cs.dpl == known.sregs.cs.dpl and v.can_stage():
+            # The same CPL (an SE thread switch, a register write): the registers go
+            # through kvm_run, loaded by the next KVM_RUN, without the two ioctls.
+            if sregs != known.sregs:
+                v.stage_sregs(sregs)
+            v.stage_regs(k.regs)
+        else:
+            # Segments first: PVM recomputes RFLAGS.IOPL when the CPL changes, so
+            # KVM_SET_REGS must come after KVM_SET_SREGS (KVM loads the registers it
+            # syncs in the other order).
+            if known is None or sregs != known.sregs:
+                v.set_sregs(sregs)
+            v.set_regs(k.regs)
         v.cr8 = k.sregs.cr8  # KVM loads CR8 from kvm_run on every entry (user-space APIC)
         if self.useXSave:
             v.set_xsave(k.xsave)
