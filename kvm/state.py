@@ -114,6 +114,14 @@ _seg_values = attrgetter(*SEGMENT_FIELDS)
 _control_values = attrgetter(*CONTROL_NAMES)
 
 
+# where the raw structs keep what code reading them as bytes looks at
+REGS_RIP_AT = ffi.offsetof("struct kvm_regs", "rip")
+SEGMENT_SIZE = ffi.sizeof("struct kvm_segment")
+SEGMENT_DPL_AT = ffi.offsetof("struct kvm_segment", "dpl")
+SREGS_TR_AT = ffi.offsetof("struct kvm_sregs", "tr")
+SREGS_CR8_AT = ffi.offsetof("struct kvm_sregs", "cr8")
+
+
 def sregs_from_c(c) -> Sregs:
     return sregs_from_buffer(ffi.buffer(c))
 

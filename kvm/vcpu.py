@@ -114,6 +114,7 @@ _DEBUG_AT, _DEBUG = _layout(
 )
 _U8, _U32, _U64 = struct.Struct("<B"), struct.Struct("<I"), struct.Struct("<Q")
 _REGS = struct.Struct("<18Q")  # struct kvm_regs
+SREGS_SIZE = ffi.sizeof("struct kvm_sregs")
 _reg_values = attrgetter(*REG_NAMES)
 _RING_AT = lib.KVM_COALESCED_MMIO_PAGE_OFFSET * PAGE_SIZE
 _RING_MAX = (PAGE_SIZE - lib.SO_RING_ENTRIES) // lib.SO_RING_ENTRY_SIZE
@@ -393,6 +394,22 @@ class Vcpu:
             sregs_from_buffer(mm, lib.SO_RUN_SYNC_SREGS),
             mm[at : at + _EVENTS_SIZE],
         )
+
+    def synced_raw(self) -> tuple[bytes, bytes, bytes] | None:
+        """synced_state() as the raw struct kvm_regs, kvm_sregs and kvm_vcpu_events."""
+        if not self._synced_fresh or self._synced & SYNC_STATE != SYNC_STATE:
+            return None
+        mm = self._mm
+        r, s, e = lib.SO_RUN_SYNC_REGS, lib.SO_RUN_SYNC_SREGS, lib.SO_RUN_SYNC_EVENTS
+        return mm[r : r + _REGS.size], mm[s : s + SREGS_SIZE], mm[e : e + _EVENTS_SIZE]
+
+    def stage_raw(self, regs: bytes, sregs: bytes) -> None:
+        """stage_regs and stage_sregs from raw struct kvm_regs and kvm_sregs."""
+        mm = self._mm
+        r, s = lib.SO_RUN_SYNC_REGS, lib.SO_RUN_SYNC_SREGS
+        mm[r : r + _REGS.size] = regs
+        mm[s : s + SREGS_SIZE] = sregs
+        self._set_dirty(self._dirty() | SYNC_REGS | SYNC_SREGS)
 
     @property
     def sync_regs(self) -> memoryview:

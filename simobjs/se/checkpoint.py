@@ -22,6 +22,7 @@ from simobjs.se.files import O_ACCMODE, O_APPEND, Device, FdTable, HostFile, Str
 from simobjs.se.kernel_pages import KernelPages
 from simobjs.se.mm import AddressSpace
 from simobjs.se.task import BLOCKED, NEW, RUNNABLE, Proc, Task
+from simobjs.se.thread import as_x86_state
 
 FORMAT = 1
 
@@ -105,7 +106,7 @@ def serialize_kernel(k, section) -> None:
         )
         if not running and t.state is not None:
             sub = section.subsection(f"task{t.tid}")
-            serialize_thread(t.state, sub, section.subsection(f"task{t.tid}.isa"))
+            serialize_thread(as_x86_state(t.state), sub, section.subsection(f"task{t.tid}.isa"))
     section["se_format"] = FORMAT
     section["memory"] = json.dumps(
         {

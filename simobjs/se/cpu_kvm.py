@@ -17,6 +17,7 @@ path, with the registers staged in the run page applied on top.
 from __future__ import annotations
 
 from simobjs.arch.x86.state import X86State
+from simobjs.cpu.kvm.x86_state import KvmThreadState
 from simobjs.se import stub
 from simobjs.se.layout import STUB_VA, SYSRET_VA, to_user_mode
 from simobjs.se.thread import SeThread
@@ -150,6 +151,26 @@ class KvmSeThread(SeThread):
             cpu._sync_for_access()
             st.tsc = cpu._state.tsc  # the time stamp counter is the CPU's: it goes on
         cpu.set_state(st, self.tid)
+
+    def in_stub(self, rip: int) -> bool:
+        """Is `rip` inside the system-call page (a thread half way through a call)?"""
+        return stub.inside(rip, STUB_VA)
+
+    def switch_out(self):
+        """The thread as KVM holds it (KvmThreadState: no conversion, two ioctls fewer),
+        where the KVM CPU can read it so (a thread preempted in its own code); else the
+        X86State."""
+        if self.pending or self.fast:
+            return self.user_state()
+        state = self.cpu.switchOutState()
+        return state if state is not None else self.user_state()
+
+    def switch_in(self, state, context: int) -> None:
+        if isinstance(state, KvmThreadState) and self.cpu.switchInState(state):
+            self.fast = False
+            self.pending.clear()
+            return
+        super().switch_in(state, context)
 
     def set_segment_base(self, seg: str, base: int) -> None:
         st = self.user_state()

@@ -378,7 +378,7 @@ class Kernel:
         """The running thread of `ctx` stops running (it waits, or is gone)."""
         task = self.current.get(ctx)
         if task is not None and save:
-            task.state = self.thread(ctx).user_state()
+            task.state = self.thread(ctx).switch_out()
         self.current[ctx] = None
         self.run_next(ctx)
 
@@ -431,13 +431,10 @@ class Kernel:
         return None
 
     def _switch_in(self, ctx: int, th, task: Task) -> None:
-        from simobjs.se.layout import on_context
-
         if debug.flags.SyscallBase:
             debug.dprintf(self.model, "context %d runs thread %d", ctx, task.tid)
         task.context = ctx
-        on_context(task.state, ctx)
-        th.set_user_state(task.state)
+        th.switch_in(task.state, ctx)
         task.state = None
         task.status = RUNNING
         self.current[ctx] = task

@@ -57,7 +57,7 @@ class Task:
     tid: int
     proc: Proc
     context: int  # the hardware context it runs on
-    state: X86State | None = None  # registers while not on a CPU
+    state: X86State | None = None  # registers while not on a CPU (or SeThread.switch_out's)
     status: str = RUNNABLE
     sigmask: int = 0
     pending: int = 0  # thread-directed signals

@@ -54,6 +54,20 @@ class SeThread:
     def set_user_state(self, st: X86State) -> None:
         raise NotImplementedError
 
+    def switch_out(self):
+        """The running thread's state as it leaves the CPU for another thread: an
+        X86State, or what this CPU keeps instead (anything with to_x86_state())."""
+        return self.user_state()
+
+    def switch_in(self, state, context: int) -> None:
+        """A thread's state from switch_out (of any CPU) onto this CPU, which runs
+        hardware context `context`."""
+        from simobjs.se.layout import on_context
+
+        st = as_x86_state(state)
+        on_context(st, context)
+        self.set_user_state(st)
+
     def fault_frame(self) -> tuple[int, int, int, int, int, int, int]:
         """(vector, error code, rip, cs, rflags, rsp, ss) pushed by a fault stub."""
         st = self.cpu.get_state(self.tid)
@@ -81,3 +95,8 @@ class SeThread:
         from simobjs.cpu.base import Status
 
         return self.tc.status() == Status.Active
+
+
+def as_x86_state(state) -> X86State:
+    """A switched-out thread's state (SeThread.switch_out) as an X86State."""
+    return state if isinstance(state, X86State) else state.to_x86_state()

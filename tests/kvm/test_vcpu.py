@@ -392,3 +392,41 @@ def test_staged_registers_are_what_the_next_run_starts_from(make_guest, cpl):
     regs.rbx = 2
     v.set_regs(regs)
     assert not v.regs_dirty and v.get_regs().rbx == 2
+
+
+@pytest.mark.parametrize("cpl", [0, 3])
+def test_raw_thread_state_round_trips_through_kvm_run(make_guest, cpl):
+    """A thread's state kept as KVM's raw structs (what an SE thread switch on KVM keeps:
+    synced_raw, the XSAVE area) decodes to what the ioctls read, and staged back raw
+    (stage_raw) it is what the guest runs on from."""
+    from kvm.vcpu import SYNC_STATE
+    from simobjs.cpu.kvm.x86_state import KvmThreadState
+
+    g = make_guest(
+        """
+        mov $0x1111, %rbx
+        out %al, $0x10
+        mov %rbx, %rcx
+        out %al, $0x10
+    1:  jmp 1b
+        """,
+        cpl=cpl,
+    )
+    v = g.vcpu
+    if g.kvm.check_extension("sync_regs") & SYNC_STATE != SYNC_STATE:
+        pytest.skip("this host's KVM does not sync special registers and events")
+    v.enable_sync_regs(SYNC_STATE)
+    assert isinstance(v.run(), IoExit)
+    regs, sregs, events = v.synced_raw()
+    t = KvmThreadState(regs, sregs, events, v.get_xsave(), {}, {0: 1})
+    k = t.kvm_state()
+    assert k.regs == v.get_regs() and k.regs.rbx == 0x1111
+    assert k.sregs == v.get_sregs() and t.cpl == cpl
+    assert k.events.raw == bytes(v.get_vcpu_events())
+    assert t.to_x86_state().reg("rbx") == 0x1111
+    raw = bytearray(regs)
+    raw[8:16] = (0x2222).to_bytes(8, "little")  # kvm_regs.rbx
+    v.stage_raw(bytes(raw), sregs)
+    assert v.get_regs().rbx == 0x2222 and v.get_sregs() == k.sregs
+    assert isinstance(v.run(), IoExit)
+    assert v.get_regs().rcx == 0x2222

@@ -54,6 +54,72 @@ def test_threads_take_turns_without_system_calls(workdir):
     assert got.code == want.code == 0
 
 
+def _count_fast_switches(monkeypatch) -> list:
+    """The KVM CPUs' SE thread switches made straight through KVM's structs (True) or
+    not (False), in order."""
+    from simobjs.cpu.kvm.x86_cpu import X86KvmCPU
+
+    seen: list = []
+    orig = X86KvmCPU.switchInState
+
+    def counted(self, state):
+        ok = orig(self, state)
+        seen.append(ok)
+        return ok
+
+    monkeypatch.setattr(X86KvmCPU, "switchInState", counted)
+    return seen
+
+
+@pytest.mark.kvm
+@pytest.mark.parametrize("queues", [1, 2])
+def test_switched_threads_keep_their_registers(workdir, monkeypatch, queues):
+    """Three threads with live general, SSE and TLS (FS base) state on fewer KVM CPUs:
+    the kernel switches them many times, most straight through KVM's own structs
+    (KvmThreadState: registers staged in kvm_run, the XSAVE area), and every result
+    is the native one. On one CPU, and on two with an event queue each."""
+    fast = _count_fast_switches(monkeypatch)
+    prog = str(se_example("regs"))
+    want = serun.native(prog, [])
+
+    def configure(root):
+        for i, cpu in enumerate(root.system.cpu):
+            cpu.eventq_index = i if queues > 1 else 0
+        root.sim_quantum = 1_000_000_000
+
+    got = serun.run(prog, [], "kvm", workdir.parent / "m5out", num_cpus=queues, configure=configure)
+    assert got.stdout == want.stdout
+    assert got.code == want.code == 0
+    assert sum(fast) >= (5 if queues == 1 else 1)  # (3 threads on 2 CPUs switch less)
+
+
+@pytest.mark.kvm
+def test_threads_switched_out_on_kvm_resume_on_the_reference_cpu(workdir, monkeypatch):
+    """Threads switched out of a KVM CPU as KVM's structs go on on the reference CPU
+    (and back) after a CPU switch: their X86State is made from those structs."""
+    from simobjs.cpu.kvm.x86_state import KvmThreadState
+
+    fast = _count_fast_switches(monkeypatch)
+    made = []
+    orig = KvmThreadState.to_x86_state
+    monkeypatch.setattr(KvmThreadState, "to_x86_state", lambda t: made.append(t) or orig(t))
+    prog = str(se_example("regs"))
+    want = serun.native(prog, ["6000000"])
+    got = serun.run(
+        prog,
+        ["6000000"],
+        "kvm",
+        workdir.parent / "m5out",
+        switch_to="ref",
+        every=20_000_000_000,
+        seed=3,
+    )
+    assert got.switches >= 2
+    assert got.stdout == want.stdout
+    assert got.code == 0
+    assert any(fast) and made  # (some thread went from KVM's structs to the other CPU)
+
+
 def _stats(outdir) -> str:
     text = (outdir / "stats.txt").read_text()
     return "\n".join(line for line in text.splitlines() if not line.startswith("host"))

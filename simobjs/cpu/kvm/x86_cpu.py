@@ -3,10 +3,19 @@
 
 from __future__ import annotations
 
+import struct
 import sys
 
 from kvm import CpuidEntry, Fpu, KvmError
 from kvm import exits as kx
+from kvm.state import (
+    REGS_RIP_AT,
+    SEGMENT_DPL_AT,
+    SEGMENT_SIZE,
+    SREGS_CR8_AT,
+    SREGS_TR_AT,
+    sregs_from_buffer,
+)
 from kvm.vcpu import SYNC_REGS, SYNC_STATE
 from simobjs.arch.x86 import IO_ADDRESS_SPACE, x86IOAddress
 from simobjs.arch.x86.interrupts import APIC_BASE, APIC_PAGE
@@ -16,6 +25,7 @@ from simobjs.cpu.kvm.base import BaseKvmCPU, KvmStatus
 from simobjs.cpu.kvm.dump import format_dump
 from simobjs.cpu.kvm.host import notice
 from simobjs.cpu.kvm.x86_state import (
+    KvmThreadState,
     KvmX86State,
     VcpuEvents,
     from_x86_state,
@@ -33,6 +43,8 @@ IO_PCI_CONF_DATA_BASE = 0xCFC
 PCI_CONFIG_SPACE = 0xC000000000000000
 TSS_ADDRESS = 0xFFFBD000  # gem5's choice: three pages below the m5ops page
 DRAIN_RUN_TICKS = 10**9  # kvmRunDrain runs at most 1 ms to open an IRQ window
+_U64 = struct.Struct("<Q")
+_TR = slice(SREGS_TR_AT, SREGS_TR_AT + SEGMENT_SIZE)
 APIC_END = APIC_BASE + APIC_PAGE
 SE_PORTS = (0x5E, 0x5F)  # simobjs.se.layout: SYSCALL_PORT, FAULT_PORT
 
@@ -52,6 +64,7 @@ class X86KvmCPU(BaseKvmCPU):
         self._set_events = False
         self.pciConfigAddress = 0
         self._state_written = False  # the state was written after the last KVM_RUN
+        self._context_tr: bytes | None = None  # this hardware context's TR (raw kvm_segment)
         self._window_requested = False  # what kvm_run.request_interrupt_window holds
         # useXSave=False: KVM_GET_FPU reports MXCSR as 0 and KVM_SET_FPU leaves it and the
         # XSAVE header alone, so where the host has KVM_GET/SET_XSAVE the x87/SSE state
@@ -213,26 +226,96 @@ class X86KvmCPU(BaseKvmCPU):
             v.set_xcrs(xcrs)
         events = k.events.encode() if k.events is not None else None
         held_events = held.events if held is not None else None
-        if (
-            self._set_events
-            and events is not None
-            and (held_events is None or events != held_events.encode())
-        ):
-            try:
-                v.set_vcpu_events(events)
-            except KvmError as e:
-                # PVM refuses KVM_SET_VCPU_EVENTS whatever it is given: carry on without it
-                self._set_events = False
-                notice(
-                    "events",
-                    "warn: KVM: this host refuses KVM_SET_VCPU_EVENTS (PVM hosts "
-                    f"do: {e}); the thread's interrupt shadow, pending exception or NMI "
-                    "was not written into KVM",
-                )
+        if events is not None and (held_events is None or events != held_events.encode()):
+            self._write_events(events)
         if known is not None:
             k.sregs = sregs
             k.msrs = {**known.msrs, **msrs}
             self._template, self._kvm_state_known = k, True
+
+    def _write_events(self, events: bytes) -> None:
+        if not self._set_events:
+            return
+        try:
+            self.vcpu.set_vcpu_events(events)
+        except KvmError as e:
+            # PVM refuses KVM_SET_VCPU_EVENTS whatever it is given: carry on without it
+            self._set_events = False
+            notice(
+                "events",
+                "warn: KVM: this host refuses KVM_SET_VCPU_EVENTS (PVM hosts "
+                f"do: {e}); the thread's interrupt shadow, pending exception or NMI "
+                "was not written into KVM",
+            )
+
+    # -- SE thread switches straight from and into KVM -----------------------------------
+    def switchOutState(self) -> KvmThreadState | None:
+        """The running SE thread's state as KVM holds it, read the cheap way: registers,
+        segments and events as KVM left them in kvm_run at the exit, the XSAVE area by
+        ioctl; MSRs and XCRs as last read or written (an SE program cannot change them:
+        the TSC runs on, the CPU's, and LSTAR and the TSS belong to the hardware
+        context). None where that copy is not the state: I/O to complete, a newer
+        thread context not written yet, a write since the exit, a thread inside the
+        system-call page."""
+        v = self.vcpu
+        held = self._template
+        if (
+            v is None
+            or held is None
+            or not self.useXSave
+            or self._status != KvmStatus.Running
+            or self.threadContextDirty
+        ):
+            return None
+        raw = v.synced_raw()
+        if raw is None:
+            return None
+        regs, sregs, events = raw
+        if self.se is not None and self.se.in_stub(_U64.unpack_from(regs, REGS_RIP_AT)[0]):
+            return None
+        self._context_tr = sregs[_TR]
+        return KvmThreadState(
+            regs,
+            sregs,
+            events if self._has_events else None,
+            v.get_xsave(),
+            held.msrs,
+            held.xcrs,
+        )
+
+    def switchInState(self, t: KvmThreadState) -> bool:
+        """Write a thread's state from switchOutState (of any KVM CPU) into this vCPU,
+        keeping what belongs to this hardware context (its TSS, its MSRs) and the
+        running TSC; False (nothing written) where this CPU cannot take it so."""
+        v = self.vcpu
+        tr = self._context_tr
+        if v is None or tr is None or not self.useXSave:
+            return False
+        self.completePendingIO()
+        if self._status not in (KvmStatus.Running, KvmStatus.Idle):
+            return False
+        raw = v.synced_raw()
+        cpl = raw[1][SEGMENT_DPL_AT] if raw is not None else v.get_sregs().cs.dpl
+        sregs = bytearray(t.sregs)
+        sregs[_TR] = tr  # this context's TSS
+        v.clear_regs_dirty()
+        if t.cpl == cpl and v.can_stage():
+            v.stage_raw(t.regs, sregs)
+        else:  # (special registers first: see updateKvmState)
+            k = t.kvm_state()
+            k.sregs = sregs_from_buffer(bytes(sregs))
+            v.set_sregs(k.sregs)
+            v.set_regs(k.regs)
+        v.cr8 = _U64.unpack_from(sregs, SREGS_CR8_AT)[0]
+        v.set_xsave(t.xsave)
+        if t.events is not None and (raw is None or t.events != raw[2]):
+            self._write_events(t.events)
+        # The thread context is now older than KVM's state: read before it is used.
+        self.kvmStateDirty = True
+        self.threadContextDirty = False
+        self._kvm_state_known = False
+        self._state_written = True
+        return True
 
     def _set_msrs(self, msrs: dict[int, int]) -> None:
         try:
@@ -340,6 +423,7 @@ class X86KvmCPU(BaseKvmCPU):
         where KVM reports the window late, as PVM does for emulated ring-0 code, a guest
         woken after `sti; hlt` runs on into `cli` and misses the interrupt.)"""
         if self._state_written:
+            self.syncThreadContext()  # (written straight into KVM by an SE thread switch)
             st = self._state
             return bool(st.rflags & RFLAGS_IF) and not st.interrupt_shadow
         return self.vcpu.ready_for_interrupt_injection

@@ -12,7 +12,7 @@ import struct
 from dataclasses import dataclass, field
 from operator import attrgetter
 
-from kvm.state import DTable, Regs, Sregs, Xsave
+from kvm.state import SEGMENT_DPL_AT, DTable, Regs, Sregs, Xsave, sregs_from_buffer
 from kvm.state import Segment as KvmSegment
 from simobjs.arch.x86.state import (
     GPR_NAMES,
@@ -202,6 +202,38 @@ def from_x86_state(
             events.exception_has_error_code = int(code is not None)
             events.exception_error_code = code or 0
     return KvmX86State(regs, sregs, xsave, msrs, {0: st.xcr0}, events)
+
+
+_REGS = struct.Struct("<18Q")  # struct kvm_regs
+
+
+class KvmThreadState:
+    """A thread's state as KVM's raw structs (kvm_regs, kvm_sregs, kvm_vcpu_events), its
+    XSAVE area, and the MSRs and XCRs its CPU held: what a KVM CPU writes back as it is,
+    converted (to_x86_state) only when something else needs it."""
+
+    __slots__ = ("regs", "sregs", "events", "xsave", "msrs", "xcrs")
+
+    def __init__(self, regs, sregs, events, xsave: Xsave, msrs: dict, xcrs: dict) -> None:
+        self.regs, self.sregs, self.events = bytes(regs), bytes(sregs), events and bytes(events)
+        self.xsave, self.msrs, self.xcrs = xsave, msrs, xcrs
+
+    @property
+    def cpl(self) -> int:
+        return self.sregs[SEGMENT_DPL_AT]  # CS (the first segment): its DPL
+
+    def kvm_state(self) -> KvmX86State:
+        return KvmX86State(
+            Regs(*_REGS.unpack(self.regs)),
+            sregs_from_buffer(self.sregs),
+            self.xsave,
+            dict(self.msrs),
+            dict(self.xcrs),
+            VcpuEvents.decode(self.events) if self.events else None,
+        )
+
+    def to_x86_state(self) -> X86State:
+        return to_x86_state(self.kvm_state())
 
 
 def normalize_for_kvm(sregs: Sregs) -> Sregs:
