@@ -60,7 +60,11 @@ class RefSeThread(SeThread):
         return to_user_mode(self.cpu.get_state(self.tid))
 
     def set_user_state(self, st: X86State) -> None:
-        self.cpu.set_state(st, self.tid)
+        cpu = self.cpu
+        eng = cpu.engine
+        # the time stamp counter is the CPU's: it goes on (a switched-out thread's is old)
+        st.tsc = eng.carry.tsc if eng is not None else cpu._state.tsc
+        cpu.set_state(st, self.tid)
 
     def set_segment_base(self, seg: str, base: int) -> None:
         st = self.user_state()
