@@ -157,11 +157,9 @@ class KvmSeThread(SeThread):
         return stub.inside(rip, STUB_VA)
 
     def switch_out(self):
-        """The thread as KVM holds it (KvmThreadState: no conversion, two ioctls fewer),
-        where the KVM CPU can read it so (a thread preempted in its own code); else the
-        X86State."""
-        if self.pending or self.fast:
-            return self.user_state()
+        """The thread as KVM holds it (KvmThreadState: no conversion, no register
+        ioctls), where the KVM CPU can read it so (a thread preempted in its own code, or
+        waiting in a call whose restart was staged in the run page); else the X86State."""
         state = self.cpu.switchOutState()
         return state if state is not None else self.user_state()
 

@@ -263,11 +263,11 @@ class X86KvmCPU(BaseKvmCPU):
             v is None
             or held is None
             or not self.useXSave
-            or self._status != KvmStatus.Running
+            or self._status not in (KvmStatus.Running, KvmStatus.RunningServiceCompletion)
             or self.threadContextDirty
         ):
             return None
-        raw = v.synced_raw()
+        raw = v.synced_raw()  # (with registers the SE kernel staged since: a call's restart)
         if raw is None:
             return None
         regs, sregs, events = raw
@@ -291,9 +291,14 @@ class X86KvmCPU(BaseKvmCPU):
         tr = self._context_tr
         if v is None or tr is None or not self.useXSave:
             return False
-        self.completePendingIO()
-        if self._status not in (KvmStatus.Running, KvmStatus.Idle):
+        if not self._in_service:
+            self.completePendingIO()
+            if self._status not in (KvmStatus.Running, KvmStatus.Idle):
+                return False
+        elif self._status != KvmStatus.RunningServiceCompletion:
             return False
+        # (inside a system call's exit: KVM completes that OUT at the next entry only if
+        # RIP is still at it, and the staged registers are loaded before)
         raw = v.synced_raw()
         cpl = raw[1][SEGMENT_DPL_AT] if raw is not None else v.get_sregs().cs.dpl
         sregs = bytearray(t.sregs)
