@@ -16,6 +16,7 @@ SOURCE = r"""
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -187,11 +188,30 @@ static int so_kvm_run_armed(int fd, void *timer, long long ns, int signo,
 
 #define SO_LOCKSTEP_MAX 64
 
+/* A member's word (mstate): the meet its next arrival counts for (high half), a count
+ * of its runs (bits 3..31), FIRED (its timer had expired when another member moved its
+ * deadline on), MOVING (another member is moving it on: it may not leave its run
+ * until that is done), IN_RUN (inside KVM_RUN on its way to that meet, where another
+ * member may count its arrival for it). */
+#define SO_M_IN_RUN 1ULL
+#define SO_M_MOVING 2ULL
+#define SO_M_FIRED 4ULL
+#define SO_M_RUN_ONE 8ULL
+#define SO_M_RUNS 0xfffffff8ULL
+
 typedef struct {
     unsigned long long state;  /* meets completed (high half), arrivals at the next (low) */
     unsigned int n, brk, sleepers, wakes;
     unsigned long long limit[SO_LOCKSTEP_MAX];
     long long tail_ns[SO_LOCKSTEP_MAX];
+    long long slack_ns;
+    unsigned long long mstate[SO_LOCKSTEP_MAX];
+    long long used0[SO_LOCKSTEP_MAX], cpu0[SO_LOCKSTEP_MAX], end0[SO_LOCKSTEP_MAX];
+    long long quantum_ns[SO_LOCKSTEP_MAX];
+    unsigned long long gen0[SO_LOCKSTEP_MAX];
+    int clock[SO_LOCKSTEP_MAX];  /* the member thread's CPU-time clock (a clockid_t) */
+    void *timer[SO_LOCKSTEP_MAX];
+    unsigned long long carried[SO_LOCKSTEP_MAX];
 } so_lockstep;
 
 static long long so_mono_ns(void)
@@ -203,11 +223,13 @@ static long long so_mono_ns(void)
 
 #define SO_MEET_SPIN_NS 50000LL  /* then sleep: a busy host must get the core back */
 
-#define SO_MEET_SLEEP_NS 20000000L  /* a sleeper looks again at least this often */
+#define SO_MEET_SLEEP_NS 20000000LL  /* a sleeper looks again at least this often */
 
-static int so_futex(unsigned int *word, int op, unsigned int value)
+#define SO_CARRY_SPIN_NS 150000LL  /* a member this close to the meet is waited for awake */
+
+static int so_futex(unsigned int *word, int op, unsigned int value, long long timeout_ns)
 {
-    struct timespec t = {0, SO_MEET_SLEEP_NS};
+    struct timespec t = {timeout_ns / 1000000000LL, timeout_ns % 1000000000LL};
     return (int)syscall(SYS_futex, word, op, value, op == FUTEX_WAIT_PRIVATE ? &t : NULL,
                         NULL, 0);
 }
@@ -218,15 +240,100 @@ static void so_lockstep_wake(so_lockstep *ls)
 {
     __atomic_add_fetch(&ls->wakes, 1, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&ls->sleepers, __ATOMIC_SEQ_CST))
-        so_futex(&ls->wakes, FUTEX_WAKE_PRIVATE, 0x7fffffff);
+        so_futex(&ls->wakes, FUTEX_WAKE_PRIVATE, 0x7fffffff, 0);
+}
+
+static long long so_clock_ns(clockid_t clock)
+{
+    struct timespec t;
+    if (clock_gettime(clock, &t) < 0)
+        return -1;
+    return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+#define SO_STOP_TURN 8
+
+/* The member that stops at meet `gen` (and counts the others in). */
+static unsigned int so_stopper(so_lockstep *ls, unsigned int gen)
+{
+    return (gen / SO_STOP_TURN) % ls->n;
+}
+
+/* Where member m's run reaches meet `gen`: its CPU time in KVM_RUN since it began. */
+static long long so_member_end(so_lockstep *ls, unsigned int m, unsigned int gen)
+{
+    return ls->end0[m] + (long long)(gen - (unsigned int)ls->gen0[m]) * ls->quantum_ns[m];
+}
+
+static void so_arm(void *timer, long long ns, struct itimerspec *old)
+{
+    struct itimerspec ts;
+    memset(&ts, 0, sizeof ts);
+    ts.it_value.tv_sec = ns / 1000000000LL;
+    ts.it_value.tv_nsec = ns % 1000000000LL;
+    if (timer_settime((timer_t)timer, 0, &ts, old) < 0 && old)
+        memset(old, 0, sizeof *old);
+}
+
+/* Every member but one is at meet `gen`: when that one is inside its run on its way
+ * there (and will go on past it), it need not stop. Once its CPU time has reached the
+ * meet, count its arrival for it (the meet completes) and move its deadline on to the
+ * next meet. Returns 0 when it was carried (or the word changed: look again), the ns
+ * it still needs to reach the meet, or -1 when there is nobody to carry. */
+static long long so_lockstep_carry(so_lockstep *ls, unsigned int gen)
+{
+    unsigned int n = ls->n, m;
+    for (m = 0; m < n; m++) {
+        unsigned long long w = __atomic_load_n(&ls->mstate[m], __ATOMIC_ACQUIRE);
+        if ((w & (SO_M_IN_RUN | SO_M_MOVING)) != SO_M_IN_RUN || (unsigned int)(w >> 32) != gen)
+            continue;
+        if ((unsigned long long)gen + 1 > __atomic_load_n(&ls->limit[m], __ATOMIC_ACQUIRE))
+            return -1;  /* it leaves at this meet: it stops there */
+        long long now = so_clock_ns((clockid_t)ls->clock[m]);
+        long long used = ls->used0[m] + now - ls->cpu0[m];
+        if (now < 0 || __atomic_load_n(&ls->mstate[m], __ATOMIC_ACQUIRE) != w)
+            return 0;
+        long long rest = so_member_end(ls, m, gen) - used;
+        if (rest > 0)
+            return rest;
+        unsigned long long moving = ((unsigned long long)(gen + 1) << 32) | (w & SO_M_RUNS) |
+                                    SO_M_IN_RUN | SO_M_MOVING;
+        if (!__atomic_compare_exchange_n(&ls->mstate[m], &w, moving, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE))
+            return 0;
+        /* It cannot leave its run now until MOVING is cleared: its timer is ours. */
+        long long d = so_member_end(ls, m, gen + 1) - used;
+        if ((unsigned long long)gen + 2 <= __atomic_load_n(&ls->limit[m], __ATOMIC_ACQUIRE) &&
+            so_stopper(ls, gen + 1) != m)
+            d += ls->slack_ns;
+        if (d < 10000)
+            d = 10000;
+        struct itimerspec old;
+        so_arm(ls->timer[m], d, &old);
+        int fired = old.it_value.tv_sec == 0 && old.it_value.tv_nsec == 0;
+        ls->carried[m]++;
+        unsigned long long s = __atomic_load_n(&ls->state, __ATOMIC_ACQUIRE), next;
+        do {
+            next = (unsigned int)s + 1 == n ? ((s >> 32) + 1) << 32 : s + 1;
+        } while (!__atomic_compare_exchange_n(&ls->state, &s, next, 0, __ATOMIC_ACQ_REL,
+                                              __ATOMIC_ACQUIRE));
+        if ((unsigned int)s + 1 == n)
+            so_lockstep_wake(ls);
+        __atomic_store_n(&ls->mstate[m], (moving & ~SO_M_MOVING) | (fired ? SO_M_FIRED : 0),
+                         __ATOMIC_RELEASE);
+        return 0;
+    }
+    return -1;
 }
 
 /* Meet the other members at a quantum's end. Returns 1 when the meet completed (every
  * member came: this one passed it), 0 when the meeting was broken first (this
  * member's arrival is then taken back, so that every member agrees on the meets
  * completed). Every change of `state` is one compare-and-swap of the whole word.
- * Spins a while, then sleeps on `wakes` (which every completion and every break
- * changes); *interrupted is set when a signal handler ran meanwhile. */
+ * While every member but one is here and that one runs on towards the meet, waits
+ * for its CPU time to get there and counts it in (so_lockstep_carry); else spins a
+ * while, then sleeps on `wakes` (which every completion and every break changes);
+ * *interrupted is set when a signal handler ran meanwhile. */
 static int so_lockstep_meet_(so_lockstep *ls, int *interrupted)
 {
     unsigned long long s = __atomic_load_n(&ls->state, __ATOMIC_ACQUIRE), next;
@@ -258,11 +365,26 @@ static int so_lockstep_meet_(so_lockstep *ls, int *interrupted)
             }
             return 1;
         }
-        if (++spins % 64 == 0 && so_mono_ns() - since > SO_MEET_SPIN_NS) {
+        long long sleep_ns = SO_MEET_SLEEP_NS;
+        int sleep_now = 0;
+        if (ls->slack_ns > 0 && (unsigned int)s + 1 == n) {
+            long long rest = so_lockstep_carry(ls, gen);
+            if (rest == 0)
+                continue;
+            if (rest > 0) {
+                if (rest <= SO_CARRY_SPIN_NS) {
+                    _mm_pause();
+                    continue;
+                }
+                sleep_ns = rest - SO_CARRY_SPIN_NS / 2;  /* then wait awake */
+                sleep_now = 1;
+            }
+        }
+        if (sleep_now || (++spins % 64 == 0 && so_mono_ns() - since > SO_MEET_SPIN_NS)) {
             __atomic_add_fetch(&ls->sleepers, 1, __ATOMIC_SEQ_CST);
             if ((unsigned int)(__atomic_load_n(&ls->state, __ATOMIC_SEQ_CST) >> 32) == gen &&
                 !__atomic_load_n(&ls->brk, __ATOMIC_SEQ_CST) &&
-                so_futex(&ls->wakes, FUTEX_WAIT_PRIVATE, wakes) < 0 && errno == EINTR)
+                so_futex(&ls->wakes, FUTEX_WAIT_PRIVATE, wakes, sleep_ns) < 0 && errno == EINTR)
                 *interrupted = 1;
             __atomic_sub_fetch(&ls->sleepers, 1, __ATOMIC_SEQ_CST);
             continue;
@@ -291,28 +413,50 @@ static void so_lockstep_break(so_lockstep *ls)
  * completed stay <= ls->limit[member] (the caller's queue has nothing due before
  * then; other threads may lower it, before they meet this one again); past the meet
  * after that, ls->tail_ns[member] more (the time to the event then due) if > 0.
+ * A run that may go on past its next meet has its deadline ls->slack_ns after the
+ * meet: when the others are all there first, the last of them counts this member in
+ * as its CPU time passes the meet and moves the deadline on (so_lockstep_carry), and
+ * the vCPU does not stop at that meet at all.
  * Returns (like so_kvm_run_armed) at the first exit
  * of the guest's own (the timer disarmed; the others go on and wait for this member
- * at the next meet), a signal before the deadline (a kick: -EINTR; the meeting is
+ * at the next meet), a signal other than the timer (a kick: -EINTR; the meeting is
  * broken), the end of the tail, or a meet after which this member leaves, or at
- * which the meeting was broken (-EINTR). cpu_ns[1] - cpu_ns[0] is the CPU time spent in KVM_RUN over the
- * whole call, tsc[] spans it. Runs are at least floor_ns long. */
+ * which the meeting was broken (-EINTR). cpu_ns[1] - cpu_ns[0] is the CPU time spent in
+ * KVM_RUN over the whole call, tsc[] spans it. Runs are at least floor_ns long. */
 static int so_kvm_run_lockstep(int fd, void *timer, long long ns, long long quantum_ns,
                                long long floor_ns, int signo, unsigned long long *tsc,
                                long long *cpu_ns, so_lockstep *ls, unsigned int member)
 {
-    struct itimerspec ts;
     sigset_t set;
     struct timespec zero = {0, 0};
-    long long used = 0, end = ns;
+    struct itimerspec cur;
+    unsigned long long *mine = &ls->mstate[member];
+    unsigned int gen = (unsigned int)(__atomic_load_n(&ls->state, __ATOMIC_ACQUIRE) >> 32);
+    unsigned long long runs = __atomic_load_n(mine, __ATOMIC_RELAXED) & SO_M_RUNS;
+    long long used = 0, end = ns, slack = ls->slack_ns;
     int r = 0, interrupted = 0, tail = 0;
+    clockid_t clock;
+    if (pthread_getcpuclockid(pthread_self(), &clock) != 0)
+        slack = 0;
+    ls->end0[member] = ns;
+    ls->gen0[member] = gen;
+    ls->quantum_ns[member] = quantum_ns;
+    ls->clock[member] = (int)clock;
+    ls->timer[member] = timer;
     sigemptyset(&set);
     sigaddset(&set, signo);
     tsc[0] = __rdtsc();
     for (;;) {
-        long long d = end - used;
+        int carry = !tail && slack > 0 && ls->n > 1 &&
+                    (unsigned long long)gen + 1 <= __atomic_load_n(&ls->limit[member],
+                                                                   __ATOMIC_ACQUIRE) &&
+                    !__atomic_load_n(&ls->brk, __ATOMIC_ACQUIRE);
+        /* One member stops at each meet, in turns of SO_STOP_TURN meets: the others'
+         * deadline is past it, and they run on when it counts them in */
+        long long d = end - used + (carry && so_stopper(ls, gen) != member ? slack : 0);
         if (d < floor_ns)
             d = floor_ns;
+        struct itimerspec ts;
         memset(&ts, 0, sizeof ts);
         ts.it_value.tv_sec = d / 1000000000LL;
         ts.it_value.tv_nsec = d % 1000000000LL;
@@ -321,20 +465,47 @@ static int so_kvm_run_lockstep(int fd, void *timer, long long ns, long long quan
             so_lockstep_break(ls);
             break;
         }
-        long long m0 = so_mono_ns(), c0 = so_thread_cpu_ns();
+        long long c0 = so_thread_cpu_ns();
+        if (carry) {  /* from here until it leaves KVM_RUN, others may count it in */
+            ls->used0[member] = used;
+            ls->cpu0[member] = c0;
+            runs = (runs + SO_M_RUN_ONE) & SO_M_RUNS;
+            __atomic_store_n(mine, ((unsigned long long)gen << 32) | runs | SO_M_IN_RUN,
+                             __ATOMIC_RELEASE);
+        }
         r = ioctl(fd, KVM_RUN, 0) < 0 ? -errno : 0;
-        long long m1 = so_mono_ns(), c1 = so_thread_cpu_ns();
-        used += c1 - c0;
+        used += so_thread_cpu_ns() - c0;
+        int fired = 0;
+        if (carry) {
+            unsigned long long w = __atomic_load_n(mine, __ATOMIC_ACQUIRE);
+            for (;;) {
+                if (w & SO_M_MOVING) {  /* being carried past a meet: a moment */
+                    _mm_pause();
+                    w = __atomic_load_n(mine, __ATOMIC_ACQUIRE);
+                    continue;
+                }
+                if (__atomic_compare_exchange_n(mine, &w, w & ~(SO_M_IN_RUN | SO_M_FIRED), 0,
+                                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                    break;
+            }
+            fired = (w & SO_M_FIRED) != 0;
+            gen = (unsigned int)(w >> 32);
+            end = so_member_end(ls, member, gen);
+        }
         if (r != -EINTR) {  /* the guest's own exit: this member is served outside */
-            memset(&ts, 0, sizeof ts);
-            timer_settime((timer_t)timer, 0, &ts, NULL);
+            so_arm(timer, 0, NULL);
             break;
         }
         while (sigtimedwait(&set, NULL, &zero) > 0)
             ;
-        if (m1 - m0 < d) {  /* not the timer: a kick or another signal */
-            memset(&ts, 0, sizeof ts);
-            timer_settime((timer_t)timer, 0, &ts, NULL);
+        if (__atomic_load_n(&ls->brk, __ATOMIC_ACQUIRE)) {
+            so_arm(timer, 0, NULL);
+            break;
+        }
+        if (!fired && timer_gettime((timer_t)timer, &cur) == 0 &&
+            (cur.it_value.tv_sec || cur.it_value.tv_nsec)) {
+            /* not the timer: a kick or another signal */
+            so_arm(timer, 0, NULL);
             so_lockstep_break(ls);
             break;
         }
@@ -347,6 +518,7 @@ static int so_kvm_run_lockstep(int fd, void *timer, long long ns, long long quan
             break;
         unsigned long long meets = __atomic_load_n(&ls->state, __ATOMIC_ACQUIRE) >> 32;
         unsigned long long limit = __atomic_load_n(&ls->limit[member], __ATOMIC_ACQUIRE);
+        gen = (unsigned int)meets;
         if (meets > limit) {
             long long more = __atomic_load_n(&ls->tail_ns[member], __ATOMIC_ACQUIRE);
             if (meets != limit + 1 || more <= 0)
@@ -355,7 +527,7 @@ static int so_kvm_run_lockstep(int fd, void *timer, long long ns, long long quan
             end += more;
             continue;
         }
-        end += quantum_ns;
+        end = so_member_end(ls, member, gen);
     }
     tsc[1] = __rdtsc();
     cpu_ns[0] = 0;  /* the guest's CPU time only (not the waits at the meetings) */

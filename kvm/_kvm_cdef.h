@@ -307,6 +307,13 @@ typedef struct {
     unsigned int wakes;        /* what sleepers sleep on: changed by each completion, break */
     unsigned long long limit[64];  /* member i goes on in C while meets completed <= it */
     long long tail_ns[64];         /* then runs this much more, to its next event */
+    long long slack_ns;            /* a run that may be carried past its meet: deadline after it */
+    unsigned long long mstate[64]; /* member's word: meet it heads to, runs, flags */
+    long long used0[64], cpu0[64], end0[64], quantum_ns[64];
+    unsigned long long gen0[64];
+    int clock[64];
+    void *timer[64];
+    unsigned long long carried[64];  /* meets member i passed without stopping */
 } so_lockstep;
 int so_lockstep_meet(so_lockstep *ls);
 void so_lockstep_break(so_lockstep *ls);

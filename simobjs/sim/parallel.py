@@ -27,6 +27,10 @@ from simobjs.sim.sim_events import SimLoopExit
 
 QUANTUM_FATAL = "Quantum for multi-eventq simulation not specified"
 MAX_LOCKSTEP = 100  # quanta run in C at most before the queues' threads look again
+#: How far past a meet a vCPU that may go on runs before it stops there by itself (a
+#: quarter of the quantum at most): the others, all there first, count it in as it
+#: passes the meet, and it does not stop at all (kvm's so_lockstep_carry).
+LOCKSTEP_SLACK_NS = 200_000
 
 
 def host_cores() -> int:
@@ -151,6 +155,7 @@ class ParallelQueues:
         if n > len(ls.limit):
             return  # (more members than the meeting place holds)
         ls.state, ls.n, ls.brk, ls.sleepers = 0, n, 0, 0
+        ls.slack_ns = min(cpus[self.queues[0]][0].hostNs(self.quantum) // 4, LOCKSTEP_SLACK_NS)
         self._lockstep_from = (self.target, self.barriers, self.quanta_in_c)
         for queue in self.queues:
             member = self._member[queue]

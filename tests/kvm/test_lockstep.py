@@ -116,3 +116,61 @@ def test_a_sleeper_looks_again_even_when_its_wake_up_is_lost():
     before = ls.wakes
     lib.so_lockstep_break(ls)
     assert ls.wakes == before + 1
+
+
+def _lockstep_guests(kvm_sys, n: int, quanta: int, slack_ns: int):
+    """`n` threads, each running a busy guest in lockstep quanta of 1 ms in C until
+    `quanta` meets have passed; returns (the meeting, each thread's (result, CPU ns))."""
+    from kvm.timers import PosixKvmTimer, install_kick_handler
+    from simobjs.guest.snippets import Guest, assemble
+
+    install_kick_handler()
+    quantum = 1_000_000
+    ls = new_meeting(n)
+    ls.slack_ns = slack_ns
+    for i in range(n):
+        ls.limit[i] = quanta
+    out = [None] * n
+    guests = [Guest(assemble("1: add $1, %rax\n jmp 1b\n"), kvm=kvm_sys) for _ in range(n)]
+    go = threading.Barrier(n)
+
+    def member(i):
+        timer = PosixKvmTimer()
+        try:
+            timer.attach(guests[i].vcpu)
+            go.wait()
+            exit_ = timer.run_lockstep(guests[i].vcpu, quantum, quantum, 10_000, ls, i)
+            out[i] = (exit_, guests[i].vcpu.run_cpu_ns)
+        finally:
+            timer.close()
+
+    threads = [threading.Thread(target=member, args=(i,)) for i in range(n)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not any(t.is_alive() for t in threads)
+    finally:
+        for g in guests:
+            g.close()
+    return ls, out
+
+
+def test_vcpus_run_past_meets_others_count_them_in(kvm_sys):
+    """With a slack, a vCPU whose peers are all at the meet first does not stop there:
+    the last of them counts it in once its CPU time passes the meet and moves its
+    deadline on (so_lockstep_carry). Every meet still happens, in order, and each vCPU
+    leaves at its limit having run its quanta (not fewer)."""
+    import os
+
+    if (os.cpu_count() or 1) < 2:
+        import pytest
+
+        pytest.skip("needs a core per vCPU")
+    quanta = 40
+    ls, out = _lockstep_guests(kvm_sys, 2, quanta, 200_000)
+    assert meets(ls) == quanta + 1 and arrived(ls) == 0 and not ls.brk
+    assert ls.carried[0] + ls.carried[1] > quanta // 4  # (most meets, on an idle host)
+    for _exit, cpu_ns in out:
+        assert cpu_ns >= (quanta + 1) * 1_000_000
