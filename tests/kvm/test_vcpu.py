@@ -308,14 +308,25 @@ def test_public_api_is_importable():
     assert kvm.Kvm and kvm.Vcpu and kvm.IoExit and kvm.KvmError
 
 
+def synced_guest(make_guest, source: str, cpl: int):
+    """A snippet guest whose vCPU has KVM sync its registers, special registers and
+    events into kvm_run (the test is skipped where the host's KVM does not)."""
+    from kvm.vcpu import SYNC_STATE
+
+    g = make_guest(source, cpl=cpl)
+    if g.kvm.check_extension("sync_regs") & SYNC_STATE != SYNC_STATE:
+        pytest.skip("this host's KVM does not sync special registers and events")
+    g.vcpu.enable_sync_regs(SYNC_STATE)
+    return g
+
+
 @pytest.mark.parametrize("cpl", [0, 3])
 def test_synced_state_is_what_the_ioctls_read(make_guest, cpl):
     """With KVM_CAP_SYNC_REGS (regs, sregs, events), the copy KVM leaves in kvm_run at an
     exit is what KVM_GET_REGS/SREGS/VCPU_EVENTS return; any write into the vCPU (or a
     half entry) makes it unusable until the next exit."""
-    from kvm.vcpu import SYNC_STATE
-
-    g = make_guest(
+    g = synced_guest(
+        make_guest,
         """
         mov $0x1111, %rbx
         mov $0x2222, %r15
@@ -325,12 +336,9 @@ def test_synced_state_is_what_the_ioctls_read(make_guest, cpl):
         out %al, $0x10
     1:  jmp 1b
         """,
-        cpl=cpl,
+        cpl,
     )
     v = g.vcpu
-    if g.kvm.check_extension("sync_regs") & SYNC_STATE != SYNC_STATE:
-        pytest.skip("this host's KVM does not sync special registers and events")
-    v.enable_sync_regs(SYNC_STATE)
     assert v.synced_state() is None  # nothing stored yet
     assert isinstance(v.run(), IoExit)
     regs, sregs, events = v.synced_state()
@@ -355,9 +363,8 @@ def test_staged_registers_are_what_the_next_run_starts_from(make_guest, cpl):
     """stage_regs/stage_sregs (KVM_CAP_SYNC_REGS' dirty bits) instead of KVM_SET_REGS and
     KVM_SET_SREGS: the guest runs on from the staged values, reads before the run see
     them, and a later ioctl write replaces them."""
-    from kvm.vcpu import SYNC_STATE
-
-    g = make_guest(
+    g = synced_guest(
+        make_guest,
         """
         out %al, $0x10
         mov %rbx, %rcx
@@ -365,12 +372,9 @@ def test_staged_registers_are_what_the_next_run_starts_from(make_guest, cpl):
         out %al, $0x10
     1:  jmp 1b
         """,
-        cpl=cpl,
+        cpl,
     )
     v = g.vcpu
-    if g.kvm.check_extension("sync_regs") & SYNC_STATE != SYNC_STATE:
-        pytest.skip("this host's KVM does not sync special registers and events")
-    v.enable_sync_regs(SYNC_STATE)
     assert v.can_stage()
     assert isinstance(v.run(), IoExit)
     regs, sregs, _ = v.synced_state()
@@ -399,10 +403,10 @@ def test_raw_thread_state_round_trips_through_kvm_run(make_guest, cpl):
     """A thread's state kept as KVM's raw structs (what an SE thread switch on KVM keeps:
     synced_raw, the XSAVE area) decodes to what the ioctls read, and staged back raw
     (stage_raw) it is what the guest runs on from."""
-    from kvm.vcpu import SYNC_STATE
     from simobjs.cpu.kvm.x86_state import KvmThreadState
 
-    g = make_guest(
+    g = synced_guest(
+        make_guest,
         """
         mov $0x1111, %rbx
         out %al, $0x10
@@ -410,12 +414,9 @@ def test_raw_thread_state_round_trips_through_kvm_run(make_guest, cpl):
         out %al, $0x10
     1:  jmp 1b
         """,
-        cpl=cpl,
+        cpl,
     )
     v = g.vcpu
-    if g.kvm.check_extension("sync_regs") & SYNC_STATE != SYNC_STATE:
-        pytest.skip("this host's KVM does not sync special registers and events")
-    v.enable_sync_regs(SYNC_STATE)
     assert isinstance(v.run(), IoExit)
     regs, sregs, events = v.synced_raw()
     t = KvmThreadState(regs, sregs, events, v.get_xsave(), {}, {0: 1})
