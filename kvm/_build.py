@@ -349,7 +349,7 @@ static int so_lockstep_meet_(so_lockstep *ls, int *interrupted)
         so_lockstep_wake(ls);
         return 1;
     }
-    long long since = so_mono_ns();
+    long long since = so_mono_ns(), spin_from = 0;
     unsigned int spins = 0;
     for (;;) {
         unsigned int wakes = __atomic_load_n(&ls->wakes, __ATOMIC_SEQ_CST);
@@ -373,10 +373,20 @@ static int so_lockstep_meet_(so_lockstep *ls, int *interrupted)
                 continue;
             if (rest > 0) {
                 if (rest <= SO_CARRY_SPIN_NS) {
-                    _mm_pause();
-                    continue;
+                    long long t = so_mono_ns();
+                    if (!spin_from)
+                        spin_from = t;
+                    if (t - spin_from < 2 * SO_CARRY_SPIN_NS) {
+                        _mm_pause();
+                        continue;
+                    }
+                    /* its CPU time does not move as the wall clock does (the host has
+                     * it off its core): nap, leaving this core to others */
+                    sleep_ns = rest;
+                } else {
+                    sleep_ns = rest - SO_CARRY_SPIN_NS / 2;  /* then wait awake */
+                    spin_from = 0;
                 }
-                sleep_ns = rest - SO_CARRY_SPIN_NS / 2;  /* then wait awake */
                 sleep_now = 1;
             }
         }
