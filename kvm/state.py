@@ -36,8 +36,23 @@ class Regs:
     rflags: int = 0x2
 
 
+_REGS = struct.Struct("<18Q")  # struct kvm_regs: 18 u64 in REG_NAMES order
+REGS_SIZE = _REGS.size
+_reg_values = attrgetter(*REG_NAMES)
+
+
 def regs_from_c(c) -> Regs:
     return Regs(*(getattr(c, n) for n in REG_NAMES))
+
+
+def regs_from_buffer(buf, offset: int = 0) -> Regs:
+    """A struct kvm_regs lying in `buf` at `offset` (kvm_run's synced copy)."""
+    return Regs(*_REGS.unpack_from(buf, offset))
+
+
+def regs_to_buffer(regs: Regs, buf, offset: int = 0) -> None:
+    """Write `regs` as a struct kvm_regs into `buf` at `offset`."""
+    _REGS.pack_into(buf, offset, *_reg_values(regs))
 
 
 def regs_to_c(regs: Regs):
@@ -116,6 +131,7 @@ _control_values = attrgetter(*CONTROL_NAMES)
 
 # where the raw structs keep what code reading them as bytes looks at
 REGS_RIP_AT = ffi.offsetof("struct kvm_regs", "rip")
+SREGS_SIZE = ffi.sizeof("struct kvm_sregs")
 SEGMENT_SIZE = ffi.sizeof("struct kvm_segment")
 SEGMENT_DPL_AT = ffi.offsetof("struct kvm_segment", "dpl")
 SREGS_TR_AT = ffi.offsetof("struct kvm_sregs", "tr")

@@ -8,7 +8,6 @@ import mmap
 import os
 import struct
 from collections.abc import Iterable
-from operator import attrgetter
 
 from kvm._kvm_ffi import ffi, lib
 from kvm.errors import KvmError, check
@@ -33,7 +32,8 @@ from kvm.exits import (
     UnknownExit,
 )
 from kvm.state import (
-    REG_NAMES,
+    REGS_SIZE,
+    SREGS_SIZE,
     CpuidEntry,
     DebugRegs,
     Fpu,
@@ -44,7 +44,9 @@ from kvm.state import (
     cpuid_to_c,
     fpu_from_c,
     fpu_to_c,
+    regs_from_buffer,
     regs_from_c,
+    regs_to_buffer,
     regs_to_c,
     sregs_from_buffer,
     sregs_from_c,
@@ -113,9 +115,6 @@ _DEBUG_AT, _DEBUG = _layout(
     ]
 )
 _U8, _U32, _U64 = struct.Struct("<B"), struct.Struct("<I"), struct.Struct("<Q")
-_REGS = struct.Struct("<18Q")  # struct kvm_regs
-SREGS_SIZE = ffi.sizeof("struct kvm_sregs")
-_reg_values = attrgetter(*REG_NAMES)
 _RING_AT = lib.KVM_COALESCED_MMIO_PAGE_OFFSET * PAGE_SIZE
 _RING_MAX = (PAGE_SIZE - lib.SO_RING_ENTRIES) // lib.SO_RING_ENTRY_SIZE
 _RING_ENTRY_AT, _RING_ENTRY = _layout(
@@ -140,9 +139,9 @@ class Vcpu:
         # Word view used only for exit_reason, which lies inside page 0 of the mapping.
         self._words = memoryview(self._mm).cast("I")
         # kvm_run.s.regs.regs (struct kvm_regs: 18 u64), inside page 0 of the mapping
-        self._sync = memoryview(self._mm)[lib.SO_RUN_SYNC_REGS : lib.SO_RUN_SYNC_REGS + 144].cast(
-            "Q"
-        )
+        self._sync = memoryview(self._mm)[
+            lib.SO_RUN_SYNC_REGS : lib.SO_RUN_SYNC_REGS + REGS_SIZE
+        ].cast("Q")
         self._pending: tuple[int, int] | None = None
         self._synced = 0  # KVM_SYNC_X86_* kvm_run holds a copy of (enable_sync_regs)
         self._synced_fresh = False  # that copy is KVM's state: no write since the exit
@@ -385,15 +384,11 @@ class Vcpu:
         at the last exit, without an ioctl: while nothing was written into the vCPU
         since (every write below forgets them) and all three are synced; else None.
         The general registers include any staged with mark_regs_dirty()."""
-        if not self._synced_fresh or self._synced & SYNC_STATE != SYNC_STATE:
+        raw = self.synced_raw()
+        if raw is None:
             return None
-        mm = self._mm
-        at = lib.SO_RUN_SYNC_EVENTS
-        return (
-            Regs(*self._sync),
-            sregs_from_buffer(mm, lib.SO_RUN_SYNC_SREGS),
-            mm[at : at + _EVENTS_SIZE],
-        )
+        regs, sregs, events = raw
+        return regs_from_buffer(regs), sregs_from_buffer(sregs), events
 
     def synced_raw(self) -> tuple[bytes, bytes, bytes] | None:
         """synced_state() as the raw struct kvm_regs, kvm_sregs and kvm_vcpu_events."""
@@ -401,13 +396,13 @@ class Vcpu:
             return None
         mm = self._mm
         r, s, e = lib.SO_RUN_SYNC_REGS, lib.SO_RUN_SYNC_SREGS, lib.SO_RUN_SYNC_EVENTS
-        return mm[r : r + _REGS.size], mm[s : s + SREGS_SIZE], mm[e : e + _EVENTS_SIZE]
+        return mm[r : r + REGS_SIZE], mm[s : s + SREGS_SIZE], mm[e : e + _EVENTS_SIZE]
 
     def stage_raw(self, regs: bytes, sregs: bytes) -> None:
         """stage_regs and stage_sregs from raw struct kvm_regs and kvm_sregs."""
         mm = self._mm
         r, s = lib.SO_RUN_SYNC_REGS, lib.SO_RUN_SYNC_SREGS
-        mm[r : r + _REGS.size] = regs
+        mm[r : r + REGS_SIZE] = regs
         mm[s : s + SREGS_SIZE] = sregs
         self._set_dirty(self._dirty() | SYNC_REGS | SYNC_SREGS)
 
@@ -446,7 +441,7 @@ class Vcpu:
         (KVM applies the general registers before the special ones: where setting the
         special registers changes the CPL, use the ioctls, special registers first). Reads
         (get_regs, synced_state) see them from now on."""
-        _REGS.pack_into(self._mm, lib.SO_RUN_SYNC_REGS, *_reg_values(regs))
+        regs_to_buffer(regs, self._mm, lib.SO_RUN_SYNC_REGS)
         self.mark_regs_dirty()
 
     def stage_sregs(self, sregs: Sregs) -> None:

@@ -14,6 +14,7 @@ from kvm.state import (
     SEGMENT_SIZE,
     SREGS_CR8_AT,
     SREGS_TR_AT,
+    regs_from_buffer,
     sregs_from_buffer,
 )
 from kvm.vcpu import SYNC_REGS, SYNC_STATE
@@ -64,7 +65,10 @@ class X86KvmCPU(BaseKvmCPU):
         self._set_events = False
         self.pciConfigAddress = 0
         self._state_written = False  # the state was written after the last KVM_RUN
-        self._context_tr: bytes | None = None  # this hardware context's TR (raw kvm_segment)
+        # this hardware context's TR (raw kvm_segment), known once an SE thread left this
+        # vCPU (switchOutState): only then does the vCPU hold a whole SE state (MSRs,
+        # control registers) that a thread written straight into KVM can run on
+        self._context_tr: bytes | None = None
         self._window_requested = False  # what kvm_run.request_interrupt_window holds
         # useXSave=False: KVM_GET_FPU reports MXCSR as 0 and KVM_SET_FPU leaves it and the
         # XSAVE header alone, so where the host has KVM_GET/SET_XSAVE the x87/SSE state
@@ -307,10 +311,8 @@ class X86KvmCPU(BaseKvmCPU):
         if t.cpl == cpl and v.can_stage():
             v.stage_raw(t.regs, sregs)
         else:  # (special registers first: see updateKvmState)
-            k = t.kvm_state()
-            k.sregs = sregs_from_buffer(bytes(sregs))
-            v.set_sregs(k.sregs)
-            v.set_regs(k.regs)
+            v.set_sregs(sregs_from_buffer(sregs))
+            v.set_regs(regs_from_buffer(t.regs))
         v.cr8 = _U64.unpack_from(sregs, SREGS_CR8_AT)[0]
         v.set_xsave(t.xsave)
         if t.events is not None and (raw is None or t.events != raw[2]):

@@ -12,7 +12,15 @@ import struct
 from dataclasses import dataclass, field
 from operator import attrgetter
 
-from kvm.state import SEGMENT_DPL_AT, DTable, Regs, Sregs, Xsave, sregs_from_buffer
+from kvm.state import (
+    SEGMENT_DPL_AT,
+    DTable,
+    Regs,
+    Sregs,
+    Xsave,
+    regs_from_buffer,
+    sregs_from_buffer,
+)
 from kvm.state import Segment as KvmSegment
 from simobjs.arch.x86.state import (
     GPR_NAMES,
@@ -204,9 +212,6 @@ def from_x86_state(
     return KvmX86State(regs, sregs, xsave, msrs, {0: st.xcr0}, events)
 
 
-_REGS = struct.Struct("<18Q")  # struct kvm_regs
-
-
 class KvmThreadState:
     """A thread's state as KVM's raw structs (kvm_regs, kvm_sregs, kvm_vcpu_events), its
     XSAVE area, and the MSRs and XCRs its CPU held: what a KVM CPU writes back as it is,
@@ -224,7 +229,7 @@ class KvmThreadState:
 
     def kvm_state(self) -> KvmX86State:
         return KvmX86State(
-            Regs(*_REGS.unpack(self.regs)),
+            regs_from_buffer(self.regs),
             sregs_from_buffer(self.sregs),
             self.xsave,
             dict(self.msrs),
