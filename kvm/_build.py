@@ -116,6 +116,34 @@ static long long so_thread_cpu_ns(void)
     return t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
+/* Arm the one-shot `timer` for `ns` (0: disarm); *old (if given) gets what it had
+ * left (all zero when it had expired, or on failure). Returns 0 or -errno. */
+static int so_arm(void *timer, long long ns, struct itimerspec *old)
+{
+    struct itimerspec ts;
+    memset(&ts, 0, sizeof ts);
+    ts.it_value.tv_sec = ns / 1000000000LL;
+    ts.it_value.tv_nsec = ns % 1000000000LL;
+    if (timer_settime((timer_t)timer, 0, &ts, old) < 0) {
+        if (old)
+            memset(old, 0, sizeof *old);
+        return -errno;
+    }
+    return 0;
+}
+
+/* Consume a pending `signo` (blocked in this thread outside KVM_RUN): a kick or the
+ * timer that came after the exit must not cut the next run short. */
+static void so_drain_signal(int signo)
+{
+    sigset_t set;
+    struct timespec zero = {0, 0};
+    sigemptyset(&set);
+    sigaddset(&set, signo);
+    while (sigtimedwait(&set, NULL, &zero) > 0)
+        ;
+}
+
 /* One timer-bounded KVM_RUN, all in C: arm the one-shot timer (if ns > 0; a timer_t
  * may be 0, so the pointer says nothing), read the TSC and this thread's CPU time,
  * enter, read them again, disarm, and consume a kick signal `signo` that arrived after
@@ -125,31 +153,18 @@ static long long so_thread_cpu_ns(void)
 static int so_kvm_run_bounded(int fd, void *timer, long long ns, int signo,
                               unsigned long long *tsc, long long *cpu_ns)
 {
-    struct itimerspec ts;
-    memset(&ts, 0, sizeof ts);
-    if (ns > 0) {
-        ts.it_value.tv_sec = ns / 1000000000LL;
-        ts.it_value.tv_nsec = ns % 1000000000LL;
-        if (timer_settime((timer_t)timer, 0, &ts, NULL) < 0)
-            return -errno;
-    }
+    int r;
+    if (ns > 0 && (r = so_arm(timer, ns, NULL)) < 0)
+        return r;
     cpu_ns[0] = so_thread_cpu_ns();
     tsc[0] = __rdtsc();
-    int r = ioctl(fd, KVM_RUN, 0) < 0 ? -errno : 0;
+    r = ioctl(fd, KVM_RUN, 0) < 0 ? -errno : 0;
     tsc[1] = __rdtsc();
     cpu_ns[1] = so_thread_cpu_ns();
-    if (ns > 0) {
-        memset(&ts, 0, sizeof ts);
-        timer_settime((timer_t)timer, 0, &ts, NULL);
-    }
-    if (signo > 0) {
-        sigset_t set;
-        struct timespec zero = {0, 0};
-        sigemptyset(&set);
-        sigaddset(&set, signo);
-        while (sigtimedwait(&set, NULL, &zero) > 0)
-            ;
-    }
+    if (ns > 0)
+        so_arm(timer, 0, NULL);
+    if (signo > 0)
+        so_drain_signal(signo);
     return r;
 }
 
@@ -162,27 +177,16 @@ static int so_kvm_run_bounded(int fd, void *timer, long long ns, int signo,
 static int so_kvm_run_armed(int fd, void *timer, long long ns, int signo,
                             unsigned long long *tsc, long long *cpu_ns)
 {
-    struct itimerspec ts;
-    if (ns > 0) {
-        memset(&ts, 0, sizeof ts);
-        ts.it_value.tv_sec = ns / 1000000000LL;
-        ts.it_value.tv_nsec = ns % 1000000000LL;
-        if (timer_settime((timer_t)timer, 0, &ts, NULL) < 0)
-            return -errno;
-    }
+    int r;
+    if (ns > 0 && (r = so_arm(timer, ns, NULL)) < 0)
+        return r;
     cpu_ns[0] = so_thread_cpu_ns();
     tsc[0] = __rdtsc();
-    int r = ioctl(fd, KVM_RUN, 0) < 0 ? -errno : 0;
+    r = ioctl(fd, KVM_RUN, 0) < 0 ? -errno : 0;
     tsc[1] = __rdtsc();
     cpu_ns[1] = so_thread_cpu_ns();
-    if (r == -EINTR && signo > 0) {
-        sigset_t set;
-        struct timespec zero = {0, 0};
-        sigemptyset(&set);
-        sigaddset(&set, signo);
-        while (sigtimedwait(&set, NULL, &zero) > 0)
-            ;
-    }
+    if (r == -EINTR && signo > 0)
+        so_drain_signal(signo);
     return r;
 }
 
@@ -263,16 +267,6 @@ static unsigned int so_stopper(so_lockstep *ls, unsigned int gen)
 static long long so_member_end(so_lockstep *ls, unsigned int m, unsigned int gen)
 {
     return ls->end0[m] + (long long)(gen - (unsigned int)ls->gen0[m]) * ls->quantum_ns[m];
-}
-
-static void so_arm(void *timer, long long ns, struct itimerspec *old)
-{
-    struct itimerspec ts;
-    memset(&ts, 0, sizeof ts);
-    ts.it_value.tv_sec = ns / 1000000000LL;
-    ts.it_value.tv_nsec = ns % 1000000000LL;
-    if (timer_settime((timer_t)timer, 0, &ts, old) < 0 && old)
-        memset(old, 0, sizeof *old);
 }
 
 /* Every member but one is at meet `gen`: when that one is inside its run on its way
@@ -437,8 +431,6 @@ static int so_kvm_run_lockstep(int fd, void *timer, long long ns, long long quan
                                long long floor_ns, int signo, unsigned long long *tsc,
                                long long *cpu_ns, so_lockstep *ls, unsigned int member)
 {
-    sigset_t set;
-    struct timespec zero = {0, 0};
     struct itimerspec cur;
     unsigned long long *mine = &ls->mstate[member];
     unsigned int gen = (unsigned int)(__atomic_load_n(&ls->state, __ATOMIC_ACQUIRE) >> 32);
@@ -453,8 +445,6 @@ static int so_kvm_run_lockstep(int fd, void *timer, long long ns, long long quan
     ls->quantum_ns[member] = quantum_ns;
     ls->clock[member] = (int)clock;
     ls->timer[member] = timer;
-    sigemptyset(&set);
-    sigaddset(&set, signo);
     tsc[0] = __rdtsc();
     for (;;) {
         int carry = !tail && slack > 0 && ls->n > 1 &&
@@ -466,12 +456,7 @@ static int so_kvm_run_lockstep(int fd, void *timer, long long ns, long long quan
         long long d = end - used + (carry && so_stopper(ls, gen) != member ? slack : 0);
         if (d < floor_ns)
             d = floor_ns;
-        struct itimerspec ts;
-        memset(&ts, 0, sizeof ts);
-        ts.it_value.tv_sec = d / 1000000000LL;
-        ts.it_value.tv_nsec = d % 1000000000LL;
-        if (timer_settime((timer_t)timer, 0, &ts, NULL) < 0) {
-            r = -errno;
+        if ((r = so_arm(timer, d, NULL)) < 0) {
             so_lockstep_break(ls);
             break;
         }
@@ -506,8 +491,7 @@ static int so_kvm_run_lockstep(int fd, void *timer, long long ns, long long quan
             so_arm(timer, 0, NULL);
             break;
         }
-        while (sigtimedwait(&set, NULL, &zero) > 0)
-            ;
+        so_drain_signal(signo);
         if (__atomic_load_n(&ls->brk, __ATOMIC_ACQUIRE)) {
             so_arm(timer, 0, NULL);
             break;
@@ -679,12 +663,7 @@ static int so_timer_create(int clock, int signo, int tid, void **timer_out)
 
 static int so_timer_arm(void *timer, long long ns)
 {
-    /* One-shot; ns == 0 disarms. */
-    struct itimerspec ts;
-    memset(&ts, 0, sizeof ts);
-    ts.it_value.tv_sec = ns / 1000000000LL;
-    ts.it_value.tv_nsec = ns % 1000000000LL;
-    return timer_settime((timer_t)timer, 0, &ts, NULL) < 0 ? -errno : 0;
+    return so_arm(timer, ns, NULL);  /* one-shot; ns == 0 disarms */
 }
 
 static int so_timer_delete(void *timer)
