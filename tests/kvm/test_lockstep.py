@@ -2,8 +2,10 @@
 host threads meet at it through so_lockstep_meet (the GIL given up while they wait),
 as an event queue's thread does at a quantum's end outside a vCPU's run."""
 
+import os
 import threading
 
+import pytest
 from kvm._kvm_ffi import ffi, lib
 
 
@@ -162,12 +164,8 @@ def test_vcpus_run_past_meets_others_count_them_in(kvm_sys):
     the last of them counts it in once its CPU time passes the meet and moves its
     deadline on (so_lockstep_carry). Every meet still happens, in order, and each vCPU
     leaves at its limit having run its quanta (not fewer)."""
-    import os
-
     if (os.cpu_count() or 1) < 2:
-        import pytest
-
-        pytest.skip("needs a core per vCPU")
+        pytest.skip("needs a core per vCPU (members meet by their threads' CPU time)")
     quanta = 40
     ls, out = _lockstep_guests(kvm_sys, 2, quanta, 200_000)
     assert meets(ls) == quanta + 1 and arrived(ls) == 0 and not ls.brk
